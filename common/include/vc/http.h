@@ -1,0 +1,102 @@
+/*
+ * http.h: the HTTP server every daemon uses (libmicrohttpd, internal epoll thread pool).
+ *
+ * Routing is by exact path and method. Every route is behind the authenticator unless marked
+ * VC_HTTP_PUBLIC; a request without a valid token gets 401 with an empty body (venus AuthMux).
+ * Request bodies are buffered up to max_body bytes (default 16 MiB); larger bodies get 413.
+ * A path may also accept WebSocket upgrades (vc_http_route_ws): the ws handler then owns the
+ * connection, typically on a thread of its own.
+ *
+ * Handlers run on MHD's worker threads and must not block for long.
+ */
+#ifndef VC_HTTP_H
+#define VC_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "vc/authn.h"
+#include "vc/util.h"
+
+struct vc_ws;
+struct vc_metrics;
+
+typedef struct vc_http_server vc_http_server_t;
+
+typedef struct vc_http_request {
+    const char *method;    /* "GET", "POST", ... */
+    const char *path;      /* without the query string */
+    const char *body;      /* NUL-terminated, body_len bytes (may contain NULs) */
+    size_t body_len;
+    char remote[64];       /* "ip:port" of the peer */
+    vc_auth_info_t auth;   /* filled for authenticated routes */
+    const char *token;     /* the bearer token (authenticated routes), else NULL */
+    void *internal;        /* MHD connection: use the accessors below */
+} vc_http_request_t;
+
+#define VC_HTTP_MAX_HEADERS 8
+
+typedef struct vc_http_response {
+    int status;               /* default 200 */
+    vc_buf_t body;            /* owned by the server after the handler returns */
+    const char *content_type; /* static string; default "application/json" */
+    const char *headers[VC_HTTP_MAX_HEADERS][2]; /* extra headers, static or request-scoped */
+    size_t n_headers;
+} vc_http_response_t;
+
+/* Fills resp. A negative return makes a 500 with {"error":"<vc_strerror>"}. */
+typedef int (*vc_http_handler_t)(vc_http_request_t *req, vc_http_response_t *resp, void *userdata);
+/* Called on a new thread-safe WebSocket; the handler owns ws (must vc_ws_free it). req is only
+ * valid during the call (copy what you need: auth, token, remote). */
+typedef void (*vc_http_ws_handler_t)(struct vc_ws *ws, const vc_http_request_t *req, void *userdata);
+/* Verifies a token; returns 0 and fills *ret or a negative error (-> 401). */
+typedef int (*vc_http_auth_fn)(void *userdata, const char *token, vc_auth_info_t *ret);
+
+enum {
+    VC_HTTP_PUBLIC = 1u << 0, /* no authentication */
+};
+
+typedef struct vc_http_opts {
+    const char *listen;       /* "127.0.0.1:0", "[::1]:8989", "/ip4/127.0.0.1/tcp/8989" */
+    unsigned threads;         /* worker threads, default 4 */
+    size_t max_body;          /* default 16 MiB */
+    unsigned conn_timeout_s;  /* idle connection timeout, default 60 */
+    unsigned max_connections; /* default 1024 */
+    size_t ws_max_message;    /* default = max_body */
+    int ws_ping_interval_ms;  /* default 5000 */
+} vc_http_opts_t;
+
+int vc_http_server_new(const vc_http_opts_t *opts, vc_http_server_t **ret);
+/* Stops (if running), closes every WebSocket the server handed out and frees. */
+vc_http_server_t *vc_http_server_free(vc_http_server_t *s);
+
+/* method NULL = any method. Routes are added before vc_http_start. */
+int vc_http_route(vc_http_server_t *s, const char *method, const char *path, unsigned flags,
+                  vc_http_handler_t handler, void *userdata);
+int vc_http_route_ws(vc_http_server_t *s, const char *path, unsigned flags, vc_http_ws_handler_t handler,
+                     void *userdata);
+void vc_http_set_auth(vc_http_server_t *s, vc_http_auth_fn fn, void *userdata);
+/* Serves GET /metrics (public) from this registry, and counts requests in it. */
+void vc_http_set_metrics(vc_http_server_t *s, struct vc_metrics *m);
+
+/* Binds and starts serving. /healthcheck is always served (public). */
+int vc_http_start(vc_http_server_t *s);
+/* The bound port (after start), e.g. when listening on port 0. */
+unsigned vc_http_port(const vc_http_server_t *s);
+/* "127.0.0.1:PORT" style address actually bound. */
+const char *vc_http_bound(const vc_http_server_t *s);
+void vc_http_stop(vc_http_server_t *s);
+
+/* Request accessors (valid during the handler). */
+const char *vc_http_header(const vc_http_request_t *req, const char *name);
+const char *vc_http_query(const vc_http_request_t *req, const char *name);
+/* A value from the query string or an application/x-www-form-urlencoded body. */
+const char *vc_http_form(const vc_http_request_t *req, const char *name);
+
+/* Response helpers. */
+int vc_http_reply_json(vc_http_response_t *resp, int status, const char *json_text);
+/* {"error":"<msg>"} with status (venus-auth style errors). */
+int vc_http_reply_error(vc_http_response_t *resp, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

@@ -1,0 +1,635 @@
+/* http.c: libmicrohttpd server with routing, body limits, auth middleware and WS upgrade. */
+#include "vc/http.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "vc/log.h"
+#include "vc/metrics.h"
+#include "vc/netaddr.h"
+#include "vc/ws.h"
+
+#define MAX_ROUTES 128
+
+typedef struct route {
+    char *method; /* NULL = any */
+    char *path;
+    unsigned flags;
+    vc_http_handler_t handler;
+    vc_http_ws_handler_t ws_handler;
+    void *userdata;
+} route_t;
+
+typedef struct ws_thread {
+    struct ws_thread *next;
+    vc_http_server_t *server;
+    const route_t *route;
+    struct vc_ws *ws;
+    vc_http_request_t req; /* copy: auth, remote, token */
+    char *token;
+    pthread_t thread;
+    bool done;
+} ws_thread_t;
+
+struct vc_http_server {
+    vc_http_opts_t opts;
+    char *listen;
+    struct MHD_Daemon *daemon;
+    route_t routes[MAX_ROUTES];
+    size_t n_routes;
+    vc_http_auth_fn auth_fn;
+    void *auth_userdata;
+    vc_metrics_t *metrics;
+    vc_metric_t *m_requests;  /* counter {path, code} */
+    vc_metric_t *m_latency;   /* histogram {path} */
+    unsigned port;
+    char bound[80];
+    pthread_mutex_t ws_lock;
+    ws_thread_t *ws_threads;
+    bool stopping;
+};
+
+/* Per-request state kept in MHD's con_cls. */
+typedef struct req_ctx {
+    vc_http_server_t *server;
+    vc_buf_t body;
+    bool too_big;
+    int64_t start_us;
+    char **decoded; /* form values decoded on demand (freed with the request) */
+    size_t n_decoded;
+    const route_t *ws_route; /* set when upgrading */
+    vc_http_request_t req;
+    char *token;
+} req_ctx_t;
+
+static const char *const default_cors_headers =
+    "Content-Type, Authorization, X-VENUS-API-NAMESPACE, spanId, preHost, svcName";
+
+int vc_http_server_new(const vc_http_opts_t *opts, vc_http_server_t **ret)
+{
+    vc_http_server_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->opts = *opts;
+    s->listen = strdup(opts->listen ? opts->listen : "127.0.0.1:0");
+    if (!s->listen) {
+        free(s);
+        return -ENOMEM;
+    }
+    if (!s->opts.threads)
+        s->opts.threads = 4;
+    if (!s->opts.max_body)
+        s->opts.max_body = 16u << 20;
+    if (!s->opts.conn_timeout_s)
+        s->opts.conn_timeout_s = 60;
+    if (!s->opts.max_connections)
+        s->opts.max_connections = 1024;
+    if (!s->opts.ws_max_message)
+        s->opts.ws_max_message = s->opts.max_body;
+    if (!s->opts.ws_ping_interval_ms)
+        s->opts.ws_ping_interval_ms = 5000;
+    s->opts.listen = s->listen;
+    pthread_mutex_init(&s->ws_lock, NULL);
+    *ret = s;
+    return 0;
+}
+
+static int add_route(vc_http_server_t *s, const char *method, const char *path, unsigned flags,
+                     vc_http_handler_t handler, vc_http_ws_handler_t ws_handler, void *userdata)
+{
+    if (s->n_routes >= MAX_ROUTES || s->daemon)
+        return -ENOSPC;
+    route_t *r = &s->routes[s->n_routes];
+    r->method = method ? strdup(method) : NULL;
+    r->path = strdup(path);
+    if ((method && !r->method) || !r->path) {
+        free(r->method);
+        free(r->path);
+        return -ENOMEM;
+    }
+    r->flags = flags;
+    r->handler = handler;
+    r->ws_handler = ws_handler;
+    r->userdata = userdata;
+    s->n_routes++;
+    return 0;
+}
+
+int vc_http_route(vc_http_server_t *s, const char *method, const char *path, unsigned flags,
+                  vc_http_handler_t handler, void *userdata)
+{
+    return add_route(s, method, path, flags, handler, NULL, userdata);
+}
+
+int vc_http_route_ws(vc_http_server_t *s, const char *path, unsigned flags, vc_http_ws_handler_t handler,
+                     void *userdata)
+{
+    return add_route(s, "GET", path, flags, NULL, handler, userdata);
+}
+
+void vc_http_set_auth(vc_http_server_t *s, vc_http_auth_fn fn, void *userdata)
+{
+    s->auth_fn = fn;
+    s->auth_userdata = userdata;
+}
+
+void vc_http_set_metrics(vc_http_server_t *s, vc_metrics_t *m)
+{
+    static const char *const path_code[] = {"path", "code", NULL};
+    static const char *const path_only[] = {"path", NULL};
+    s->metrics = m;
+    if (!m)
+        return;
+    s->m_requests = vc_metrics_counter(m, "http_requests_total", "HTTP requests by path and status", path_code);
+    s->m_latency = vc_metrics_histogram(m, "http_request_duration_seconds",
+                                        "HTTP request latency by path", path_only, NULL, 0);
+}
+
+unsigned vc_http_port(const vc_http_server_t *s)
+{
+    return s->port;
+}
+
+const char *vc_http_bound(const vc_http_server_t *s)
+{
+    return s->bound;
+}
+
+/* ---- request accessors ---- */
+
+const char *vc_http_header(const vc_http_request_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->internal, MHD_HEADER_KIND, name);
+}
+
+const char *vc_http_query(const vc_http_request_t *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->internal, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static int unhex1(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/* Decodes one urlencoded component in place-free fashion into a new string. */
+static char *url_decode(const char *s, size_t n)
+{
+    char *out = malloc(n + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '+')
+            *o++ = ' ';
+        else if (s[i] == '%' && i + 2 < n && unhex1(s[i + 1]) >= 0 && unhex1(s[i + 2]) >= 0) {
+            *o++ = (char)(unhex1(s[i + 1]) << 4 | unhex1(s[i + 2]));
+            i += 2;
+        } else
+            *o++ = s[i];
+    }
+    *o = 0;
+    return out;
+}
+
+const char *vc_http_form(const vc_http_request_t *req, const char *name)
+{
+    const char *v = vc_http_query(req, name);
+    if (v)
+        return v;
+    const char *ct = vc_http_header(req, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 || !req->body_len)
+        return NULL;
+    req_ctx_t *ctx = (req_ctx_t *)((char *)req - offsetof(req_ctx_t, req));
+    size_t nl = strlen(name);
+    const char *p = req->body, *end = req->body + req->body_len;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p));
+        const char *seg_end = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(seg_end - p));
+        if (eq && (size_t)(eq - p) == nl && memcmp(p, name, nl) == 0) {
+            char **grown = realloc(ctx->decoded, (ctx->n_decoded + 1) * sizeof(char *));
+            if (!grown)
+                return NULL;
+            ctx->decoded = grown;
+            char *val = url_decode(eq + 1, (size_t)(seg_end - eq - 1));
+            if (!val)
+                return NULL;
+            ctx->decoded[ctx->n_decoded++] = val;
+            return val;
+        }
+        p = seg_end + 1;
+    }
+    return NULL;
+}
+
+int vc_http_reply_json(vc_http_response_t *resp, int status, const char *json_text)
+{
+    resp->status = status;
+    resp->body.len = 0;
+    return vc_buf_append_str(&resp->body, json_text);
+}
+
+int vc_http_reply_error(vc_http_response_t *resp, int status, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    json_t *o = json_pack("{s:s}", "error", msg);
+    char *text = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    if (!text)
+        return -ENOMEM;
+    int r = vc_http_reply_json(resp, status, text);
+    free(text);
+    return r;
+}
+
+/* ---- serving ---- */
+
+static enum MHD_Result send_buf(struct MHD_Connection *c, int status, const char *ctype, vc_buf_t *body,
+                                const vc_http_response_t *extra)
+{
+    size_t len = body ? body->len : 0;
+    char *data = body ? vc_buf_steal(body) : NULL;
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, data ? data : (char *)"", data ? MHD_RESPMEM_MUST_FREE
+                                                                           : MHD_RESPMEM_PERSISTENT);
+    if (!resp) {
+        free(data);
+        return MHD_NO;
+    }
+    if (ctype)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, ctype);
+    MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+    if (extra)
+        for (size_t i = 0; i < extra->n_headers; i++)
+            MHD_add_response_header(resp, extra->headers[i][0], extra->headers[i][1]);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+static enum MHD_Result send_text(struct MHD_Connection *c, int status, const char *ctype, const char *text)
+{
+    vc_buf_t b = {0};
+    if (text && vc_buf_append_str(&b, text) < 0)
+        return MHD_NO;
+    return send_buf(c, status, ctype, text ? &b : NULL, NULL);
+}
+
+static void *ws_thread_main(void *arg)
+{
+    ws_thread_t *t = arg;
+    t->route->ws_handler(t->ws, &t->req, t->route->userdata);
+    pthread_mutex_lock(&t->server->ws_lock);
+    struct vc_ws *ws = t->ws;
+    t->ws = NULL;
+    t->done = true;
+    pthread_mutex_unlock(&t->server->ws_lock);
+    vc_ws_free(ws);
+    return NULL;
+}
+
+static void urh_close(void *userdata)
+{
+    MHD_upgrade_action(userdata, MHD_UPGRADE_ACTION_CLOSE);
+}
+
+/* Joins and frees finished WebSocket threads. Caller holds no lock. */
+static void reap_ws_threads(vc_http_server_t *s, bool all)
+{
+    for (;;) {
+        ws_thread_t *victim = NULL;
+        pthread_mutex_lock(&s->ws_lock);
+        for (ws_thread_t **pp = &s->ws_threads; *pp; pp = &(*pp)->next)
+            if ((*pp)->done || all) {
+                victim = *pp;
+                *pp = victim->next;
+                break;
+            }
+        pthread_mutex_unlock(&s->ws_lock);
+        if (!victim)
+            return;
+        pthread_join(victim->thread, NULL);
+        free(victim->token);
+        free(victim);
+    }
+}
+
+static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *con_cls, const char *extra_in,
+                            size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
+{
+    req_ctx_t *ctx = cls;
+    vc_http_server_t *s = ctx->server;
+    vc_ws_opts_t wopts = {
+        .max_message = s->opts.ws_max_message,
+        .max_frame = s->opts.ws_max_message,
+        .ping_interval_ms = s->opts.ws_ping_interval_ms,
+        .pong_timeout_ms = 6 * s->opts.ws_ping_interval_ms,
+        .write_timeout_ms = 10000,
+    };
+    ws_thread_t *t = calloc(1, sizeof(*t));
+    struct vc_ws *ws = vc_ws_server_new(sock, extra_in, extra_in_size, &wopts, urh_close, urh);
+    if (!t || !ws) { /* a failed vc_ws_server_new already ran urh_close */
+        free(t);
+        vc_ws_free(ws);
+        return;
+    }
+    t->server = s;
+    t->route = ctx->ws_route;
+    t->ws = ws;
+    t->req = ctx->req;
+    t->req.body = NULL;
+    t->req.body_len = 0;
+    t->req.internal = NULL;
+    t->token = ctx->token ? strdup(ctx->token) : NULL;
+    t->req.token = t->token;
+    reap_ws_threads(s, false);
+    pthread_mutex_lock(&s->ws_lock);
+    if (s->stopping || pthread_create(&t->thread, NULL, ws_thread_main, t) != 0) {
+        pthread_mutex_unlock(&s->ws_lock);
+        vc_ws_free(ws);
+        free(t->token);
+        free(t);
+        return;
+    }
+    t->next = s->ws_threads;
+    s->ws_threads = t;
+    pthread_mutex_unlock(&s->ws_lock);
+}
+
+static const route_t *find_route(vc_http_server_t *s, const char *method, const char *path, bool ws,
+                                 bool *ret_path_known)
+{
+    *ret_path_known = false;
+    for (size_t i = 0; i < s->n_routes; i++) {
+        const route_t *r = &s->routes[i];
+        if (!vc_streq(r->path, path))
+            continue;
+        *ret_path_known = true;
+        if (ws != (r->ws_handler != NULL))
+            continue;
+        if (!r->method || vc_streq(r->method, method))
+            return r;
+    }
+    return NULL;
+}
+
+/* Case-insensitive substring search (strcasestr is a GNU extension). */
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (; *hay; hay++)
+        if (strncasecmp(hay, needle, n) == 0)
+            return true;
+    return false;
+}
+
+static bool is_ws_upgrade(struct MHD_Connection *c)
+{
+    const char *up = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Upgrade");
+    const char *conn = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Connection");
+    return up && strcasecmp(up, "websocket") == 0 && conn && contains_ci(conn, "upgrade");
+}
+
+static void count_request(vc_http_server_t *s, const char *path, int status, int64_t start_us)
+{
+    if (!s->metrics)
+        return;
+    char code[8];
+    snprintf(code, sizeof(code), "%d", status);
+    const char *labels[] = {path, code};
+    vc_metric_inc(s->m_requests, labels, 1);
+    vc_metric_observe(s->m_latency, labels, (double)(vc_now_mono_us() - start_us) / 1e6);
+}
+
+static enum MHD_Result serve_metrics(vc_http_server_t *s, struct MHD_Connection *c)
+{
+    vc_buf_t b = {0};
+    if (vc_metrics_render(s->metrics, &b) < 0) {
+        vc_buf_done(&b);
+        return send_text(c, 500, "text/plain", "metrics render failed\n");
+    }
+    return send_buf(c, 200, VC_METRICS_CONTENT_TYPE, &b, NULL);
+}
+
+static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const char *method, const char *url)
+{
+    vc_http_server_t *s = ctx->server;
+    bool path_known, ws = is_ws_upgrade(c);
+    vc_http_request_t *req = &ctx->req;
+    int status;
+
+    req->method = method;
+    req->path = url;
+    req->internal = c;
+    const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (ci && ci->client_addr)
+        vc_netaddr_format(ci->client_addr, req->remote, sizeof(req->remote));
+
+    if (vc_streq(method, "OPTIONS")) {
+        struct MHD_Response *resp = MHD_create_response_from_buffer(0, (char *)"", MHD_RESPMEM_PERSISTENT);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", "*");
+        MHD_add_response_header(resp, "Access-Control-Allow-Methods", "GET, POST, PUT, DELETE, OPTIONS");
+        MHD_add_response_header(resp, "Access-Control-Allow-Headers", default_cors_headers);
+        enum MHD_Result ret = MHD_queue_response(c, 204, resp);
+        MHD_destroy_response(resp);
+        return ret;
+    }
+    if (vc_streq(url, "/healthcheck") && !find_route(s, method, url, false, &path_known)) {
+        count_request(s, url, 200, ctx->start_us);
+        return send_text(c, 200, "application/json", "{\"status\":\"ok\"}");
+    }
+    if (vc_streq(url, "/metrics") && s->metrics && vc_streq(method, "GET"))
+        return serve_metrics(s, c);
+
+    const route_t *r = find_route(s, method, url, ws, &path_known);
+    if (!r && ws)
+        r = find_route(s, method, url, false, &path_known);
+    /* like venus AuthMux, authentication wraps the whole mux: unknown paths need a token too */
+    if (!(r && (r->flags & VC_HTTP_PUBLIC)) && s->auth_fn) {
+        const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+        const char *form = authz ? NULL : vc_http_form(req, "token");
+        const char *tok = vc_authn_extract_token(authz, form);
+        if (!tok || s->auth_fn(s->auth_userdata, tok, &req->auth) < 0) {
+            count_request(s, r ? url : "other", 401, ctx->start_us);
+            return send_text(c, 401, NULL, NULL);
+        }
+        ctx->token = strdup(tok);
+        if (!ctx->token)
+            return MHD_NO;
+        req->token = ctx->token;
+    }
+    if (!r) {
+        status = path_known ? 405 : 404;
+        count_request(s, path_known ? url : "other", status, ctx->start_us);
+        return send_text(c, status, "text/plain", path_known ? "method not allowed\n" : "404 page not found\n");
+    }
+    if (ctx->too_big) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"request bigger "
+                 "than maximum %zu allowed\"}}",
+                 s->opts.max_body);
+        count_request(s, url, 413, ctx->start_us);
+        return send_text(c, 413, "application/json", msg);
+    }
+
+    if (r->ws_handler) {
+        const char *key = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Key");
+        const char *ver = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Sec-WebSocket-Version");
+        char accept[32];
+        if (!key || !vc_streq(ver, "13") || vc_ws_accept_key(key, accept) < 0)
+            return send_text(c, 400, "text/plain", "bad websocket handshake\n");
+        ctx->ws_route = r;
+        struct MHD_Response *resp = MHD_create_response_for_upgrade(upgrade_handler, ctx);
+        if (!resp)
+            return MHD_NO;
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_UPGRADE, "websocket");
+        MHD_add_response_header(resp, "Sec-WebSocket-Accept", accept);
+        enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, resp);
+        MHD_destroy_response(resp);
+        count_request(s, url, 101, ctx->start_us);
+        return ret;
+    }
+
+    vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
+    req->body = ctx->body.data ? ctx->body.data : "";
+    req->body_len = ctx->body.len;
+    int rr = r->handler(req, &resp, r->userdata);
+    if (rr < 0) {
+        vc_buf_done(&resp.body);
+        vc_http_reply_error(&resp, 500, "%s", vc_strerror(rr));
+    }
+    count_request(s, url, resp.status, ctx->start_us);
+    enum MHD_Result ret = send_buf(c, resp.status, resp.body.len || resp.content_type ? resp.content_type : NULL,
+                                   &resp.body, &resp);
+    vc_buf_done(&resp.body);
+    return ret;
+}
+
+static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                      const char *version, const char *upload_data, size_t *upload_data_size,
+                                      void **con_cls)
+{
+    vc_http_server_t *s = cls;
+    req_ctx_t *ctx = *con_cls;
+
+    if (!ctx) {
+        ctx = calloc(1, sizeof(*ctx));
+        if (!ctx)
+            return MHD_NO;
+        ctx->server = s;
+        ctx->start_us = vc_now_mono_us();
+        *con_cls = ctx;
+        const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        uint64_t n;
+        if (cl && vc_parse_u64(cl, &n) == 0 && n > s->opts.max_body)
+            ctx->too_big = true;
+        return MHD_YES;
+    }
+    if (*upload_data_size) {
+        if (!ctx->too_big) {
+            if (ctx->body.len + *upload_data_size > s->opts.max_body) {
+                ctx->too_big = true;
+                vc_buf_done(&ctx->body);
+            } else if (vc_buf_append(&ctx->body, upload_data, *upload_data_size) < 0)
+                return MHD_NO;
+        }
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    return dispatch(ctx, c, method, url);
+}
+
+static void request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                              enum MHD_RequestTerminationCode toe)
+{
+    req_ctx_t *ctx = *con_cls;
+    if (!ctx)
+        return;
+    vc_buf_done(&ctx->body);
+    for (size_t i = 0; i < ctx->n_decoded; i++)
+        free(ctx->decoded[i]);
+    free(ctx->decoded);
+    free(ctx->token);
+    free(ctx);
+    *con_cls = NULL;
+}
+
+int vc_http_start(vc_http_server_t *s)
+{
+    struct sockaddr_storage addr;
+    socklen_t alen;
+    int r = vc_netaddr_parse_listen(s->listen, &addr, &alen);
+    if (r < 0)
+        return r;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE;
+    if (addr.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    s->stopping = false;
+    s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
+                                 MHD_OPTION_THREAD_POOL_SIZE, s->opts.threads, MHD_OPTION_CONNECTION_TIMEOUT,
+                                 s->opts.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
+                                 MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
+                                 (unsigned)511, MHD_OPTION_END);
+    if (!s->daemon)
+        return -EADDRINUSE;
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    if (addr.ss_family == AF_INET6)
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons((uint16_t)s->port);
+    else
+        ((struct sockaddr_in *)&addr)->sin_port = htons((uint16_t)s->port);
+    vc_netaddr_format((struct sockaddr *)&addr, s->bound, sizeof(s->bound));
+    vc_debug("http: listening on %s", s->bound);
+    return 0;
+}
+
+void vc_http_stop(vc_http_server_t *s)
+{
+    if (!s->daemon)
+        return;
+    pthread_mutex_lock(&s->ws_lock);
+    s->stopping = true;
+    for (ws_thread_t *t = s->ws_threads; t; t = t->next)
+        if (t->ws)
+            vc_ws_shutdown(t->ws);
+    pthread_mutex_unlock(&s->ws_lock);
+    reap_ws_threads(s, true);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}
+
+vc_http_server_t *vc_http_server_free(vc_http_server_t *s)
+{
+    if (!s)
+        return NULL;
+    vc_http_stop(s);
+    for (size_t i = 0; i < s->n_routes; i++) {
+        free(s->routes[i].method);
+        free(s->routes[i].path);
+    }
+    pthread_mutex_destroy(&s->ws_lock);
+    free(s->listen);
+    free(s);
+    return NULL;
+}

@@ -1,0 +1,224 @@
+/* Tests for authn: venus JWT format, verification, permission expansion, local + remote verify. */
+#include <stdatomic.h>
+#include <stdio.h>
+#include <sys/stat.h>
+
+#include "vc-test.h"
+#include "vc/authn.h"
+#include "vc/http.h"
+#include "vc/util.h"
+
+static const uint8_t key[32] = "0123456789abcdef0123456789abcdef";
+
+static char *b64url(const char *s)
+{
+    return vc_base64url_encode((const uint8_t *)s, strlen(s));
+}
+
+static void test_format(void)
+{
+    char *tok;
+    ASSERT_OK(vc_jwt_encode("ops", "admin", "", key, sizeof(key), &tok));
+    char *p = b64url("{\"name\":\"ops\",\"perm\":\"admin\",\"ext\":\"\"}");
+    char expect_prefix[256];
+    snprintf(expect_prefix, sizeof(expect_prefix), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%s.", p);
+    ASSERT_TRUE(strncmp(tok, expect_prefix, strlen(expect_prefix)) == 0);
+    ASSERT_EQ(strlen(tok), strlen(expect_prefix) + 43); /* 32-byte HMAC, unpadded base64url */
+    ASSERT_TRUE(strchr(tok, '=') == NULL);
+    free(p);
+
+    vc_auth_info_t info;
+    ASSERT_OK(vc_jwt_verify(tok, key, sizeof(key), &info));
+    ASSERT_STREQ(info.name, "ops");
+    ASSERT_STREQ(info.perm, "admin");
+    ASSERT_EQ(info.perms, VC_PERM_ALL);
+    free(tok);
+}
+
+/* Byte-for-byte: the token an independent HS256 implementation makes from the same claims. */
+static void test_interop_known_token(void)
+{
+    /* HS256 over the exact venus header/payload with secret "0123...cdef" (computed with an
+     * independent HMAC: python hmac/hashlib). */
+    static const char expect[] = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJuYW1lIjoidSIsInBlcm0iOiJyZWFkIiwiZXh0Ijoie"
+                                 "CJ9.8K97aWp2v_NUX-jy8yaB5cUnM1mRZnXZq7fEn_-uppg";
+    char *tok;
+    ASSERT_OK(vc_jwt_encode("u", "read", "x", key, sizeof(key), &tok));
+    ASSERT_STREQ(tok, expect);
+    vc_auth_info_t info;
+    ASSERT_OK(vc_jwt_verify(expect, key, sizeof(key), &info));
+    ASSERT_OK(vc_jwt_decode_payload(tok, &info));
+    ASSERT_STREQ(info.ext, "x");
+    ASSERT_EQ(info.perms, VC_PERM_READ);
+    free(tok);
+}
+
+static void test_rejects(void)
+{
+    char *tok;
+    vc_auth_info_t info;
+    const uint8_t other[32] = "ffffffffffffffffffffffffffffffff";
+    ASSERT_OK(vc_jwt_encode("ops", "sign", "", key, sizeof(key), &tok));
+    ASSERT_EQ(vc_jwt_verify(tok, other, sizeof(other), &info), VC_EVERIFY);
+
+    /* tampered payload: same signature, perm changed to admin */
+    char *dot1 = strchr(tok, '.'), *dot2 = strchr(dot1 + 1, '.');
+    char *p = b64url("{\"name\":\"ops\",\"perm\":\"admin\",\"ext\":\"\"}");
+    char forged[1024];
+    snprintf(forged, sizeof(forged), "%.*s.%s%s", (int)(dot1 - tok), tok, p, dot2);
+    ASSERT_EQ(vc_jwt_verify(forged, key, sizeof(key), &info), VC_EVERIFY);
+
+    /* alg none, unsigned */
+    char *h = b64url("{\"alg\":\"none\",\"typ\":\"JWT\"}");
+    snprintf(forged, sizeof(forged), "%s.%s.", h, p);
+    ASSERT_ERR(vc_jwt_verify(forged, key, sizeof(key), &info));
+    free(h);
+    /* alg HS512 header */
+    h = b64url("{\"alg\":\"HS512\",\"typ\":\"JWT\"}");
+    snprintf(forged, sizeof(forged), "%s.%s%s", h, p, dot2);
+    ASSERT_EQ(vc_jwt_verify(forged, key, sizeof(key), &info), VC_EVERIFY);
+    free(h);
+    free(p);
+
+    /* malformed */
+    ASSERT_EQ(vc_jwt_verify("abc", key, sizeof(key), &info), VC_EPARSE);
+    ASSERT_EQ(vc_jwt_verify("a.b", key, sizeof(key), &info), VC_EPARSE);
+    ASSERT_EQ(vc_jwt_verify("a.b.c.d", key, sizeof(key), &info), VC_EPARSE);
+    ASSERT_EQ(vc_jwt_verify("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.!!!.x", key, sizeof(key), &info), VC_EPARSE);
+    p = b64url("[1,2]");
+    snprintf(forged, sizeof(forged), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%s.x", p);
+    ASSERT_EQ(vc_jwt_verify(forged, key, sizeof(key), &info), VC_EPARSE);
+    free(p);
+    p = b64url("{\"name\":5,\"perm\":\"admin\"}");
+    snprintf(forged, sizeof(forged), "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.%s.x", p);
+    ASSERT_EQ(vc_jwt_decode_payload(forged, &info), VC_EPARSE);
+    free(p);
+    free(tok);
+}
+
+static void test_perms(void)
+{
+    ASSERT_EQ(vc_perm_expand("admin"), VC_PERM_READ | VC_PERM_WRITE | VC_PERM_SIGN | VC_PERM_ADMIN);
+    ASSERT_EQ(vc_perm_expand("sign"), VC_PERM_READ | VC_PERM_WRITE | VC_PERM_SIGN);
+    ASSERT_EQ(vc_perm_expand("write"), VC_PERM_READ | VC_PERM_WRITE);
+    ASSERT_EQ(vc_perm_expand("read"), VC_PERM_READ);
+    ASSERT_EQ(vc_perm_expand("Admin"), 0);
+    ASSERT_EQ(vc_perm_expand(""), 0);
+    ASSERT_FALSE(vc_perm_valid("root"));
+    ASSERT_STREQ(vc_perm_name(VC_PERM_SIGN), "sign");
+    ASSERT_STREQ(vc_authn_extract_token("Bearer abc", NULL), "abc");
+    ASSERT_TRUE(vc_authn_extract_token("Basic abc", "x") == NULL);
+    ASSERT_TRUE(vc_authn_extract_token("Bearer ", NULL) == NULL);
+    ASSERT_STREQ(vc_authn_extract_token(NULL, "tok"), "tok");
+    ASSERT_TRUE(vc_authn_extract_token(NULL, NULL) == NULL);
+}
+
+/* ---- a stand-in for venus-auth's POST /verify (the real daemon is a later issue) ---- */
+
+static atomic_int verify_calls;
+static const uint8_t auth_secret[32] = "venus-auth-secret-xxxxxxxxxxxxxx";
+static char *svc_token;
+
+static int fake_verify(vc_http_request_t *req, vc_http_response_t *resp, void *ud)
+{
+    atomic_fetch_add(&verify_calls, 1);
+    json_error_t e;
+    json_t *b = json_loadb(req->body, req->body_len, 0, &e);
+    const char *t = json_string_value(json_object_get(b, "Token"));
+    vc_auth_info_t info;
+    int r = t ? vc_jwt_verify(t, auth_secret, sizeof(auth_secret), &info) : VC_EPARSE;
+    json_decref(b);
+    if (r < 0)
+        return vc_http_reply_error(resp, 401, "Verification Failed");
+    json_t *o = json_pack("{s:s, s:s, s:s}", "name", info.name, "perm", info.perm, "ext", info.ext);
+    char *text = json_dumps(o, JSON_COMPACT);
+    json_decref(o);
+    r = vc_http_reply_json(resp, 200, text);
+    free(text);
+    return r;
+}
+
+static int fake_auth(void *ud, const char *token, vc_auth_info_t *ret)
+{
+    return vc_jwt_verify(token, auth_secret, sizeof(auth_secret), ret);
+}
+
+static void test_local_and_remote(void)
+{
+    vc_http_server_t *srv;
+    vc_http_opts_t ho = {.listen = "127.0.0.1:0"};
+    ASSERT_OK(vc_http_server_new(&ho, &srv));
+    ASSERT_OK(vc_http_route(srv, "POST", "/verify", 0, fake_verify, NULL));
+    vc_http_set_auth(srv, fake_auth, NULL);
+    ASSERT_OK(vc_http_start(srv));
+    ASSERT_OK(vc_jwt_encode("gateway", "admin", "", auth_secret, sizeof(auth_secret), &svc_token));
+
+    char url[64], dead[64], path[512];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", vc_http_port(srv));
+    snprintf(dead, sizeof(dead), "http://127.0.0.1:1"); /* refused: first in the list */
+    snprintf(path, sizeof(path), "%s/token", vc_test_tmpdir());
+    const char *urls[] = {dead, url};
+    vc_authn_opts_t o = {.token_path = path, .auth_urls = urls, .n_auth_urls = 2, .auth_token = svc_token,
+                         .cache_ttl_ms = 60000};
+    vc_authn_t *a;
+    ASSERT_OK(vc_authn_new(&o, &a));
+
+    /* the local admin token is on disk, 0600, and verifies locally */
+    char *ondisk;
+    ASSERT_OK(vc_read_file(path, 65536, &ondisk, NULL));
+    ASSERT_STREQ(ondisk, vc_authn_local_token(a));
+    free(ondisk);
+    struct stat st;
+    ASSERT_OK(stat(path, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0600);
+    vc_auth_info_t info;
+    ASSERT_OK(vc_authn_verify(a, vc_authn_local_token(a), &info));
+    ASSERT_TRUE(info.local);
+    ASSERT_STREQ(info.name, "defaultLocalToken");
+    ASSERT_EQ(atomic_load(&verify_calls), 0);
+
+    /* a venus-auth token: asked remotely once, then served from the cache */
+    char *user_tok;
+    ASSERT_OK(vc_jwt_encode("alice", "sign", "", auth_secret, sizeof(auth_secret), &user_tok));
+    ASSERT_OK(vc_authn_verify(a, user_tok, &info));
+    ASSERT_FALSE(info.local);
+    ASSERT_STREQ(info.name, "alice");
+    ASSERT_EQ(info.perms, VC_PERM_READ | VC_PERM_WRITE | VC_PERM_SIGN);
+    ASSERT_EQ(atomic_load(&verify_calls), 1);
+    ASSERT_OK(vc_authn_verify(a, user_tok, &info));
+    ASSERT_EQ(atomic_load(&verify_calls), 1);
+    ASSERT_OK(vc_authn_reverify(a, user_tok, &info));
+    ASSERT_EQ(atomic_load(&verify_calls), 2);
+    vc_authn_forget(a, user_tok);
+    ASSERT_OK(vc_authn_verify(a, user_tok, &info));
+    ASSERT_EQ(atomic_load(&verify_calls), 3);
+
+    /* a token nobody signed is refused by the remote (401) and not cached */
+    const uint8_t rogue[32] = "rogue-secret-xxxxxxxxxxxxxxxxxxx";
+    char *bad;
+    ASSERT_OK(vc_jwt_encode("alice", "admin", "", rogue, sizeof(rogue), &bad));
+    ASSERT_EQ(vc_authn_verify(a, bad, &info), VC_EVERIFY);
+    ASSERT_EQ(vc_authn_verify(a, bad, &info), VC_EVERIFY);
+    ASSERT_EQ(atomic_load(&verify_calls), 5);
+    ASSERT_EQ(vc_authn_verify(a, "garbage", &info), VC_EPARSE);
+    free(bad);
+
+    /* venus-auth down: transport error, cached positives still served */
+    vc_http_server_free(srv);
+    ASSERT_OK(vc_authn_verify(a, user_tok, &info));
+    ASSERT_EQ(vc_authn_reverify(a, user_tok, &info), VC_ETRANSPORT);
+    free(user_tok);
+    vc_authn_free(a);
+    free(svc_token);
+}
+
+int main(int argc, char **argv)
+{
+    VC_TEST_INIT(argc, argv);
+    VC_TEST_RUN(test_format);
+    VC_TEST_RUN(test_interop_known_token);
+    VC_TEST_RUN(test_rejects);
+    VC_TEST_RUN(test_perms);
+    VC_TEST_RUN(test_local_and_remote);
+    return VC_TEST_DONE();
+}

@@ -1,0 +1,571 @@
+/*
+ * JSON-RPC end to end: a real HTTP server on 127.0.0.1 port 0 with the rpc layer mounted,
+ * driven over HTTP (libcurl client and raw bodies) and WebSocket (our ws client).
+ */
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "vc-test.h"
+#include "vc/authn.h"
+#include "vc/client.h"
+#include "vc/http.h"
+#include "vc/rpc.h"
+#include "vc/util.h"
+#include "vc/ws.h"
+
+static const uint8_t secret[32] = "test-secret-0123456789abcdefghij";
+static vc_http_server_t *http;
+static vc_rpc_server_t *rpc;
+static char base_url[128];
+static char *tok_admin, *tok_read;
+
+/* ---- server methods ---- */
+
+static int m_echo(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    *ret = json_incref(json_array_get(params, 0));
+    return 0;
+}
+
+static int m_add(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    json_t *a = json_array_get(params, 0), *b = json_array_get(params, 1);
+    if (!json_is_integer(a) || !json_is_integer(b))
+        return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "unmarshaling params for '%s': expected integers",
+                            vc_rpc_call_method(call));
+    *ret = json_integer(json_integer_value(a) + json_integer_value(b));
+    return 0;
+}
+
+static int m_admin(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    *ret = json_string(vc_rpc_call_auth(call)->name);
+    return 0;
+}
+
+static int m_fail(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return vc_rpc_error(call, 1, "actor not found");
+}
+
+static int m_nothing(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return 0; /* error-only method: result null */
+}
+
+/* Channel that sends params[0] integers then closes (from a thread). */
+typedef struct ticker {
+    vc_rpc_chan_t *ch;
+    int count;        /* < 0: forever until canceled */
+    atomic_bool stop;
+    atomic_bool closed_by_peer;
+} ticker_t;
+
+static atomic_int tickers_closed;
+
+static void *ticker_main(void *arg)
+{
+    ticker_t *t = arg;
+    for (int i = 0; (t->count < 0 || i < t->count) && !atomic_load(&t->stop); i++) {
+        json_t *v = json_pack("{s:i}", "n", i);
+        int r = vc_rpc_chan_send(t->ch, v);
+        json_decref(v);
+        if (r < 0)
+            break;
+        if (t->count < 0)
+            vc_sleep_ms(5);
+    }
+    if (!atomic_load(&t->stop))
+        vc_rpc_chan_close(t->ch);
+    /* wait for the cancel notification when running forever */
+    while (t->count < 0 && !atomic_load(&t->closed_by_peer))
+        vc_sleep_ms(2);
+    vc_rpc_chan_unref(t->ch);
+    free(t);
+    atomic_fetch_add(&tickers_closed, 1);
+    return NULL;
+}
+
+static void ticker_on_close(vc_rpc_chan_t *ch, void *ud)
+{
+    ticker_t *t = ud;
+    atomic_store(&t->stop, true);
+    atomic_store(&t->closed_by_peer, true);
+}
+
+static int m_ticks(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    ticker_t *t = calloc(1, sizeof(*t));
+    pthread_t th;
+    if (!t)
+        return -ENOMEM;
+    t->count = (int)json_integer_value(json_array_get(params, 0));
+    int r = vc_rpc_chan_open(call, ticker_on_close, t, &t->ch);
+    if (r < 0) {
+        free(t);
+        return r;
+    }
+    if (pthread_create(&th, NULL, ticker_main, t) != 0) {
+        vc_rpc_chan_close(t->ch);
+        vc_rpc_chan_unref(t->ch);
+        free(t);
+        return -EAGAIN;
+    }
+    pthread_detach(th);
+    return 0;
+}
+
+/* Calls the client back over the same WebSocket. */
+static int m_callback(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_rpc_conn_t *c = vc_rpc_call_conn(call);
+    vc_rpc_err_t err;
+    if (!c)
+        return vc_rpc_error(call, 1, "needs a websocket");
+    int r = vc_rpc_conn_call(c, "Client.Hello", json_pack("[O]", json_array_get(params, 0)), 5000, ret, &err);
+    if (r == VC_EREMOTE)
+        return vc_rpc_error(call, 1, "client said: %s", err.message);
+    return r;
+}
+
+/* Blocks until canceled (or 5 s). */
+static int m_block(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    for (int i = 0; i < 500 && !vc_rpc_call_canceled(call); i++)
+        vc_sleep_ms(10);
+    *ret = json_boolean(vc_rpc_call_canceled(call));
+    return 0;
+}
+
+static const vc_rpc_method_t methods[] = {
+    {"Test.Echo", VC_PERM_READ, 1, m_echo, 0},
+    {"Test.Add", VC_PERM_READ, 2, m_add, 0},
+    {"Test.AdminOnly", VC_PERM_ADMIN, 0, m_admin, 0},
+    {"Test.Fail", VC_PERM_READ, 0, m_fail, 0},
+    {"Test.Nothing", VC_PERM_READ, 0, m_nothing, 0},
+    {"Test.Ticks", VC_PERM_READ, 1, m_ticks, VC_RPC_CHANNEL},
+    {"Test.CallBack", VC_PERM_READ, 1, m_callback, 0},
+    {"Test.Block", VC_PERM_READ, 0, m_block, 0},
+};
+
+/* Client-side method served to the server. */
+static int c_hello(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    const char *who = json_string_value(json_array_get(params, 0));
+    if (!who)
+        return vc_rpc_error(call, 1, "no name");
+    char buf[128];
+    snprintf(buf, sizeof(buf), "hello %s", who);
+    *ret = json_string(buf);
+    return 0;
+}
+static const vc_rpc_method_t client_methods[] = {{"Client.Hello", 0, 1, c_hello, 0}};
+
+static int test_auth(void *ud, const char *token, vc_auth_info_t *ret)
+{
+    return vc_jwt_verify(token, secret, sizeof(secret), ret);
+}
+
+static void setup(void)
+{
+    vc_http_opts_t ho = {.listen = "127.0.0.1:0", .max_body = 1 << 20, .threads = 2};
+    vc_rpc_opts_t ro = {.min_workers = 2};
+    if (vc_http_server_new(&ho, &http) < 0 || vc_rpc_server_new(&ro, &rpc) < 0 ||
+        vc_rpc_register(rpc, methods, VC_ELEMENTSOF(methods)) < 0 ||
+        vc_rpc_mount(rpc, http, "/rpc/v0", NULL) < 0) {
+        fprintf(stderr, "setup failed\n");
+        exit(2);
+    }
+    vc_http_set_auth(http, test_auth, NULL);
+    if (vc_http_start(http) < 0) {
+        fprintf(stderr, "start failed\n");
+        exit(2);
+    }
+    snprintf(base_url, sizeof(base_url), "http://127.0.0.1:%u/rpc/v0", vc_http_port(http));
+    vc_jwt_encode("ops", "admin", "", secret, sizeof(secret), &tok_admin);
+    vc_jwt_encode("reader", "read", "", secret, sizeof(secret), &tok_read);
+}
+
+static vc_client_t *client_for(const char *token)
+{
+    const char *eps[] = {base_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .timeout_ms = 10000};
+    vc_client_t *c = NULL;
+    if (vc_client_new(&o, &c) < 0)
+        return NULL;
+    return c;
+}
+
+/* Raw POST returning status and parsed JSON body (NULL if empty). */
+static long raw_post(const char *token, const char *body, size_t len, json_t **ret_json)
+{
+    const char *eps[] = {base_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token};
+    vc_client_t *c;
+    long status = 0;
+    char *resp = NULL;
+    size_t rlen = 0;
+    char path[64];
+    if (vc_client_new(&o, &c) < 0)
+        return -1;
+    snprintf(path, sizeof(path), "/rpc/v0");
+    char *copy = strndup(body, len);
+    int r = vc_client_rest(c, "POST", path, copy, &status, &resp, &rlen);
+    free(copy);
+    vc_client_free(c);
+    if (r < 0)
+        return r;
+    json_error_t e;
+    *ret_json = rlen ? json_loadb(resp, rlen, 0, &e) : NULL;
+    free(resp);
+    return status;
+}
+
+static void test_http_calls(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    ASSERT_NOTNULL(c);
+    ASSERT_OK(vc_client_call(c, "Test.Echo", json_pack("[{s:s}]", "a", "b"), &res, &err));
+    ASSERT_STREQ(json_string_value(json_object_get(res, "a")), "b");
+    json_decref(res);
+    ASSERT_OK(vc_client_call(c, "Test.Add", json_pack("[i,i]", 40, 2), &res, &err));
+    ASSERT_EQ(json_integer_value(res), 42);
+    json_decref(res);
+    ASSERT_OK(vc_client_call(c, "Test.Nothing", NULL, &res, &err));
+    ASSERT_TRUE(json_is_null(res));
+    json_decref(res);
+
+    ASSERT_EQ(vc_client_call(c, "Test.Fail", NULL, &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, 1);
+    ASSERT_STREQ(err.message, "actor not found");
+    ASSERT_EQ(vc_client_call(c, "Test.Add", json_pack("[i]", 1), &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, -32602);
+    ASSERT_STREQ(err.message, "wrong param count (method 'Test.Add'): 1 != 2");
+    ASSERT_EQ(vc_client_call(c, "Test.Nope", NULL, &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, -32601);
+    ASSERT_STREQ(err.message, "method 'Test.Nope' not found");
+    ASSERT_EQ(vc_client_call(c, "Test.AdminOnly", NULL, &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, 1);
+    ASSERT_STREQ(err.message, "missing permission to invoke 'AdminOnly'  (need 'admin')");
+    ASSERT_EQ(vc_client_call(c, "Test.Ticks", json_pack("[i]", 1), &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, -32601);
+    ASSERT_STREQ(err.message, "method 'Test.Ticks' not supported in this mode (no out channel support)");
+    vc_client_free(c);
+
+    c = client_for(tok_admin);
+    ASSERT_OK(vc_client_call(c, "Test.AdminOnly", NULL, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "ops");
+    json_decref(res);
+    vc_client_free(c);
+
+    /* no token / bad token / forged token: 401 before any dispatch */
+    c = client_for(NULL);
+    ASSERT_EQ(vc_client_call(c, "Test.Echo", json_pack("[i]", 1), &res, &err), VC_EHTTP);
+    ASSERT_EQ(err.code, 401);
+    vc_client_free(c);
+    char *forged;
+    const uint8_t other[32] = "another-secret-xxxxxxxxxxxxxxxxx";
+    ASSERT_OK(vc_jwt_encode("ops", "admin", "", other, sizeof(other), &forged));
+    c = client_for(forged);
+    ASSERT_EQ(vc_client_call(c, "Test.Echo", json_pack("[i]", 1), &res, &err), VC_EHTTP);
+    ASSERT_EQ(err.code, 401);
+    vc_client_free(c);
+    free(forged);
+}
+
+static void test_http_malformed(void)
+{
+    json_t *j = NULL;
+    long st;
+
+    st = raw_post(tok_read, "{\"jsonrpc\":\"2.0\",\"method\":", 26, &j);
+    ASSERT_EQ(st, 500);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32700);
+    ASSERT_STREQ(json_string_value(json_object_get(json_object_get(j, "error"), "message")), "Parse error");
+    json_decref(j);
+
+    st = raw_post(tok_read, "   ", 3, &j);
+    ASSERT_EQ(st, 400);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32600);
+    json_decref(j);
+
+    st = raw_post(tok_read, "[]", 2, &j);
+    ASSERT_EQ(st, 400);
+    json_decref(j);
+
+    /* params not an array */
+    const char *p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Echo\",\"params\":{\"a\":1},\"id\":7}";
+    st = raw_post(tok_read, p, strlen(p), &j);
+    ASSERT_EQ(st, 500);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32700);
+    ASSERT_EQ(json_integer_value(json_object_get(j, "id")), 7);
+    json_decref(j);
+
+    /* bad id type */
+    p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Echo\",\"params\":[1],\"id\":{}}";
+    st = raw_post(tok_read, p, strlen(p), &j);
+    ASSERT_EQ(st, 500);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32700);
+    json_decref(j);
+
+    /* invalid UTF-8 */
+    p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Echo\",\"params\":[\"\xff\xfe\"],\"id\":1}";
+    st = raw_post(tok_read, p, strlen(p), &j);
+    ASSERT_EQ(st, 500);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32700);
+    json_decref(j);
+
+    /* deep nesting: rejected, no crash */
+    vc_buf_t deep = {0};
+    vc_buf_append_str(&deep, "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Echo\",\"id\":1,\"params\":[");
+    for (int i = 0; i < 100000; i++)
+        vc_buf_append(&deep, "[", 1);
+    for (int i = 0; i < 100000; i++)
+        vc_buf_append(&deep, "]", 1);
+    vc_buf_append_str(&deep, "]}");
+    st = raw_post(tok_read, deep.data, deep.len, &j);
+    vc_buf_done(&deep);
+    ASSERT_EQ(st, 500);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32700);
+    json_decref(j);
+
+    /* oversized body: 413 */
+    size_t big = (1 << 20) + 10;
+    char *huge = malloc(big + 1);
+    memset(huge, ' ', big);
+    huge[big] = 0;
+    huge[0] = '[';
+    huge[big - 1] = ']';
+    st = raw_post(tok_read, huge, big, &j);
+    free(huge);
+    ASSERT_EQ(st, 413);
+    json_decref(j);
+
+    /* notification: no body */
+    p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Echo\",\"params\":[1]}";
+    j = NULL;
+    st = raw_post(tok_read, p, strlen(p), &j);
+    ASSERT_EQ(st, 200);
+    ASSERT_TRUE(j == NULL);
+}
+
+static void test_http_batch(void)
+{
+    json_t *j = NULL;
+    const char *p = "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Add\",\"params\":[1,2],\"id\":1},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Echo\",\"params\":[\"x\"]},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Nope\",\"params\":[],\"id\":\"b\"},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Add\",\"params\":[1],\"id\":3}]";
+    long st = raw_post(tok_read, p, strlen(p), &j);
+    ASSERT_EQ(st, 200);
+    ASSERT_TRUE(json_is_array(j));
+    ASSERT_EQ(json_array_size(j), 3); /* the notification gets no entry */
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(j, 0), "result")), 3);
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 1), "id")), "b");
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_array_get(j, 1), "error"), "code")), -32601);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_array_get(j, 2), "error"), "code")), -32602);
+    json_decref(j);
+}
+
+static void test_healthcheck_and_404(void)
+{
+    const char *eps[] = {base_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1};
+    vc_client_t *c, *authed;
+    long st;
+    char *body;
+    ASSERT_OK(vc_client_new(&o, &c));
+    o.token = tok_read;
+    ASSERT_OK(vc_client_new(&o, &authed));
+    ASSERT_OK(vc_client_rest(c, "GET", "/healthcheck", NULL, &st, &body, NULL));
+    free(body);
+    ASSERT_EQ(st, 200);
+    /* authentication wraps the whole mux, like venus AuthMux */
+    ASSERT_OK(vc_client_rest(c, "GET", "/nope", NULL, &st, &body, NULL));
+    free(body);
+    ASSERT_EQ(st, 401);
+    ASSERT_OK(vc_client_rest(authed, "GET", "/nope", NULL, &st, &body, NULL));
+    free(body);
+    ASSERT_EQ(st, 404);
+    ASSERT_OK(vc_client_rest(c, "GET", "/rpc/v0", NULL, &st, &body, NULL));
+    free(body);
+    ASSERT_EQ(st, 401);
+    ASSERT_OK(vc_client_rest(authed, "GET", "/rpc/v0", NULL, &st, &body, NULL));
+    free(body);
+    ASSERT_EQ(st, 405);
+    /* token as a form value instead of the header */
+    char path[1200];
+    snprintf(path, sizeof(path), "/nope?token=%s", tok_read);
+    ASSERT_OK(vc_client_rest(c, "GET", path, NULL, &st, &body, NULL));
+    free(body);
+    ASSERT_EQ(st, 404);
+    vc_client_free(c);
+    vc_client_free(authed);
+}
+
+/* ---- WebSocket ---- */
+
+typedef struct sub_state {
+    pthread_mutex_t lock;
+    int values;
+    int last;
+    bool closed;
+} sub_state_t;
+
+static void on_val(json_t *v, void *ud)
+{
+    sub_state_t *s = ud;
+    pthread_mutex_lock(&s->lock);
+    s->last = (int)json_integer_value(json_object_get(v, "n"));
+    s->values++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_close(void *ud)
+{
+    sub_state_t *s = ud;
+    pthread_mutex_lock(&s->lock);
+    s->closed = true;
+    pthread_mutex_unlock(&s->lock);
+}
+
+static bool wait_closed(sub_state_t *s, int ms)
+{
+    for (int i = 0; i < ms / 5; i++) {
+        pthread_mutex_lock(&s->lock);
+        bool c = s->closed;
+        pthread_mutex_unlock(&s->lock);
+        if (c)
+            return true;
+        vc_sleep_ms(5);
+    }
+    return false;
+}
+
+static void test_ws_calls_and_channels(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    vc_rpc_server_t *serve;
+    vc_rpc_conn_t *conn;
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_rpc_server_new(NULL, &serve));
+    ASSERT_OK(vc_rpc_register(serve, client_methods, 1));
+    ASSERT_OK(vc_client_ws_connect(c, serve, &conn));
+
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i]", 2, 3), 5000, &res, &err));
+    ASSERT_EQ(json_integer_value(res), 5);
+    json_decref(res);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i,i]", 2, 3, 4), 5000, &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, -32602);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.AdminOnly", NULL, 5000, &res, &err), VC_EREMOTE);
+    ASSERT_STREQ(err.message, "missing permission to invoke 'AdminOnly'  (need 'admin')");
+
+    /* server -> client call on the same socket */
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.CallBack", json_pack("[s]", "venus"), 5000, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "hello venus");
+    json_decref(res);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.CallBack", json_pack("[i]", 5), 5000, &res, &err), VC_EREMOTE);
+    ASSERT_STREQ(err.message, "client said: no name");
+
+    /* finite channel: 100 values in order, then xrpc.ch.close */
+    sub_state_t st = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    vc_rpc_sub_t *sub;
+    ASSERT_OK(vc_rpc_conn_subscribe(conn, "Test.Ticks", json_pack("[i]", 100), 5000, on_val, on_close, &st, &sub,
+                                    &err));
+    ASSERT_TRUE(wait_closed(&st, 5000));
+    ASSERT_EQ(st.values, 100);
+    ASSERT_EQ(st.last, 99);
+    vc_rpc_sub_free(sub);
+
+    /* endless channel canceled with xrpc.cancel: server closes it and the producer sees on_close */
+    int before = atomic_load(&tickers_closed);
+    sub_state_t st2 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ASSERT_OK(vc_rpc_conn_subscribe(conn, "Test.Ticks", json_pack("[i]", -1), 5000, on_val, on_close, &st2, &sub,
+                                    &err));
+    vc_sleep_ms(50);
+    ASSERT_OK(vc_rpc_sub_cancel(sub));
+    ASSERT_TRUE(wait_closed(&st2, 5000));
+    ASSERT_TRUE(st2.values > 0);
+    for (int i = 0; i < 500 && atomic_load(&tickers_closed) == before; i++)
+        vc_sleep_ms(10);
+    ASSERT_EQ(atomic_load(&tickers_closed), before + 1);
+    vc_rpc_sub_free(sub);
+
+    /* an open channel when the client disconnects: producer told via on_close */
+    before = atomic_load(&tickers_closed);
+    sub_state_t st3 = {.lock = PTHREAD_MUTEX_INITIALIZER};
+    ASSERT_OK(vc_rpc_conn_subscribe(conn, "Test.Ticks", json_pack("[i]", -1), 5000, on_val, on_close, &st3, &sub,
+                                    &err));
+    vc_sleep_ms(30);
+    vc_rpc_conn_close(conn);
+    ASSERT_TRUE(st3.closed);
+    for (int i = 0; i < 500 && atomic_load(&tickers_closed) == before; i++)
+        vc_sleep_ms(10);
+    ASSERT_EQ(atomic_load(&tickers_closed), before + 1);
+    vc_rpc_sub_free(sub);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i]", 1, 1), 1000, &res, &err), VC_ECLOSED);
+    vc_rpc_conn_unref(conn);
+    vc_rpc_server_free(serve);
+    vc_client_free(c);
+}
+
+static void test_ws_concurrent_and_blocking(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    vc_rpc_conn_t *conn;
+    json_t *res;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_client_ws_connect(c, NULL, &conn));
+    /* a blocking call does not stall other calls on the same socket */
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i]", 1, 1), 5000, &res, &err));
+    json_decref(res);
+    int64_t t0 = vc_now_mono_us();
+    for (int i = 0; i < 200; i++) {
+        ASSERT_OK(vc_rpc_conn_call(conn, "Test.Echo", json_pack("[i]", i), 5000, &res, &err));
+        ASSERT_EQ(json_integer_value(res), i);
+        json_decref(res);
+    }
+    ASSERT_TRUE(vc_now_mono_us() - t0 < 5000000);
+    /* unauthorized upgrade is refused */
+    vc_client_t *anon = client_for(NULL);
+    vc_rpc_conn_t *bad = NULL;
+    ASSERT_EQ(vc_client_ws_connect(anon, NULL, &bad), VC_EHTTP);
+    vc_client_free(anon);
+    vc_rpc_conn_close(conn);
+    vc_rpc_conn_unref(conn);
+    vc_client_free(c);
+}
+
+static void test_handle_text(void)
+{
+    vc_auth_info_t a = {.perms = VC_PERM_READ};
+    char *out;
+    int st;
+    const char *p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Nothing\",\"params\":[],\"id\":5}";
+    ASSERT_OK(vc_rpc_handle_text(rpc, p, strlen(p), &a, &out, &st));
+    ASSERT_STREQ(out, "{\"jsonrpc\":\"2.0\",\"id\":5,\"result\":null}");
+    ASSERT_EQ(st, 200);
+    free(out);
+}
+
+int main(int argc, char **argv)
+{
+    VC_TEST_INIT(argc, argv);
+    setup();
+    VC_TEST_RUN(test_http_calls);
+    VC_TEST_RUN(test_http_malformed);
+    VC_TEST_RUN(test_http_batch);
+    VC_TEST_RUN(test_healthcheck_and_404);
+    VC_TEST_RUN(test_ws_calls_and_channels);
+    VC_TEST_RUN(test_ws_concurrent_and_blocking);
+    VC_TEST_RUN(test_handle_text);
+    vc_http_server_free(http);
+    vc_rpc_server_free(rpc);
+    free(tok_admin);
+    free(tok_read);
+    return VC_TEST_DONE();
+}
