@@ -505,8 +505,6 @@ int vc_ws_send(vc_ws_t *ws, int opcode, const void *data, size_t len)
         return -EINVAL;
     if (opcode_control(opcode) && len > VC_WS_MAX_CONTROL)
         return -EINVAL;
-    if (len > ws->opts.max_message)
-        return VC_ETOOBIG; /* we would not accept it either; the peer likely has a similar limit */
     return send_frame(ws, opcode, data, len);
 }
 

@@ -111,7 +111,8 @@ bool vc_ws_utf8_valid(const uint8_t *s, size_t len);
 typedef struct vc_ws vc_ws_t;
 
 typedef struct vc_ws_opts {
-    size_t max_message;   /* reassembled message limit; bigger -> close 1009. 0 = 16 MiB */
+    size_t max_message;   /* received (reassembled) message limit; bigger -> close 1009. 0 = 16 MiB.
+                           * Sends are not limited. */
     size_t max_frame;     /* single frame payload limit; 0 = max_message */
     int ping_interval_ms; /* ping when nothing was received for this long; 0 = never */
     int pong_timeout_ms;  /* fail (VC_ETRANSPORT) if nothing arrives this long after a ping; 0 = never */
