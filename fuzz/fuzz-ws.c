@@ -9,10 +9,10 @@
 #include "vc/ws.h"
 
 /* Not assert(): release builds define NDEBUG. */
-#define CHECK(c)                                                                                   \
-    do {                                                                                           \
-        if (!(c))                                                                                  \
-            abort();                                                                               \
+#define CHECK(c)                                                                                             \
+    do {                                                                                                     \
+        if (!(c))                                                                                            \
+            abort();                                                                                         \
     } while (0)
 
 static void run(const uint8_t *data, size_t size, bool expect_masked, size_t max_payload)

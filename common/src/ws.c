@@ -20,15 +20,15 @@
 
 #define WS_MAX_HANDSHAKE 16384 /* bytes of the 101 answer we accept */
 #define WS_MAX_URL 4096
-#define WS_RBUF_MIN 16384      /* read buffer kept while idle; must be >= WS_MAX_HANDSHAKE */
+#define WS_RBUF_MIN 16384 /* read buffer kept while idle; must be >= WS_MAX_HANDSHAKE */
 
 /* ------------------------------------------------------------------------------------------ */
 /* Codec */
 
 static bool opcode_known(int op)
 {
-    return op == VC_WS_OP_CONT || op == VC_WS_OP_TEXT || op == VC_WS_OP_BINARY ||
-           op == VC_WS_OP_CLOSE || op == VC_WS_OP_PING || op == VC_WS_OP_PONG;
+    return op == VC_WS_OP_CONT || op == VC_WS_OP_TEXT || op == VC_WS_OP_BINARY || op == VC_WS_OP_CLOSE ||
+           op == VC_WS_OP_PING || op == VC_WS_OP_PONG;
 }
 
 static bool opcode_control(int op)
@@ -235,20 +235,20 @@ struct vc_ws {
     /* Reader state: owned by the thread in vc_ws_recv. */
     uint8_t *rbuf;
     size_t rpos, rlen, rcap;
-    vc_buf_t msg;       /* fragments of the message being reassembled */
-    int msg_opcode;     /* 0 = no message in progress */
-    int64_t last_rx_us; /* last time any frame arrived */
+    vc_buf_t msg;            /* fragments of the message being reassembled */
+    int msg_opcode;          /* 0 = no message in progress */
+    int64_t last_rx_us;      /* last time any frame arrived */
     int64_t ping_pending_us; /* first unanswered ping since last_rx, 0 = none */
     int64_t last_ping_us;
-    int rx_err;         /* sticky final error of the reader */
+    int rx_err; /* sticky final error of the reader */
     int peer_close_code;
 
     /* Writer state. */
     pthread_mutex_t wlock;
     atomic_bool close_sent;
     atomic_llong close_sent_us;
-    atomic_bool shut;   /* vc_ws_shutdown called */
-    atomic_int broken;  /* a write failed: the error, 0 = fine */
+    atomic_bool shut;  /* vc_ws_shutdown called */
+    atomic_int broken; /* a write failed: the error, 0 = fine */
 };
 
 static void opts_fill(vc_ws_opts_t *o, const vc_ws_opts_t *in)
@@ -334,8 +334,8 @@ static vc_ws_t *ws_alloc(int fd, bool client, const vc_ws_opts_t *opts)
     return ws;
 }
 
-vc_ws_t *vc_ws_server_new(int fd, const void *already_read, size_t already_read_len,
-                          const vc_ws_opts_t *opts, void (*on_free)(void *), void *on_free_userdata)
+vc_ws_t *vc_ws_server_new(int fd, const void *already_read, size_t already_read_len, const vc_ws_opts_t *opts,
+                          void (*on_free)(void *), void *on_free_userdata)
 {
     vc_ws_t *ws = NULL;
     if (fd >= 0 && (already_read || already_read_len == 0))
@@ -421,9 +421,8 @@ static int poll_ms(int64_t deadline_us, int64_t now_us)
  */
 static int write_all_locked(vc_ws_t *ws, const uint8_t *p, size_t n)
 {
-    int64_t deadline = ws->opts.write_timeout_ms < 0
-                           ? -1
-                           : vc_now_mono_us() + (int64_t)ws->opts.write_timeout_ms * 1000;
+    int64_t deadline =
+        ws->opts.write_timeout_ms < 0 ? -1 : vc_now_mono_us() + (int64_t)ws->opts.write_timeout_ms * 1000;
     int r = 0;
     while (n > 0) {
         if (atomic_load(&ws->shut)) {
@@ -510,8 +509,7 @@ int vc_ws_send(vc_ws_t *ws, int opcode, const void *data, size_t len)
 
 static bool close_code_sendable(unsigned code)
 {
-    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
-           (code >= 3000 && code <= 4999);
+    return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999);
 }
 
 static bool close_code_receivable(unsigned code)
@@ -702,8 +700,8 @@ int vc_ws_recv(vc_ws_t *ws, int timeout_ms, int *ret_opcode, char **ret_data, si
         /* 1. Consume every complete frame already buffered. */
         vc_ws_frame_t f;
         size_t used;
-        int r = vc_ws_frame_parse(ws->rbuf + ws->rpos, ws->rlen - ws->rpos, ws->opts.max_frame,
-                                  !ws->client, &f, &used);
+        int r = vc_ws_frame_parse(ws->rbuf + ws->rpos, ws->rlen - ws->rpos, ws->opts.max_frame, !ws->client,
+                                  &f, &used);
         if (r == 0) {
             if (f.masked)
                 vc_ws_mask(ws->rbuf + ws->rpos + f.header_len, f.len, f.mask, 0);
@@ -788,8 +786,9 @@ int vc_ws_recv(vc_ws_t *ws, int timeout_ms, int *ret_opcode, char **ret_data, si
         }
         if (k < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
             continue;
-        /* EOF or error without a close frame: abnormal closure (1006). */
-        if (atomic_load(&ws->shut))
+        /* EOF or error without a close frame: abnormal closure (1006), unless we were closing
+         * anyway (some servers drop TCP instead of echoing our close frame). */
+        if (atomic_load(&ws->shut) || atomic_load(&ws->close_sent))
             return (ws->rx_err = VC_ECLOSED);
         ws->peer_close_code = VC_WS_CLOSE_ABNORMAL;
         return (ws->rx_err = VC_ETRANSPORT);
@@ -1020,8 +1019,8 @@ static bool header_line_ok(const char *h)
     return true;
 }
 
-int vc_ws_connect(const char *url, const char *const *extra_headers, int timeout_ms,
-                  const vc_ws_opts_t *opts, vc_ws_t **ret, int *ret_status)
+int vc_ws_connect(const char *url, const char *const *extra_headers, int timeout_ms, const vc_ws_opts_t *opts,
+                  vc_ws_t **ret, int *ret_status)
 {
     if (!ret)
         return -EINVAL;

@@ -17,7 +17,10 @@
 
 /* vc-test.h's VC_CHECK wraps a do/while statement in an expression and does not compile;
  * this one records the failure and yields the condition. */
-#define CHECK(cond) ((cond) ? true : (fprintf(stderr, "  FAIL %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond), vc_test_failed++, false))
+#define CHECK(cond)                                                                                          \
+    ((cond) ? true                                                                                           \
+            : (fprintf(stderr, "  FAIL %s:%d: check failed: %s\n", __FILE__, __LINE__, #cond),               \
+               vc_test_failed++, false))
 
 /* ---------------------------------------------------------------------------------------- */
 /* SHA-1, accept key, UTF-8 */
@@ -104,8 +107,7 @@ static bool parse_whole(const uint8_t *buf, size_t len, bool masked, vc_ws_frame
             fprintf(stderr, "    prefix %zu of %zu\n", i, len);
             return false;
         }
-    return CHECK(vc_ws_frame_parse(buf, len, SIZE_MAX, masked, f, &used) == 0) &&
-           CHECK(used == len);
+    return CHECK(vc_ws_frame_parse(buf, len, SIZE_MAX, masked, f, &used) == 0) && CHECK(used == len);
 }
 
 static void test_codec_rfc_examples(void)
@@ -199,17 +201,18 @@ static void test_codec_violations(void)
 {
     vc_ws_frame_t f;
     size_t used;
-#define PARSE(bytes, masked) vc_ws_frame_parse((const uint8_t *)(bytes), sizeof(bytes) - 1, 1000, (masked), &f, &used)
-    ASSERT_EQ(PARSE("\xc1\x00", false), VC_EPARSE);     /* RSV1 */
-    ASSERT_EQ(PARSE("\xa1\x00", false), VC_EPARSE);     /* RSV2 */
-    ASSERT_EQ(PARSE("\x91\x00", false), VC_EPARSE);     /* RSV3 */
-    ASSERT_EQ(PARSE("\x83\x00", false), VC_EPARSE);     /* opcode 3 */
-    ASSERT_EQ(PARSE("\x8b\x00", false), VC_EPARSE);     /* opcode 0xb */
-    ASSERT_EQ(PARSE("\x09\x00", false), VC_EPARSE);     /* fragmented ping */
-    ASSERT_EQ(PARSE("\x08\x00", false), VC_EPARSE);     /* fragmented close */
-    ASSERT_EQ(PARSE("\x89\x7e", false), VC_EPARSE);     /* ping > 125 */
+#define PARSE(bytes, masked)                                                                                 \
+    vc_ws_frame_parse((const uint8_t *)(bytes), sizeof(bytes) - 1, 1000, (masked), &f, &used)
+    ASSERT_EQ(PARSE("\xc1\x00", false), VC_EPARSE);                                 /* RSV1 */
+    ASSERT_EQ(PARSE("\xa1\x00", false), VC_EPARSE);                                 /* RSV2 */
+    ASSERT_EQ(PARSE("\x91\x00", false), VC_EPARSE);                                 /* RSV3 */
+    ASSERT_EQ(PARSE("\x83\x00", false), VC_EPARSE);                                 /* opcode 3 */
+    ASSERT_EQ(PARSE("\x8b\x00", false), VC_EPARSE);                                 /* opcode 0xb */
+    ASSERT_EQ(PARSE("\x09\x00", false), VC_EPARSE);                                 /* fragmented ping */
+    ASSERT_EQ(PARSE("\x08\x00", false), VC_EPARSE);                                 /* fragmented close */
+    ASSERT_EQ(PARSE("\x89\x7e", false), VC_EPARSE);                                 /* ping > 125 */
     ASSERT_EQ(PARSE("\x82\x7f\x80\x00\x00\x00\x00\x00\x00\x01", false), VC_EPARSE); /* high bit */
-    ASSERT_EQ(PARSE("\x81\x00", true), VC_EPARSE);      /* unmasked client frame on a server */
+    ASSERT_EQ(PARSE("\x81\x00", true), VC_EPARSE);                  /* unmasked client frame on a server */
     ASSERT_EQ(PARSE("\x81\x80\x01\x02\x03\x04", false), VC_EPARSE); /* masked server frame */
     /* Too big is reported as soon as the header is complete, before the payload arrives. */
     ASSERT_EQ(PARSE("\x82\x7e\x03\xe9", false), VC_ETOOBIG);
@@ -276,8 +279,8 @@ static bool tcp_pair(int *a, int *b)
     if (!CHECK(l >= 0))
         return false;
     int c = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in in = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                             .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct sockaddr_in in = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     bool ok = CHECK(c >= 0) && CHECK(connect(c, (struct sockaddr *)&in, sizeof(in)) == 0);
     int s = ok ? accept4(l, NULL, NULL, SOCK_CLOEXEC) : -1;
     close(l);
@@ -347,11 +350,11 @@ static bool raw_recv(int fd, int *opcode, uint8_t *payload, size_t cap, size_t *
 typedef struct srv {
     int family;
     int lfd, port;
-    int status;              /* answer status: 101 or an error */
+    int status; /* answer status: 101 or an error */
     bool bad_accept;
     const uint8_t *after101; /* bytes sent right behind the 101 answer (first server frames) */
     size_t after101_len;
-    size_t steal;            /* client bytes read before wrapping: passed as already_read */
+    size_t steal; /* client bytes read before wrapping: passed as already_read */
     vc_ws_opts_t opts;
     vc_ws_t *ws;
     char request[4096];
@@ -380,10 +383,11 @@ static void *srv_main(void *arg)
         vc_ws_accept_key(key, accept);
     char answer[512];
     if (s->status == 101)
-        snprintf(answer, sizeof(answer),
-                 "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
-                 "Sec-WebSocket-Accept: %s\r\n\r\n",
-                 s->bad_accept ? "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" : accept);
+        snprintf(
+            answer, sizeof(answer),
+            "HTTP/1.1 101 Switching Protocols\r\nupgrade: WebSocket\r\nConnection: keep-alive, Upgrade\r\n"
+            "Sec-WebSocket-Accept: %s\r\n\r\n",
+            s->bad_accept ? "AAAAAAAAAAAAAAAAAAAAAAAAAAA=" : accept);
     else
         snprintf(answer, sizeof(answer), "HTTP/1.1 %d Nope\r\nContent-Length: 0\r\n\r\n", s->status);
     vc_buf_t b = {0};
@@ -811,6 +815,15 @@ static void test_close_handshake(void)
     ASSERT_EQ(vc_ws_close(s, 1005, NULL), -EINVAL);
     vc_ws_free(s);
     close(b);
+
+    /* A peer that drops TCP instead of echoing our close: still an orderly VC_ECLOSED. */
+    ASSERT_TRUE(tcp_pair(&a, &b));
+    s = vc_ws_server_new(a, NULL, 0, NULL, NULL, NULL);
+    ASSERT_NOTNULL(s);
+    ASSERT_OK(vc_ws_close(s, 1000, NULL));
+    close(b);
+    ASSERT_EQ(vc_ws_recv(s, 5000, &op, &d, &n), VC_ECLOSED);
+    vc_ws_free(s);
 }
 
 typedef struct reader {
@@ -984,8 +997,8 @@ static void test_connect_errors(void)
     close(l);
 
     /* Bad URLs and headers. */
-    const char *bad[] = {"", "ftp://x/", "ws://", "ws://:80/", "ws://h:0/", "ws://h:65536/", "ws://h:8x/",
-                         "ws://[::1/", "ws://a b/", "ws://h/a b", "ws://u@h/", "ws://h#frag"};
+    const char *bad[] = {"",           "ftp://x/",   "ws://",     "ws://:80/",  "ws://h:0/", "ws://h:65536/",
+                         "ws://h:8x/", "ws://[::1/", "ws://a b/", "ws://h/a b", "ws://u@h/", "ws://h#frag"};
     for (size_t i = 0; i < VC_ELEMENTSOF(bad); i++)
         if (!CHECK(vc_ws_connect(bad[i], NULL, 100, NULL, &c, NULL) == -EINVAL))
             fprintf(stderr, "    url '%s'\n", bad[i]);

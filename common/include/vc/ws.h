@@ -60,15 +60,15 @@ enum {
 };
 
 #define VC_WS_GUID "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-#define VC_WS_MAX_HEADER 14     /* largest frame header: 2 + 8 (length) + 4 (mask) */
-#define VC_WS_MAX_CONTROL 125   /* largest control frame payload */
+#define VC_WS_MAX_HEADER 14   /* largest frame header: 2 + 8 (length) + 4 (mask) */
+#define VC_WS_MAX_CONTROL 125 /* largest control frame payload */
 #define VC_WS_DEFAULT_MAX_MESSAGE (16u * 1024 * 1024)
 
 /* ---- Frame codec: pure functions, no allocation except into the caller's vc_buf_t ---- */
 
 typedef struct vc_ws_frame {
     bool fin;
-    int opcode;             /* VC_WS_OP_* */
+    int opcode; /* VC_WS_OP_* */
     bool masked;
     uint8_t mask[4];        /* valid when masked */
     const uint8_t *payload; /* points into the parsed buffer; STILL MASKED when masked */
@@ -121,11 +121,11 @@ typedef struct vc_ws_opts {
 } vc_ws_opts_t;
 
 /* The defaults (what a NULL opts pointer means). */
-#define VC_WS_OPTS_DEFAULT                                                                         \
-    ((vc_ws_opts_t){.max_message = VC_WS_DEFAULT_MAX_MESSAGE,                                      \
-                    .max_frame = VC_WS_DEFAULT_MAX_MESSAGE,                                        \
-                    .ping_interval_ms = 5000,                                                      \
-                    .pong_timeout_ms = 30000,                                                      \
+#define VC_WS_OPTS_DEFAULT                                                                                   \
+    ((vc_ws_opts_t){.max_message = VC_WS_DEFAULT_MAX_MESSAGE,                                                \
+                    .max_frame = VC_WS_DEFAULT_MAX_MESSAGE,                                                  \
+                    .ping_interval_ms = 5000,                                                                \
+                    .pong_timeout_ms = 30000,                                                                \
                     .write_timeout_ms = 10000})
 
 /*
@@ -138,8 +138,8 @@ typedef struct vc_ws_opts {
  *    MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE) there.
  * Frames from the peer must be masked; ours are not.
  */
-vc_ws_t *vc_ws_server_new(int fd, const void *already_read, size_t already_read_len,
-                          const vc_ws_opts_t *opts, void (*on_free)(void *), void *on_free_userdata);
+vc_ws_t *vc_ws_server_new(int fd, const void *already_read, size_t already_read_len, const vc_ws_opts_t *opts,
+                          void (*on_free)(void *), void *on_free_userdata);
 
 /*
  * Client side: connects to url ("ws://host[:port][/path[?query]]" or "http://..."; host is a
@@ -152,8 +152,8 @@ vc_ws_t *vc_ws_server_new(int fd, const void *already_read, size_t already_read_
  * found, refused, unreachable, reset), -ETIMEDOUT, VC_EHTTP (status != 101, see ret_status),
  * VC_EPARSE (malformed answer or wrong accept key), -ENOMEM.
  */
-int vc_ws_connect(const char *url, const char *const *extra_headers, int timeout_ms,
-                  const vc_ws_opts_t *opts, vc_ws_t **ret, int *ret_status);
+int vc_ws_connect(const char *url, const char *const *extra_headers, int timeout_ms, const vc_ws_opts_t *opts,
+                  vc_ws_t **ret, int *ret_status);
 
 /*
  * Receives one whole message (defragmented), waiting at most timeout_ms (< 0 = forever).
