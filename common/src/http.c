@@ -148,9 +148,12 @@ void vc_http_set_metrics(vc_http_server_t *s, vc_metrics_t *m)
     s->metrics = m;
     if (!m)
         return;
-    s->m_requests = vc_metrics_counter(m, "http_requests_total", "HTTP requests by path and status", path_code);
-    s->m_latency = vc_metrics_histogram(m, "http_request_duration_seconds",
-                                        "HTTP request latency by path", path_only, NULL, 0);
+    if (vc_metrics_counter(m, "http_requests_total", "HTTP requests by path and status", path_code,
+                           &s->m_requests) < 0)
+        s->m_requests = NULL;
+    if (vc_metrics_histogram(m, "http_request_duration_seconds", "HTTP request latency by path", path_only, NULL,
+                             0, &s->m_latency) < 0)
+        s->m_latency = NULL;
 }
 
 unsigned vc_http_port(const vc_http_server_t *s)
@@ -415,8 +418,10 @@ static void count_request(vc_http_server_t *s, const char *path, int status, int
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
     const char *labels[] = {path, code};
-    vc_metric_inc(s->m_requests, labels, 1);
-    vc_metric_observe(s->m_latency, labels, (double)(vc_now_mono_us() - start_us) / 1e6);
+    if (s->m_requests)
+        vc_counter_inc(vc_metric_withv(s->m_requests, labels));
+    if (s->m_latency)
+        vc_histogram_observe(vc_metric_withv(s->m_latency, labels), (double)(vc_now_mono_us() - start_us) / 1e6);
 }
 
 static enum MHD_Result serve_metrics(vc_http_server_t *s, struct MHD_Connection *c)

@@ -2,6 +2,7 @@
 #include "vc-test.h"
 
 #include <dirent.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -17,6 +18,18 @@ char **vc_test_argv;
 static char *tmpdir;
 static char *pg_dsn;
 static json_t *vectors;
+
+bool vc_test_fail(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "  FAIL %s:%d: ", file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    vc_test_failed++;
+    return false;
+}
 
 const char *vc_test_strerror(int r)
 {

@@ -42,16 +42,11 @@ bool vc_test_has_flag(const char *flag);
 #define VC_TEST_RUN(fn) vc_test_run(#fn, fn)
 #define VC_TEST_DONE() vc_test_done()
 
-#define VC_FAIL_(...)                                                                              \
-    do {                                                                                           \
-        fprintf(stderr, "  FAIL %s:%d: ", __FILE__, __LINE__);                                     \
-        fprintf(stderr, __VA_ARGS__);                                                              \
-        fputc('\n', stderr);                                                                       \
-        vc_test_failed++;                                                                          \
-    } while (0)
+/* Records a failure at file:line; always returns false (usable in expressions). */
+bool vc_test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+#define VC_FAIL_(...) vc_test_fail(__FILE__, __LINE__, __VA_ARGS__)
 
-#define VC_CHECK(cond)                                                                             \
-    ((cond) ? true : (VC_FAIL_("check failed: %s", #cond), false))
+#define VC_CHECK(cond) ((cond) ? true : VC_FAIL_("check failed: %s", #cond))
 
 #define ASSERT_TRUE(cond)                                                                          \
     do {                                                                                           \
