@@ -417,11 +417,10 @@ static void count_request(vc_http_server_t *s, const char *path, int status, int
         return;
     char code[8];
     snprintf(code, sizeof(code), "%d", status);
-    const char *labels[] = {path, code};
     if (s->m_requests)
-        vc_counter_inc(vc_metric_withv(s->m_requests, labels));
+        vc_counter_inc(vc_metric_with(s->m_requests, path, code, NULL));
     if (s->m_latency)
-        vc_histogram_observe(vc_metric_withv(s->m_latency, labels), (double)(vc_now_mono_us() - start_us) / 1e6);
+        vc_histogram_observe(vc_metric_with(s->m_latency, path, NULL), (double)(vc_now_mono_us() - start_us) / 1e6);
 }
 
 static enum MHD_Result serve_metrics(vc_http_server_t *s, struct MHD_Connection *c)

@@ -10,6 +10,7 @@
 #include "vc/authn.h"
 #include "vc/client.h"
 #include "vc/http.h"
+#include "vc/metrics.h"
 #include "vc/rpc.h"
 #include "vc/util.h"
 #include "vc/ws.h"
@@ -17,6 +18,7 @@
 static const uint8_t secret[32] = "test-secret-0123456789abcdefghij";
 static vc_http_server_t *http;
 static vc_rpc_server_t *rpc;
+static vc_metrics_t *metrics;
 static char base_url[128];
 static char *tok_admin, *tok_read;
 
@@ -178,6 +180,8 @@ static void setup(void)
         exit(2);
     }
     vc_http_set_auth(http, test_auth, NULL);
+    metrics = vc_metrics_new("vctest");
+    vc_http_set_metrics(http, metrics);
     if (vc_http_start(http) < 0) {
         fprintf(stderr, "start failed\n");
         exit(2);
@@ -402,6 +406,13 @@ static void test_healthcheck_and_404(void)
     ASSERT_OK(vc_client_rest(c, "GET", path, NULL, &st, &body, NULL));
     free(body);
     ASSERT_EQ(st, 404);
+    /* /metrics is public and counts what happened above */
+    ASSERT_OK(vc_client_rest(c, "GET", "/metrics", NULL, &st, &body, NULL));
+    ASSERT_EQ(st, 200);
+    ASSERT_TRUE(strstr(body, "vctest_http_requests_total{path=\"other\",code=\"404\"} 2") != NULL);
+    ASSERT_TRUE(strstr(body, "vctest_http_requests_total{path=\"/rpc/v0\",code=\"405\"} 1") != NULL);
+    ASSERT_TRUE(strstr(body, "vctest_http_request_duration_seconds_bucket") != NULL);
+    free(body);
     vc_client_free(c);
     vc_client_free(authed);
 }
@@ -565,6 +576,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_handle_text);
     vc_http_server_free(http);
     vc_rpc_server_free(rpc);
+    vc_metrics_free(metrics);
     free(tok_admin);
     free(tok_read);
     return VC_TEST_DONE();
