@@ -153,7 +153,8 @@ int vc_netaddr_to_url(const char *endpoint, const char *want_scheme, const char 
         r = parse_multiaddr(s, &hp);
         if (r == 0 && (vc_streq(hp.rest, "/http") || vc_streq(hp.rest, "/ws") ||
                        vc_streq(hp.rest, "/https") || vc_streq(hp.rest, "/wss"))) {
-            snprintf(scheme, sizeof(scheme), "%s", hp.rest + 1);
+            size_t sl = strlen(hp.rest + 1); /* 2..5 chars, checked just above */
+            memcpy(scheme, hp.rest + 1, sl + 1);
             hp.rest[0] = 0;
         } else if (r == 0 && hp.rest[0])
             return VC_EPARSE;
