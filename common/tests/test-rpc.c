@@ -51,6 +51,13 @@ static int m_fail(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return vc_rpc_error(call, 1, "actor not found");
 }
 
+static atomic_int fail_count;
+static int m_count_fail(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    atomic_fetch_add(&fail_count, 1);
+    return vc_rpc_error(call, 1, "always fails");
+}
+
 static int m_nothing(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     return 0; /* error-only method: result null */
@@ -146,6 +153,7 @@ static const vc_rpc_method_t methods[] = {
     {"Test.AdminOnly", VC_PERM_ADMIN, 0, m_admin, 0},
     {"Test.Fail", VC_PERM_READ, 0, m_fail, 0},
     {"Test.Nothing", VC_PERM_READ, 0, m_nothing, 0},
+    {"Test.CountFail", VC_PERM_READ, 0, m_count_fail, 0},
     {"Test.Ticks", VC_PERM_READ, 1, m_ticks, VC_RPC_CHANNEL},
     {"Test.CallBack", VC_PERM_READ, 1, m_callback, 0},
     {"Test.Block", VC_PERM_READ, 0, m_block, 0},
@@ -278,6 +286,35 @@ static void test_http_calls(void)
     ASSERT_EQ(err.code, 401);
     vc_client_free(c);
     free(forged);
+}
+
+/* Endpoint list: a dead endpoint is skipped (transport error), an application error is final. */
+static void test_client_failover(void)
+{
+    const char *eps[] = {"http://127.0.0.1:1/rpc/v0", base_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 2, .token = tok_read, .retry_backoff_ms = 10};
+    vc_client_t *c;
+    json_t *res;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_client_new(&o, &c));
+    ASSERT_OK(vc_client_call(c, "Test.Add", json_pack("[i,i]", 2, 2), &res, &err));
+    ASSERT_EQ(json_integer_value(res), 4);
+    json_decref(res);
+    ASSERT_STREQ(vc_client_current(c), base_url);
+    atomic_store(&fail_count, 0);
+    ASSERT_EQ(vc_client_call(c, "Test.CountFail", NULL, &res, &err), VC_EREMOTE);
+    ASSERT_EQ(atomic_load(&fail_count), 1);
+    vc_client_free(c);
+
+    const char *dead[] = {"http://127.0.0.1:1", "/ip4/127.0.0.1/tcp/2"};
+    vc_client_opts_t d = {.endpoints = dead, .n_endpoints = 2, .retries = 1, .retry_backoff_ms = 10};
+    ASSERT_OK(vc_client_new(&d, &c));
+    int64_t t0 = vc_now_mono_us();
+    ASSERT_EQ(vc_client_call(c, "Test.Add", NULL, &res, &err), VC_ETRANSPORT);
+    ASSERT_LT(vc_now_mono_us() - t0, 3000000);
+    vc_rpc_conn_t *conn;
+    ASSERT_EQ(vc_client_ws_connect(c, NULL, &conn), VC_ETRANSPORT);
+    vc_client_free(c);
 }
 
 static void test_http_malformed(void)
@@ -568,6 +605,7 @@ int main(int argc, char **argv)
     VC_TEST_INIT(argc, argv);
     setup();
     VC_TEST_RUN(test_http_calls);
+    VC_TEST_RUN(test_client_failover);
     VC_TEST_RUN(test_http_malformed);
     VC_TEST_RUN(test_http_batch);
     VC_TEST_RUN(test_healthcheck_and_404);
