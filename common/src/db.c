@@ -478,13 +478,15 @@ static void backoff(unsigned attempt)
 
 int vc_db_tx_iso(vc_db_t *db, vc_db_isolation_t iso, vc_db_fn_t fn, void *userdata)
 {
+    bool transport_retried = false;
     for (unsigned attempt = 0;; attempt++) {
         vc_db_conn_t *c;
         int r = vc_db_acquire(db, -1, &c);
         if (r < 0)
             return r;
         r = vc_db_begin(c, iso);
-        if (r >= 0) {
+        bool begun = r >= 0;
+        if (begun) {
             r = fn(c, userdata);
             if (r >= 0) {
                 int k = vc_db_commit(c);
@@ -500,6 +502,12 @@ int vc_db_tx_iso(vc_db_t *db, vc_db_isolation_t iso, vc_db_fn_t fn, void *userda
             }
         }
         vc_db_release(c);
+        /* A pooled pg connection may have died while idle (server restart, failover): if BEGIN
+         * itself hit that, nothing ran, so try once more on a fresh connection. */
+        if (r == VC_ETRANSPORT && !begun && !transport_retried) {
+            transport_retried = true;
+            continue;
+        }
         if (r != -EBUSY || attempt >= db->opts.tx_max_retries)
             return r;
         pthread_mutex_lock(&db->lock);

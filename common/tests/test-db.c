@@ -656,6 +656,13 @@ static void test_bad_sql(void)
     vc_db_release(c);
 }
 
+static int select_one(vc_db_conn_t *c, void *ud)
+{
+    int64_t v = 0;
+    int r = vc_db_query_int64(c, "SELECT 1", VC_DB_NONE, &v);
+    return r < 0 ? r : (int)v;
+}
+
 /* pg only: a connection killed under us is reported as a transport error and replaced. */
 static void test_pg_broken_connection(void)
 {
@@ -677,6 +684,20 @@ static void test_pg_broken_connection(void)
     int64_t v;
     ASSERT_EQ(vc_db_query_int64(c, "SELECT 1", VC_DB_NONE, &v), VC_ETRANSPORT);
     vc_db_release(c);
+    /* An idle pooled connection killed behind the pool's back: vc_db_tx retries BEGIN once. */
+    vc_db_t *one = NULL;
+    ASSERT_OK(vc_db_open(vc_test_pg_dsn(), &(vc_db_options_t){.max_conns = 1}, &one, NULL));
+    ASSERT_OK(vc_db_acquire(one, -1, &c));
+    ASSERT_OK(vc_db_query_int64(c, "SELECT pg_backend_pid()", VC_DB_NONE, &pid));
+    vc_db_release(c);
+    ASSERT_OK(vc_db_acquire(db, -1, &killer));
+    ASSERT_OK(vc_db_query_int64(killer, "SELECT CAST(pg_terminate_backend(CAST(? AS INTEGER)) AS INTEGER)",
+                                VC_DB_ARGS(VC_DB_INT64(pid)), &ok));
+    vc_db_release(killer);
+    vc_sleep_ms(100);
+    int r = vc_db_tx(one, select_one, NULL);
+    vc_db_free(one);
+    ASSERT_EQ(r, 1);
     /* The pool hands out working connections again. */
     for (int i = 0; i < 3; i++) {
         ASSERT_OK(vc_db_acquire(db, -1, &c));

@@ -148,7 +148,7 @@ const char *vc_db_last_errmsg(void);
 
 /* Runs one statement that returns no rows we care about (rows are stepped through and
  * dropped). Returns the number of rows affected (INSERT/UPDATE/DELETE; 0 for others).
- * -EINVAL if sql holds more than one statement. */
+ * More than one statement is an error (sqlite -EINVAL, pg -EIO from the server). */
 int vc_db_exec(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n);
 /* Runs several ';'-separated statements without binds (migrations, schema setup). */
 int vc_db_exec_script(vc_db_conn_t *c, const char *sql);
@@ -200,6 +200,8 @@ int vc_db_rollback(vc_db_conn_t *c);
  * from 5 ms, capped at 500 ms). fn MUST therefore be idempotent: it may run several times and
  * only the last run's writes are kept; it must not have side effects outside the database (or
  * must reset them at its start). fn must not call vc_db_begin/commit/rollback itself.
+ * A VC_ETRANSPORT from BEGIN (a pooled pg connection that died while idle) is retried once on
+ * a fresh connection; transport errors after BEGIN are returned (the commit state is unknown).
  * Returns fn's (non-negative) result after COMMIT, else the error.
  */
 typedef int (*vc_db_fn_t)(vc_db_conn_t *c, void *userdata);
