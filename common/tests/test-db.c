@@ -13,11 +13,17 @@
 
 static bool use_pg;
 
+/* The test schema: $VC_TEST_SRC/sql (set by ctest), else next to this source file. */
 static const char *sql_dir(void)
 {
-    const char *src = getenv("VC_TEST_SRC");
     static char buf[4096];
-    snprintf(buf, sizeof(buf), "%s/sql", src ? src : ".");
+    const char *src = getenv("VC_TEST_SRC");
+    if (src)
+        snprintf(buf, sizeof(buf), "%s/sql", src);
+    else {
+        const char *slash = strrchr(__FILE__, '/');
+        snprintf(buf, sizeof(buf), "%.*s/sql", slash ? (int)(slash - __FILE__) : 1, slash ? __FILE__ : ".");
+    }
     return buf;
 }
 
@@ -474,8 +480,11 @@ static void test_migrations(void)
     ASSERT_EQ(v, 0);
     char *err = NULL;
     int r = vc_db_migrate_dir(db, "test", sql_dir(), &err);
-    if (r < 0)
+    if (r < 0) {
         VC_FAIL_("migrate_dir: %s", err ? err : "");
+        free(err);
+        return;
+    }
     ASSERT_EQ(r, 2);
     ASSERT_EQ(vc_db_migrate_dir(db, "test", sql_dir(), NULL), 0); /* idempotent */
     ASSERT_EQ(vc_db_migrate(db, "test", testdb_migrations, testdb_migrations_count, NULL), 0);
