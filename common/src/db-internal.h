@@ -14,8 +14,8 @@ struct vc_db_conn {
     vc_db_t *db;
     const db_ops_t *ops;
     vc_db_backend_t backend;
-    bool broken;              /* connection lost: reset before reuse */
-    struct vc_db_conn *next;  /* idle list */
+    bool broken;             /* connection lost: reset before reuse */
+    struct vc_db_conn *next; /* idle list */
     char errmsg[DB_ERRMSG_MAX];
 };
 

@@ -77,7 +77,8 @@ static int map_error(vc_db_conn_t *c, const PGresult *res)
         r = VC_ETRANSPORT;
     } else if (state && strcmp(state, "23505") == 0)
         r = -EEXIST;
-    else if (state && (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
+    else if (state &&
+             (strcmp(state, "40001") == 0 || strcmp(state, "40P01") == 0 || strcmp(state, "55P03") == 0))
         r = -EBUSY;
     else
         r = -EIO;
@@ -267,7 +268,8 @@ static int run(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *b, size_t n
         return vc_db_set_error(c, r, "cannot parse SQL placeholders");
     if (count != n) {
         free(q);
-        return vc_db_set_error(c, -EINVAL, "statement has %zu placeholders but %zu values were bound", count, n);
+        return vc_db_set_error(c, -EINVAL, "statement has %zu placeholders but %zu values were bound", count,
+                               n);
     }
     params_t p;
     r = params_build(c, b, n, &p);

@@ -106,7 +106,7 @@ static int prepare(vc_db_conn_t *c, const char *sql, sqlite3_stmt **ret, stmt_en
         if (!e->in_use && (victim == SIZE_MAX || e->last_used < s->cache[victim].last_used))
             victim = i;
     }
-    sqlite3_stmt *st;
+    sqlite3_stmt *st = NULL;
     int r = prepare_raw(c, sql, &st);
     if (r < 0)
         return r;
@@ -153,7 +153,8 @@ static int bind_all(vc_db_conn_t *c, sqlite3_stmt *st, const vc_db_bind_t *b, si
 {
     int want = sqlite3_bind_parameter_count(st);
     if ((size_t)want != n)
-        return vc_db_set_error(c, -EINVAL, "statement has %d placeholders but %zu values were bound", want, n);
+        return vc_db_set_error(c, -EINVAL, "statement has %d placeholders but %zu values were bound", want,
+                               n);
     sqlite3_destructor_type d = copy ? SQLITE_TRANSIENT : SQLITE_STATIC;
     for (size_t i = 0; i < n; i++) {
         int idx = (int)i + 1, rc;
@@ -264,9 +265,9 @@ static bool sq_tx_failed(vc_db_conn_t *c)
 
 static int sq_exec(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *b, size_t n)
 {
-    sqlite3_stmt *st;
-    stmt_entry_t *e;
-    size_t idx;
+    sqlite3_stmt *st = NULL;
+    stmt_entry_t *e = NULL;
+    size_t idx = 0;
     int r = prepare(c, sql, &st, &e, &idx);
     if (r < 0)
         return r;

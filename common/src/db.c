@@ -20,7 +20,7 @@ struct vc_db {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     vc_db_conn_t *idle;
-    unsigned total; /* open connections plus ones being opened */
+    unsigned total;      /* open connections plus ones being opened */
     uint64_t tx_retries; /* under lock */
 };
 
@@ -69,8 +69,20 @@ static void set_reterr(char **reterr_msg, const char *fmt, ...)
 /* ---- DSN ---- */
 
 static const char *const pg_keywords[] = {
-    "host", "hostaddr", "port", "dbname", "user", "password", "passfile", "service", "sslmode",
-    "connect_timeout", "application_name", "options", "target_session_attrs", "channel_binding",
+    "host",
+    "hostaddr",
+    "port",
+    "dbname",
+    "user",
+    "password",
+    "passfile",
+    "service",
+    "sslmode",
+    "connect_timeout",
+    "application_name",
+    "options",
+    "target_session_attrs",
+    "channel_binding",
 };
 
 static bool is_pg_keyvalue(const char *dsn)
@@ -96,7 +108,8 @@ static int parse_dsn(const char *dsn, vc_db_backend_t *ret, const char **ret_tar
 {
     if (vc_strempty(dsn))
         return -EINVAL;
-    if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0 || is_pg_keyvalue(dsn)) {
+    if (strncmp(dsn, "postgres://", 11) == 0 || strncmp(dsn, "postgresql://", 13) == 0 ||
+        is_pg_keyvalue(dsn)) {
         *ret = VC_DB_POSTGRES;
         *ret_target = dsn;
         return 0;
@@ -723,22 +736,24 @@ static int migrate_step(vc_db_conn_t *c, const char *component, const vc_db_migr
     }
     r = vc_db_exec_script(c, next->sql);
     if (r < 0) {
-        set_reterr(reterr_msg, "migration %s %03d_%s failed: %s", component, next->version, next->name, c->errmsg);
+        set_reterr(reterr_msg, "migration %s %03d_%s failed: %s", component, next->version, next->name,
+                   c->errmsg);
         goto rollback;
     }
     int64_t now = vc_now_real_us() / 1000;
-    r = vc_db_exec(c, "INSERT INTO schema_version (component, version, name, applied_at_ms) VALUES (?, ?, ?, ?)",
+    r = vc_db_exec(c,
+                   "INSERT INTO schema_version (component, version, name, applied_at_ms) VALUES (?, ?, ?, ?)",
                    VC_DB_ARGS(VC_DB_TEXT(component), VC_DB_INT64(next->version), VC_DB_TEXT(next->name),
                               VC_DB_INT64(now)));
     if (r < 0) {
-        set_reterr(reterr_msg, "migration %s %03d_%s: cannot record it: %s", component, next->version, next->name,
-                   c->errmsg);
+        set_reterr(reterr_msg, "migration %s %03d_%s: cannot record it: %s", component, next->version,
+                   next->name, c->errmsg);
         goto rollback;
     }
     r = vc_db_commit(c);
     if (r < 0) {
-        set_reterr(reterr_msg, "migration %s %03d_%s: commit failed: %s", component, next->version, next->name,
-                   c->errmsg);
+        set_reterr(reterr_msg, "migration %s %03d_%s: commit failed: %s", component, next->version,
+                   next->name, c->errmsg);
         goto rollback;
     }
     vc_debug("db: applied migration %s %03d_%s", component, next->version, next->name);
@@ -749,7 +764,8 @@ rollback:
     return r;
 }
 
-int vc_db_migrate(vc_db_t *db, const char *component, const vc_db_migration_t *list, size_t n, char **reterr_msg)
+int vc_db_migrate(vc_db_t *db, const char *component, const vc_db_migration_t *list, size_t n,
+                  char **reterr_msg)
 {
     if (!component)
         component = "default";
@@ -762,7 +778,8 @@ int vc_db_migrate(vc_db_t *db, const char *component, const vc_db_migration_t *l
             m[k++] = &list[i];
     qsort(m, k, sizeof(*m), cmp_migration);
     for (size_t i = 0; i < k; i++) {
-        if (m[i]->version <= 0 || !m[i]->sql || !m[i]->name || (i > 0 && m[i]->version == m[i - 1]->version)) {
+        if (m[i]->version <= 0 || !m[i]->sql || !m[i]->name ||
+            (i > 0 && m[i]->version == m[i - 1]->version)) {
             set_reterr(reterr_msg, "migrations: invalid or duplicate version %d", m[i]->version);
             return -EINVAL;
         }
@@ -898,11 +915,12 @@ int vc_db_schema_version(vc_db_t *db, const char *component, int *ret)
     if (r < 0)
         return r;
     int64_t exists = 0;
-    r = vc_db_query_int64(c,
-                          db->backend == VC_DB_POSTGRES
-                              ? "SELECT CAST(to_regclass('schema_version') IS NOT NULL AS INTEGER)"
-                              : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
-                          VC_DB_NONE, &exists);
+    r = vc_db_query_int64(
+        c,
+        db->backend == VC_DB_POSTGRES
+            ? "SELECT CAST(to_regclass('schema_version') IS NOT NULL AS INTEGER)"
+            : "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_version'",
+        VC_DB_NONE, &exists);
     int v = 0;
     if (r >= 0 && exists)
         r = current_version(c, component ? component : "default", &v);

@@ -140,7 +140,8 @@ static void test_binds(void)
     ASSERT_EQ(r, 1);
 
     _cleanup_(vc_db_rows_freep) vc_db_rows_t *rows = NULL;
-    ASSERT_OK(vc_db_query(c, "SELECT name, data, score, flag, n, id FROM items ORDER BY id", VC_DB_NONE, &rows));
+    ASSERT_OK(
+        vc_db_query(c, "SELECT name, data, score, flag, n, id FROM items ORDER BY id", VC_DB_NONE, &rows));
     ASSERT_EQ(vc_db_col_count(rows), 6);
     ASSERT_EQ(vc_db_rows_next(rows), 1);
     size_t len;
@@ -184,7 +185,8 @@ static void test_binds(void)
     ASSERT_OK(vc_db_query_int64(c, "SELECT count(*) FROM items WHERE data = ?",
                                 VC_DB_ARGS(VC_DB_BLOB(blob, sizeof(blob))), &v));
     ASSERT_EQ(v, 1);
-    ASSERT_OK(vc_db_query_int64(c, "SELECT count(*) FROM items WHERE n IS NULL AND flag IS NULL", VC_DB_NONE, &v));
+    ASSERT_OK(
+        vc_db_query_int64(c, "SELECT count(*) FROM items WHERE n IS NULL AND flag IS NULL", VC_DB_NONE, &v));
     ASSERT_EQ(v, 1);
     /* Rows affected. */
     r = vc_db_exec(c, "UPDATE items SET n = ? WHERE n IS NOT NULL", VC_DB_ARGS(VC_DB_INT64(7)));
@@ -500,8 +502,9 @@ static void test_migrations(void)
     /* A database newer than the binary: refuse, say why. */
     vc_db_conn_t *c;
     ASSERT_OK(vc_db_acquire(db, -1, &c));
-    ASSERT_EQ(vc_db_exec(c, "INSERT INTO schema_version (component, version, name, applied_at_ms) "
-                            "VALUES ('test', 7, 'future', 0)",
+    ASSERT_EQ(vc_db_exec(c,
+                         "INSERT INTO schema_version (component, version, name, applied_at_ms) "
+                         "VALUES ('test', 7, 'future', 0)",
                          VC_DB_NONE),
               1);
     vc_db_release(c);
@@ -627,7 +630,8 @@ static void test_rewrite(void)
     vc_db_conn_t *c;
     ASSERT_OK(vc_db_acquire(db, -1, &c));
     _cleanup_(vc_db_rows_freep) vc_db_rows_t *rows = NULL;
-    ASSERT_OK(vc_db_query_row(c, "SELECT '?', ?, 'a''?b' /* ? */ -- ?\n", VC_DB_ARGS(VC_DB_TEXT("v")), &rows));
+    ASSERT_OK(
+        vc_db_query_row(c, "SELECT '?', ?, 'a''?b' /* ? */ -- ?\n", VC_DB_ARGS(VC_DB_TEXT("v")), &rows));
     ASSERT_STREQ(vc_db_col_text(rows, 0, NULL), "?");
     ASSERT_STREQ(vc_db_col_text(rows, 1, NULL), "v");
     ASSERT_STREQ(vc_db_col_text(rows, 2, NULL), "a'?b");

@@ -72,8 +72,8 @@ typedef enum vc_db_type {
 /* One bound value. Text and blob pointers are borrowed for the duration of the call. */
 typedef struct vc_db_bind {
     vc_db_type_t type;
-    int64_t i; /* INT64, BOOL */
-    double d;  /* DOUBLE */
+    int64_t i;     /* INT64, BOOL */
+    double d;      /* DOUBLE */
     const void *p; /* TEXT, BLOB (may be NULL when len == 0) */
     size_t len;
 } vc_db_bind_t;
@@ -99,7 +99,7 @@ static inline vc_db_bind_t vc_db_bind_text_(const char *s)
 /* VC_DB_ARGS(b1, b2, ...) expands to `const vc_db_bind_t *binds, size_t n` arguments (the array
  * is a compound literal living until the end of the enclosing block). VC_DB_NONE: no binds. */
 #define VC_DB_BINDARR_(...) ((const vc_db_bind_t[]){VC_DB_NULL, __VA_ARGS__})
-#define VC_DB_ARGS(...)                                                                            \
+#define VC_DB_ARGS(...)                                                                                      \
     (VC_DB_BINDARR_(__VA_ARGS__) + 1), (sizeof(VC_DB_BINDARR_(__VA_ARGS__)) / sizeof(vc_db_bind_t) - 1)
 #define VC_DB_NONE NULL, (size_t)0
 
@@ -108,13 +108,13 @@ typedef struct vc_db_conn vc_db_conn_t; /* one connection, used by one thread at
 typedef struct vc_db_rows vc_db_rows_t; /* a result being stepped through */
 
 typedef struct vc_db_options {
-    unsigned max_conns;            /* pool size; 0 = 8 (sqlite ":memory:" forces 1) */
-    int64_t acquire_timeout_ms;    /* vc_db_tx / vc_db_run wait for a connection; 0 = 10000 */
-    int64_t busy_timeout_ms;       /* sqlite busy_timeout; 0 = 5000, < 0 = none */
-    int64_t connect_timeout_ms;    /* pg connect timeout; 0 = 10000 */
-    unsigned tx_max_retries;       /* vc_db_tx retries on -EBUSY; 0 = 10 */
-    vc_db_isolation_t isolation;   /* vc_db_tx default (pg only); default READ COMMITTED */
-    unsigned stmt_cache_size;      /* prepared statements cached per sqlite connection; 0 = 64 */
+    unsigned max_conns;          /* pool size; 0 = 8 (sqlite ":memory:" forces 1) */
+    int64_t acquire_timeout_ms;  /* vc_db_tx / vc_db_run wait for a connection; 0 = 10000 */
+    int64_t busy_timeout_ms;     /* sqlite busy_timeout; 0 = 5000, < 0 = none */
+    int64_t connect_timeout_ms;  /* pg connect timeout; 0 = 10000 */
+    unsigned tx_max_retries;     /* vc_db_tx retries on -EBUSY; 0 = 10 */
+    vc_db_isolation_t isolation; /* vc_db_tx default (pg only); default READ COMMITTED */
+    unsigned stmt_cache_size;    /* prepared statements cached per sqlite connection; 0 = 64 */
 } vc_db_options_t;
 
 /* Opens a pool (opts may be NULL for defaults) and checks the database by opening one
@@ -153,10 +153,9 @@ int vc_db_exec(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size
 /* Runs several ';'-separated statements without binds (migrations, schema setup). */
 int vc_db_exec_script(vc_db_conn_t *c, const char *sql);
 
-/* Runs a query; step with vc_db_rows_next. Only one vc_db_rows_t per connection should be
- * stepped at a time on pg (results are fetched whole); sqlite allows nesting. */
-int vc_db_query(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n,
-                vc_db_rows_t **ret);
+/* Runs a query; step with vc_db_rows_next. Several results may be open at once on one
+ * connection (pg fetches results whole; sqlite steps lazily). Free before releasing c. */
+int vc_db_query(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n, vc_db_rows_t **ret);
 /* 1 = a row is current, 0 = no more rows, < 0 error. */
 int vc_db_rows_next(vc_db_rows_t *r);
 vc_db_rows_t *vc_db_rows_free(vc_db_rows_t *r);
@@ -169,11 +168,9 @@ static inline void vc_db_rows_freep(vc_db_rows_t **p)
 int vc_db_query_row(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n,
                     vc_db_rows_t **ret);
 /* First column of the first row: -ENOENT no row, -ENODATA the value is NULL. */
-int vc_db_query_int64(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n,
-                      int64_t *ret);
+int vc_db_query_int64(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n, int64_t *ret);
 /* As above; *ret is malloc'ed and NUL-terminated. */
-int vc_db_query_text(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n,
-                     char **ret);
+int vc_db_query_text(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *binds, size_t n, char **ret);
 
 /* Column getters on the current row, by 0-based index. NULL or out-of-range columns read as
  * 0 / 0.0 / false / NULL pointer with length 0. Returned pointers are valid until the next
