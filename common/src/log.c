@@ -146,7 +146,7 @@ static void emit(vc_log_level_t level, const char *component, const char *msg, v
         append_escaped(&b, msg);
     } else {
         append_time(&b);
-        vc_buf_appendf(&b, " %-6s", level_names[level]);
+        vc_buf_appendf(&b, " %-6s ", level_names[level]);
         if (component)
             vc_buf_appendf(&b, "%s: ", component);
         vc_buf_append_str(&b, msg);

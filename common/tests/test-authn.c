@@ -5,7 +5,9 @@
 
 #include "vc-test.h"
 #include "vc/authn.h"
+#include "vc/client.h"
 #include "vc/http.h"
+#include "vc/rpc.h"
 #include "vc/util.h"
 
 static const uint8_t key[32] = "0123456789abcdef0123456789abcdef";
@@ -116,6 +118,7 @@ static void test_perms(void)
 /* ---- a stand-in for venus-auth's POST /verify (the real daemon is a later issue) ---- */
 
 static atomic_int verify_calls;
+static atomic_bool revoked; /* the fake venus-auth refuses every token while set */
 static const uint8_t auth_secret[32] = "venus-auth-secret-xxxxxxxxxxxxxx";
 static char *svc_token;
 
@@ -126,7 +129,7 @@ static int fake_verify(vc_http_request_t *req, vc_http_response_t *resp, void *u
     json_t *b = json_loadb(req->body, req->body_len, 0, &e);
     const char *t = json_string_value(json_object_get(b, "Token"));
     vc_auth_info_t info;
-    int r = t ? vc_jwt_verify(t, auth_secret, sizeof(auth_secret), &info) : VC_EPARSE;
+    int r = t && !atomic_load(&revoked) ? vc_jwt_verify(t, auth_secret, sizeof(auth_secret), &info) : VC_EPARSE;
     json_decref(b);
     if (r < 0)
         return vc_http_reply_error(resp, 401, "Verification Failed");
@@ -212,6 +215,79 @@ static void test_local_and_remote(void)
     free(svc_token);
 }
 
+static int authn_http(void *ud, const char *token, vc_auth_info_t *ret)
+{
+    return vc_authn_verify(ud, token, ret);
+}
+
+static int m_whoami(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    *ret = json_string(vc_rpc_call_auth(call)->name);
+    return 0;
+}
+static const vc_rpc_method_t whoami[] = {{"T.WhoAmI", VC_PERM_READ, 0, m_whoami, 0}};
+
+/* A WebSocket session is re-verified and closed once venus-auth stops accepting its token
+ * (the upstream venus#4862 left such sessions open forever). */
+static void test_ws_reverify_closes_revoked(void)
+{
+    vc_http_server_t *authsrv, *svc;
+    vc_http_opts_t ho = {.listen = "127.0.0.1:0"};
+    ASSERT_OK(vc_http_server_new(&ho, &authsrv));
+    ASSERT_OK(vc_http_route(authsrv, "POST", "/verify", 0, fake_verify, NULL));
+    vc_http_set_auth(authsrv, fake_auth, NULL);
+    ASSERT_OK(vc_http_start(authsrv));
+    char url[64], svc_url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", vc_http_port(authsrv));
+    char *stok, *utok;
+    ASSERT_OK(vc_jwt_encode("svc", "admin", "", auth_secret, sizeof(auth_secret), &stok));
+    ASSERT_OK(vc_jwt_encode("bob", "read", "", auth_secret, sizeof(auth_secret), &utok));
+    const char *urls[] = {url};
+    vc_authn_opts_t ao = {.auth_urls = urls, .n_auth_urls = 1, .auth_token = stok};
+    vc_authn_t *a;
+    ASSERT_OK(vc_authn_new(&ao, &a));
+
+    vc_rpc_server_t *rpc;
+    vc_rpc_opts_t ro = {.authn = a, .reverify_interval_ms = 100};
+    ASSERT_OK(vc_rpc_server_new(&ro, &rpc));
+    ASSERT_OK(vc_rpc_register(rpc, whoami, 1));
+    ASSERT_OK(vc_http_server_new(&ho, &svc));
+    vc_http_set_auth(svc, authn_http, a);
+    ASSERT_OK(vc_rpc_mount(rpc, svc, "/rpc/v0", NULL));
+    ASSERT_OK(vc_http_start(svc));
+    snprintf(svc_url, sizeof(svc_url), "ws://127.0.0.1:%u/rpc/v0", vc_http_port(svc));
+
+    const char *eps[] = {svc_url};
+    vc_client_opts_t co = {.endpoints = eps, .n_endpoints = 1, .token = utok};
+    vc_client_t *c;
+    vc_rpc_conn_t *conn;
+    json_t *res;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_client_new(&co, &c));
+    ASSERT_OK(vc_client_ws_connect(c, NULL, &conn));
+    ASSERT_OK(vc_rpc_conn_call(conn, "T.WhoAmI", NULL, 5000, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "bob");
+    json_decref(res);
+    vc_sleep_ms(300); /* several re-verifications while still valid: stays open */
+    ASSERT_FALSE(vc_rpc_conn_closed(conn));
+
+    atomic_store(&revoked, true);
+    for (int i = 0; i < 300 && !vc_rpc_conn_closed(conn); i++)
+        vc_sleep_ms(10);
+    ASSERT_TRUE(vc_rpc_conn_closed(conn));
+    atomic_store(&revoked, false);
+
+    vc_rpc_conn_close(conn);
+    vc_rpc_conn_unref(conn);
+    vc_client_free(c);
+    vc_http_server_free(svc);
+    vc_rpc_server_free(rpc);
+    vc_authn_free(a);
+    vc_http_server_free(authsrv);
+    free(stok);
+    free(utok);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -220,5 +296,6 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_rejects);
     VC_TEST_RUN(test_perms);
     VC_TEST_RUN(test_local_and_remote);
+    VC_TEST_RUN(test_ws_reverify_closes_revoked);
     return VC_TEST_DONE();
 }
