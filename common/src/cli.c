@@ -161,14 +161,14 @@ static int tw_write_lines(tw_state_t *st, size_t nwidths, size_t l0, size_t l1)
 static int tw_format(tw_state_t *st, size_t nwidths, size_t line0, size_t line1)
 {
     size_t column = nwidths;
-    for (size_t this = line0; this < line1; this++) {
+    for (size_t this = line0; this < line1; this ++) {
         if (column + 1 >= st->lines[this].n)
             continue;
         if (tw_write_lines(st, nwidths, line0, this) < 0)
             return -ENOMEM;
         line0 = this;
         int width = st->tw->minwidth;
-        for (; this < line1; this++) {
+        for (; this < line1; this ++) {
             const tw_line_t *ln = &st->lines[this];
             if (column + 1 >= ln->n)
                 break;
@@ -264,13 +264,27 @@ static int json_str_go(vc_buf_t *b, const char *s, size_t n)
     for (size_t i = 0; i < n && r >= 0; i++) {
         unsigned char c = (unsigned char)s[i];
         switch (c) {
-        case '"': r = vc_buf_append(b, "\\\"", 2); break;
-        case '\\': r = vc_buf_append(b, "\\\\", 2); break;
-        case '\b': r = vc_buf_append(b, "\\b", 2); break;
-        case '\f': r = vc_buf_append(b, "\\f", 2); break;
-        case '\n': r = vc_buf_append(b, "\\n", 2); break;
-        case '\r': r = vc_buf_append(b, "\\r", 2); break;
-        case '\t': r = vc_buf_append(b, "\\t", 2); break;
+        case '"':
+            r = vc_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            r = vc_buf_append(b, "\\\\", 2);
+            break;
+        case '\b':
+            r = vc_buf_append(b, "\\b", 2);
+            break;
+        case '\f':
+            r = vc_buf_append(b, "\\f", 2);
+            break;
+        case '\n':
+            r = vc_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            r = vc_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            r = vc_buf_append(b, "\\t", 2);
+            break;
         default:
             if (c < 0x20 || c == '<' || c == '>' || c == '&') {
                 char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
@@ -317,12 +331,18 @@ static int json_go(vc_buf_t *b, const json_t *v, const char *prefix, const char 
     if (depth > 2048)
         return VC_EDEPTH;
     switch (json_typeof(v)) {
-    case JSON_NULL: return vc_buf_append_str(b, "null");
-    case JSON_TRUE: return vc_buf_append_str(b, "true");
-    case JSON_FALSE: return vc_buf_append_str(b, "false");
-    case JSON_INTEGER: return vc_buf_appendf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-    case JSON_REAL: return json_float_go(b, json_real_value(v));
-    case JSON_STRING: return json_str_go(b, json_string_value(v), json_string_length(v));
+    case JSON_NULL:
+        return vc_buf_append_str(b, "null");
+    case JSON_TRUE:
+        return vc_buf_append_str(b, "true");
+    case JSON_FALSE:
+        return vc_buf_append_str(b, "false");
+    case JSON_INTEGER:
+        return vc_buf_appendf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+    case JSON_REAL:
+        return json_float_go(b, json_real_value(v));
+    case JSON_STRING:
+        return json_str_go(b, json_string_value(v), json_string_length(v));
     case JSON_ARRAY: {
         size_t n = json_array_size(v);
         if (n == 0)
@@ -347,7 +367,8 @@ static int json_go(vc_buf_t *b, const json_t *v, const char *prefix, const char 
         if (json_object_size(v) == 0)
             return vc_buf_append_str(b, "{}");
         r = vc_buf_append(b, "{", 1);
-        json_object_foreach((json_t *)v, k, e) {
+        json_object_foreach((json_t *)v, k, e)
+        {
             if (r < 0)
                 break;
             if (!first)
@@ -509,11 +530,16 @@ static bool value_ok(vc_flag_type_t type, const char *s)
     uint64_t u;
     bool b;
     switch (type) {
-    case VC_FLAG_BOOL: return parse_bool(s, &b) == 0;
-    case VC_FLAG_INT: return vc_parse_i64(s, &i) == 0;
-    case VC_FLAG_UINT: return vc_parse_u64(s, &u) == 0;
-    case VC_FLAG_DURATION: return vc_parse_duration_ms(s, &i) == 0;
-    default: return true;
+    case VC_FLAG_BOOL:
+        return parse_bool(s, &b) == 0;
+    case VC_FLAG_INT:
+        return vc_parse_i64(s, &i) == 0;
+    case VC_FLAG_UINT:
+        return vc_parse_u64(s, &u) == 0;
+    case VC_FLAG_DURATION:
+        return vc_parse_duration_ms(s, &i) == 0;
+    default:
+        return true;
     }
 }
 
@@ -755,8 +781,8 @@ static int check_args(vc_cli_ctx_t *ctx, const vc_cli_cmd_t *cmd)
     if (cmd->nargs == VC_CLI_NO_ARGS && ctx->nargs > 0)
         return usage_error(ctx, "'%s' takes no arguments, got %zu", ctx->helpname, ctx->nargs);
     if (cmd->nargs > 0 && ctx->nargs != (size_t)cmd->nargs)
-        return usage_error(ctx, "expected %d argument%s%s%s, got %zu", cmd->nargs, cmd->nargs == 1 ? "" : "s", sp,
-                           au, ctx->nargs);
+        return usage_error(ctx, "expected %d argument%s%s%s, got %zu", cmd->nargs, cmd->nargs == 1 ? "" : "s",
+                           sp, au, ctx->nargs);
     if (cmd->nargs == 0 && cmd->min_args > 0 && ctx->nargs < (size_t)cmd->min_args)
         return usage_error(ctx, "expected at least %d argument%s%s%s, got %zu", cmd->min_args,
                            cmd->min_args == 1 ? "" : "s", sp, au, ctx->nargs);
@@ -801,7 +827,8 @@ int vc_cli_run(const vc_cli_cmd_t *root, int argc, char **argv, void *userdata, 
                 rc = 0;
                 goto out;
             }
-            if (!f && root->version && ((n == 7 && strncmp(name, "version", 7) == 0) || (n == 1 && name[0] == 'v'))) {
+            if (!f && root->version &&
+                ((n == 7 && strncmp(name, "version", 7) == 0) || (n == 1 && name[0] == 'v'))) {
                 fprintf(ctx.out, "%s version %s\n", root->name, root->version);
                 rc = 0;
                 goto out;
@@ -823,9 +850,11 @@ int vc_cli_run(const vc_cli_cmd_t *root, int argc, char **argv, void *userdata, 
             }
             if (!value_ok(f->type, val)) {
                 if (f->type == VC_FLAG_BOOL)
-                    rc = usage_error(&ctx, "invalid boolean value \"%s\" for -%.*s: parse error", val, (int)n, name);
+                    rc = usage_error(&ctx, "invalid boolean value \"%s\" for -%.*s: parse error", val, (int)n,
+                                     name);
                 else
-                    rc = usage_error(&ctx, "invalid value \"%s\" for flag -%.*s: parse error", val, (int)n, name);
+                    rc = usage_error(&ctx, "invalid value \"%s\" for flag -%.*s: parse error", val, (int)n,
+                                     name);
                 goto out;
             }
             if (store(&ctx, f, val) < 0) {

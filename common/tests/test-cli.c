@@ -64,7 +64,10 @@ static int run_fail(vc_cli_ctx_t *ctx)
 }
 
 static const vc_cli_flag_t gen_flags[] = {
-    {.name = "perm", .type = VC_FLAG_STRING, .usage = "permission for API auth (read, write, sign, admin)", .def = "read"},
+    {.name = "perm",
+     .type = VC_FLAG_STRING,
+     .usage = "permission for API auth (read, write, sign, admin)",
+     .def = "read"},
     {.name = "extra", .type = VC_FLAG_STRING, .usage = "custom string in JWT payload"},
     {0},
 };
@@ -81,7 +84,12 @@ static const vc_cli_flag_t add_flags[] = {
 };
 
 static const vc_cli_cmd_t token_cmds[] = {
-    {.name = "gen", .usage = "generate token", .args_usage = "<name>", .nargs = 1, .flags = gen_flags, .run = run_gen},
+    {.name = "gen",
+     .usage = "generate token",
+     .args_usage = "<name>",
+     .nargs = 1,
+     .flags = gen_flags,
+     .run = run_gen},
     {.name = "list", .aliases = "ls", .usage = "list token", .nargs = VC_CLI_NO_ARGS, .run = run_plain},
     {0},
 };
@@ -89,13 +97,21 @@ static const vc_cli_cmd_t token_cmds[] = {
 static const vc_cli_cmd_t root_cmds[] = {
     {.name = "run", .usage = "run venus-auth daemon", .run = run_plain},
     {.name = "token", .usage = "token command", .subcommands = token_cmds},
-    {.name = "add", .usage = "add a user", .min_args = 1, .args_usage = "<addr>...", .flags = add_flags, .run = run_add},
+    {.name = "add",
+     .usage = "add a user",
+     .min_args = 1,
+     .args_usage = "<addr>...",
+     .flags = add_flags,
+     .run = run_add},
     {.name = "fail", .usage = "always fails", .run = run_fail},
     {0},
 };
 
 static const vc_cli_flag_t global_flags[] = {
-    {.name = "repo", .type = VC_FLAG_STRING, .usage = "repo path", .def = "~/.sophon-auth",
+    {.name = "repo",
+     .type = VC_FLAG_STRING,
+     .usage = "repo path",
+     .def = "~/.sophon-auth",
      .env = "VCT_AUTH_PATH,VCT_AUTH_PATH2"},
     {0},
 };
@@ -169,8 +185,8 @@ static void test_flags_basic(void)
 
 static void test_flags_types(void)
 {
-    ASSERT_EQ(cli("add", "-u", "alice", "--count", "-5", "--limit=7", "--force", "--timeout", "1m30s", "--url", "a",
-                  "--url=b,c", "f01000", NULL),
+    ASSERT_EQ(cli("add", "-u", "alice", "--count", "-5", "--limit=7", "--force", "--timeout", "1m30s",
+                  "--url", "a", "--url=b,c", "f01000", NULL),
               0);
     ASSERT_STREQ(seen.user, "alice");
     ASSERT_EQ(seen.count, -5); /* a value may start with '-' */

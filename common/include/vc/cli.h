@@ -42,8 +42,8 @@ typedef struct vc_cli_flag {
     const char *aliases; /* comma-separated short/long aliases: "r" */
     vc_flag_type_t type;
     const char *usage;
-    const char *def;     /* default as text (NULL: false / 0 / "" / empty list) */
-    const char *env;     /* comma-separated env vars tried in order: "SOPHON_AUTH_PATH,VENUS_AUTH_PATH" */
+    const char *def; /* default as text (NULL: false / 0 / "" / empty list) */
+    const char *env; /* comma-separated env vars tried in order: "SOPHON_AUTH_PATH,VENUS_AUTH_PATH" */
     bool required;
     bool hidden;
 } vc_cli_flag_t;
@@ -54,11 +54,11 @@ typedef struct vc_cli_ctx vc_cli_ctx_t;
 
 typedef struct vc_cli_cmd {
     const char *name;
-    const char *aliases;     /* comma-separated */
-    const char *usage;       /* one line, shown in COMMANDS and NAME */
-    const char *args_usage;  /* e.g. "<name>"; default "[arguments...]" */
-    const char *description; /* optional longer text */
-    const char *version;     /* root only: enables --version, -v */
+    const char *aliases;                  /* comma-separated */
+    const char *usage;                    /* one line, shown in COMMANDS and NAME */
+    const char *args_usage;               /* e.g. "<name>"; default "[arguments...]" */
+    const char *description;              /* optional longer text */
+    const char *version;                  /* root only: enables --version, -v */
     const vc_cli_flag_t *flags;           /* array ending with {0}, or NULL */
     const struct vc_cli_cmd *subcommands; /* array ending with {0}, or NULL */
     int nargs;    /* > 0: exactly nargs positional args; VC_CLI_NO_ARGS: none; 0: unchecked */
@@ -78,7 +78,7 @@ FILE *vc_cli_err(const vc_cli_ctx_t *ctx);
 size_t vc_cli_nargs(const vc_cli_ctx_t *ctx);
 const char *vc_cli_arg(const vc_cli_ctx_t *ctx, size_t i); /* NULL when out of range */
 /* Flag getters look the name (or an alias) up in the command and its ancestors. */
-bool vc_cli_is_set(const vc_cli_ctx_t *ctx, const char *name); /* given on the command line or env */
+bool vc_cli_is_set(const vc_cli_ctx_t *ctx, const char *name);        /* given on the command line or env */
 const char *vc_cli_string(const vc_cli_ctx_t *ctx, const char *name); /* "" when unset, no default */
 int64_t vc_cli_int(const vc_cli_ctx_t *ctx, const char *name);
 uint64_t vc_cli_uint(const vc_cli_ctx_t *ctx, const char *name);
