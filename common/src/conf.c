@@ -354,13 +354,27 @@ static int parse_string(parser_t *ps, bool allow_ml, char **ret)
             }
             char ch = 0;
             switch (e) {
-            case 'b': ch = '\b'; break;
-            case 't': ch = '\t'; break;
-            case 'n': ch = '\n'; break;
-            case 'f': ch = '\f'; break;
-            case 'r': ch = '\r'; break;
-            case '"': ch = '"'; break;
-            case '\\': ch = '\\'; break;
+            case 'b':
+                ch = '\b';
+                break;
+            case 't':
+                ch = '\t';
+                break;
+            case 'n':
+                ch = '\n';
+                break;
+            case 'f':
+                ch = '\f';
+                break;
+            case 'r':
+                ch = '\r';
+                break;
+            case '"':
+                ch = '"';
+                break;
+            case '\\':
+                ch = '\\';
+                break;
             case 'u':
             case 'U': {
                 int nd = e == 'u' ? 4 : 8;
@@ -444,8 +458,7 @@ out:
 
 static bool is_bare(int c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
-           c == '-';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
 static int parse_key(parser_t *ps, keypath_t *kp)
@@ -733,7 +746,8 @@ static int parse_inline_table(parser_t *ps, int depth, json_t **ret)
             ps->p++;
             break;
         }
-        r = fail(ps, VC_EPARSE, at_newline(ps) ? "newline in inline table" : "expected ',' or '}' in inline table");
+        r = fail(ps, VC_EPARSE,
+                 at_newline(ps) ? "newline in inline table" : "expected ',' or '}' in inline table");
         goto fail;
     }
     *ret = t;
@@ -773,11 +787,13 @@ static int insert_kv(parser_t *ps, json_t *tbl, const keypath_t *kp, json_t *v)
         json_t *child = json_object_get(t, kp->k[i]);
         if (!child) {
             child = json_object();
-            if (!child || meta_set(&ps->meta, child, T_DOTTED) < 0 || json_object_set_new(t, kp->k[i], child) < 0) {
+            if (!child || meta_set(&ps->meta, child, T_DOTTED) < 0 ||
+                json_object_set_new(t, kp->k[i], child) < 0) {
                 json_decref(v);
                 return oom(ps);
             }
-        } else if (!json_is_object(child) || (meta_get(&ps->meta, child) & (T_DOTTED | T_FROZEN)) != T_DOTTED) {
+        } else if (!json_is_object(child) ||
+                   (meta_get(&ps->meta, child) & (T_DOTTED | T_FROZEN)) != T_DOTTED) {
             json_decref(v);
             return fail(ps, VC_EPARSE, "key '%s' conflicts with '%s' defined before",
                         keypath_str(kp, kp->n, kb, sizeof(kb)), kp->k[i]);
@@ -855,7 +871,8 @@ static int parse_header(parser_t *ps)
         uint8_t fl = child ? meta_get(&ps->meta, child) : 0;
         if (!child) {
             child = json_object();
-            if (!child || meta_set(&ps->meta, child, T_IMPLICIT) < 0 || json_object_set_new(t, kp.k[i], child) < 0) {
+            if (!child || meta_set(&ps->meta, child, T_IMPLICIT) < 0 ||
+                json_object_set_new(t, kp.k[i], child) < 0) {
                 r = oom(ps);
                 goto out;
             }
@@ -886,7 +903,8 @@ static int parse_header(parser_t *ps)
                 goto out;
             }
         } else {
-            r = fail(ps, VC_EPARSE, "table '%s' is defined more than once", keypath_str(&kp, kp.n, kb, sizeof(kb)));
+            r = fail(ps, VC_EPARSE, "table '%s' is defined more than once",
+                     keypath_str(&kp, kp.n, kb, sizeof(kb)));
             goto out;
         }
     } else {
@@ -1051,7 +1069,8 @@ static int merge(json_t *dst, json_t *src)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(src, k, v) {
+    json_object_foreach(src, k, v)
+    {
         json_t *d = json_object_get(dst, k);
         if (d && json_is_object(d) && json_is_object(v)) {
             int r = merge(d, v);
@@ -1091,12 +1110,12 @@ static json_t *obj_get_ci(json_t *obj, const char *k, const char **ret_key)
             *ret_key = k;
         return v;
     }
-    json_object_foreach(obj, kk, v)
-        if (strcasecmp(kk, k) == 0) {
-            if (ret_key)
-                *ret_key = kk;
-            return v;
-        }
+    json_object_foreach(obj, kk, v) if (strcasecmp(kk, k) == 0)
+    {
+        if (ret_key)
+            *ret_key = kk;
+        return v;
+    }
     return NULL;
 }
 
@@ -1241,7 +1260,8 @@ int vc_conf_get_string_array(vc_conf_t *c, const char *key, char ***ret, size_t 
         n = 1;
         bytes = json_string_length(v) + 1;
     } else if (v && json_is_array(v)) {
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             if (!json_is_string(e))
                 return type_err(c, key, "an array of strings");
             bytes += json_string_length(e) + 1;
@@ -1396,14 +1416,21 @@ static json_t *split_strings(const char *text)
 static const char *type_name(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "a table";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a float";
+    case JSON_OBJECT:
+        return "a table";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a float";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    default: return "a value";
+    case JSON_FALSE:
+        return "a boolean";
+    default:
+        return "a value";
     }
 }
 
@@ -1483,13 +1510,27 @@ static int write_quoted(vc_buf_t *b, const char *s, size_t n)
     for (size_t i = 0; r >= 0 && i < n; i++) {
         unsigned char ch = (unsigned char)s[i];
         switch (ch) {
-        case '"': r = vc_buf_append(b, "\\\"", 2); break;
-        case '\\': r = vc_buf_append(b, "\\\\", 2); break;
-        case '\b': r = vc_buf_append(b, "\\b", 2); break;
-        case '\t': r = vc_buf_append(b, "\\t", 2); break;
-        case '\n': r = vc_buf_append(b, "\\n", 2); break;
-        case '\f': r = vc_buf_append(b, "\\f", 2); break;
-        case '\r': r = vc_buf_append(b, "\\r", 2); break;
+        case '"':
+            r = vc_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            r = vc_buf_append(b, "\\\\", 2);
+            break;
+        case '\b':
+            r = vc_buf_append(b, "\\b", 2);
+            break;
+        case '\t':
+            r = vc_buf_append(b, "\\t", 2);
+            break;
+        case '\n':
+            r = vc_buf_append(b, "\\n", 2);
+            break;
+        case '\f':
+            r = vc_buf_append(b, "\\f", 2);
+            break;
+        case '\r':
+            r = vc_buf_append(b, "\\r", 2);
+            break;
         default:
             if (ch < 0x20 || ch == 0x7f)
                 r = vc_buf_appendf(b, "\\u%04x", ch);
@@ -1537,7 +1578,8 @@ static int write_inline(vc_buf_t *b, json_t *v, int depth)
         return vc_buf_append_str(b, "false");
     case JSON_ARRAY:
         r = vc_buf_append(b, "[", 1);
-        json_array_foreach(v, i, e) {
+        json_array_foreach(v, i, e)
+        {
             if (r >= 0 && i > 0)
                 r = vc_buf_append(b, ", ", 2);
             if (r >= 0)
@@ -1547,7 +1589,8 @@ static int write_inline(vc_buf_t *b, json_t *v, int depth)
     case JSON_OBJECT: {
         bool first = true;
         r = vc_buf_append(b, "{", 1);
-        json_object_foreach(v, k, e) {
+        json_object_foreach(v, k, e)
+        {
             if (json_is_null(e))
                 continue;
             if (r >= 0 && !first)
@@ -1573,9 +1616,7 @@ static bool is_aot(json_t *v)
     json_t *e;
     if (!json_is_array(v) || json_array_size(v) == 0)
         return false;
-    json_array_foreach(v, i, e)
-        if (!json_is_object(e))
-            return false;
+    json_array_foreach(v, i, e) if (!json_is_object(e)) return false;
     return true;
 }
 
@@ -1595,14 +1636,16 @@ static int write_table(vc_buf_t *b, size_t start, json_t *obj, const char *path,
 
     if (depth > VC_CONF_MAX_DEPTH * 2)
         return VC_EDEPTH;
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         if (json_is_null(v) || json_is_object(v) || is_aot(v))
             continue;
         if ((r = indent(b, depth)) < 0 || (r = write_key(b, k)) < 0 || (r = vc_buf_append(b, " = ", 3)) < 0 ||
             (r = write_inline(b, v, 0)) < 0 || (r = vc_buf_append(b, "\n", 1)) < 0)
             return r;
     }
-    json_object_foreach(obj, k, v) {
+    json_object_foreach(obj, k, v)
+    {
         if (!json_is_object(v) && !is_aot(v))
             continue;
         vc_buf_t p = {0};
@@ -1619,7 +1662,8 @@ static int write_table(vc_buf_t *b, size_t start, json_t *obj, const char *path,
         } else {
             size_t i;
             json_t *e;
-            json_array_foreach(v, i, e) {
+            json_array_foreach(v, i, e)
+            {
                 if ((b->len > start && vc_buf_append(b, "\n", 1) < 0) || indent(b, depth) < 0 ||
                     vc_buf_appendf(b, "[[%s]]\n", p.data) < 0)
                     r = -ENOMEM;

@@ -84,7 +84,8 @@ int vc_format_float_go(double v, char fmt, char *out, size_t size)
         char e[16];
         if (put(out, size, &pos, digits, 1) < 0)
             return -ENOBUFS;
-        if (nd > 1 && (put(out, size, &pos, ".", 1) < 0 || put(out, size, &pos, digits + 1, (size_t)nd - 1) < 0))
+        if (nd > 1 &&
+            (put(out, size, &pos, ".", 1) < 0 || put(out, size, &pos, digits + 1, (size_t)nd - 1) < 0))
             return -ENOBUFS;
         r = snprintf(e, sizeof(e), "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
         return put(out, size, &pos, e, (size_t)r) < 0 ? -ENOBUFS : (int)pos;

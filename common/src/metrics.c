@@ -196,9 +196,9 @@ static int fam_cmp(const void *a, const void *b)
     return strcmp((*(vc_metric_t *const *)a)->name, (*(vc_metric_t *const *)b)->name);
 }
 
-static int do_register(vc_metrics_t *m, bool prefixed, vc_metric_type_t type, const char *name, const char *help,
-                       const char *const *labels, const double *buckets, size_t nbuckets, double (*fn)(void *),
-                       void *ud, vc_metric_t **ret)
+static int do_register(vc_metrics_t *m, bool prefixed, vc_metric_type_t type, const char *name,
+                       const char *help, const char *const *labels, const double *buckets, size_t nbuckets,
+                       double (*fn)(void *), void *ud, vc_metric_t **ret)
 {
     vc_metric_t *f = NULL;
     char full[256];
@@ -742,13 +742,13 @@ int vc_metrics_add_process(vc_metrics_t *m)
         {VC_METRIC_GAUGE, "process_max_fds", "Maximum number of open file descriptors.", proc_max_fds},
         {VC_METRIC_GAUGE, "process_open_fds", "Number of open file descriptors.", proc_open_fds},
         {VC_METRIC_GAUGE, "process_resident_memory_bytes", "Resident memory size in bytes.", proc_rss},
-        {VC_METRIC_GAUGE, "process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-         proc_start_time},
+        {VC_METRIC_GAUGE, "process_start_time_seconds",
+         "Start time of the process since unix epoch in seconds.", proc_start_time},
         {VC_METRIC_GAUGE, "process_virtual_memory_bytes", "Virtual memory size in bytes.", proc_vsize},
     };
     for (size_t i = 0; i < VC_ELEMENTSOF(defs); i++) {
-        int r = do_register(m, false, defs[i].type, defs[i].name, defs[i].help, NULL, NULL, 0, defs[i].fn, NULL,
-                            NULL);
+        int r = do_register(m, false, defs[i].type, defs[i].name, defs[i].help, NULL, NULL, 0, defs[i].fn,
+                            NULL, NULL);
         if (r < 0)
             return r;
     }

@@ -122,25 +122,24 @@ static void test_listen_type_error(void)
 
 static void test_values(void)
 {
-    _cleanup_(vc_conf_freep) vc_conf_t *c =
-        parse_ok("a = \"tab\\there \\\"q\\\" \\\\ \\u00e9\\U0001F600\"\n"
-                 "b = 'C:\\path\\n'\n"
-                 "c = \"\"\"\nline1\nline2 \\\n    joined\"\"\"\n"
-                 "d = '''\nraw \\n ''text'''''\n"
-                 "e = -9_223_372_036_854_775_808\n"
-                 "f = +17\n"
-                 "g = 0xff\n"
-                 "h = 0o17\n"
-                 "i = 0b101\n"
-                 "j = -1.5e3\n"
-                 "k = 6.626e-34\n"
-                 "l = [1, [\"x\", 2.5], {z = true}, ]\n"
-                 "m = { x = 1, y.z = \"w\" }\n"
-                 "\"quoted key\" = 1\n"
-                 "site.\"google.com\" = true\n"
-                 "n = [\n  1, # comment\n  2,\n]\n"
-                 "o = \"\"\"two quotes at end\"\"\"\"\"\n"
-                 "p = 0\n");
+    _cleanup_(vc_conf_freep) vc_conf_t *c = parse_ok("a = \"tab\\there \\\"q\\\" \\\\ \\u00e9\\U0001F600\"\n"
+                                                     "b = 'C:\\path\\n'\n"
+                                                     "c = \"\"\"\nline1\nline2 \\\n    joined\"\"\"\n"
+                                                     "d = '''\nraw \\n ''text'''''\n"
+                                                     "e = -9_223_372_036_854_775_808\n"
+                                                     "f = +17\n"
+                                                     "g = 0xff\n"
+                                                     "h = 0o17\n"
+                                                     "i = 0b101\n"
+                                                     "j = -1.5e3\n"
+                                                     "k = 6.626e-34\n"
+                                                     "l = [1, [\"x\", 2.5], {z = true}, ]\n"
+                                                     "m = { x = 1, y.z = \"w\" }\n"
+                                                     "\"quoted key\" = 1\n"
+                                                     "site.\"google.com\" = true\n"
+                                                     "n = [\n  1, # comment\n  2,\n]\n"
+                                                     "o = \"\"\"two quotes at end\"\"\"\"\"\n"
+                                                     "p = 0\n");
     json_t *r;
     ASSERT_NOTNULL(c);
     r = vc_conf_root(c);
@@ -210,7 +209,8 @@ static void test_errors(void)
         {"a = []\n[[a]]\n", "config.toml:2:1: 'a' is not an array of tables"},
         {"= 1\n", "config.toml:1:1: unexpected character '=' (expected a key)"},
         {"a =\n", "config.toml:1:4: expected a value"},
-        {"a = \"x\" # ok\n\n\n\n\nb = 'unterminated\n", "config.toml:6:18: newline in string (missing closing quote?)"},
+        {"a = \"x\" # ok\n\n\n\n\nb = 'unterminated\n",
+         "config.toml:6:18: newline in string (missing closing quote?)"},
         {"a = \"\"\"never closed\n\n", "config.toml:3:1: unterminated string"},
         {"a = 1\r\nb = \x01\n", "config.toml:2:5: unexpected character (expected a value)"},
         {"[x]\n  k = 1\n  k = 2\n", "config.toml:3:3: duplicate key 'k'"},
@@ -259,7 +259,7 @@ static void test_set_and_env(void)
     size_t n;
     ASSERT_NOTNULL(c);
     ASSERT_OK(vc_conf_set(c, "Listen", "0.0.0.0:1"));
-    ASSERT_OK(vc_conf_set(c, "DB.DSN", "123"));       /* string key: stays a string */
+    ASSERT_OK(vc_conf_set(c, "DB.DSN", "123"));        /* string key: stays a string */
     ASSERT_OK(vc_conf_set(c, "DB.MaxOpenConns", "5")); /* int key: TOML literal */
     ASSERT_EQ(vc_conf_set(c, "DB.MaxOpenConns", "five"), VC_ETYPE);
     ASSERT_STREQ(vc_conf_error(c), "DB.MaxOpenConns: expected an integer, got 'five'");
@@ -290,11 +290,8 @@ static void test_set_and_env(void)
     ASSERT_STREQ(s, "not toml");
 
     static const vc_conf_env_t map[] = {
-        {"LISTEN", "Listen"},
-        {"DB_TYPE", "DB.Type"},
-        {"UNSET_VAR", "DB.DSN"},
-        {"MAXOPEN", "db.maxopenconns"},
-        {NULL, NULL},
+        {"LISTEN", "Listen"},           {"DB_TYPE", "DB.Type"}, {"UNSET_VAR", "DB.DSN"},
+        {"MAXOPEN", "db.maxopenconns"}, {NULL, NULL},
     };
     setenv("VCTEST_AUTH_LISTEN", "127.0.0.1:9999", 1);
     setenv("VCTEST_AUTH_DB_TYPE", "mysql", 1);
@@ -311,7 +308,8 @@ static void test_set_and_env(void)
     ASSERT_TRUE(json_object_get(json_object_get(vc_conf_root(c), "DB"), "maxopenconns") == NULL);
     setenv("VCTEST_AUTH_MAXOPEN", "lots", 1);
     ASSERT_EQ(vc_conf_apply_env(c, "VCTEST_AUTH_", map), VC_ETYPE);
-    ASSERT_STREQ(vc_conf_error(c), "env VCTEST_AUTH_MAXOPEN: db.maxopenconns: expected an integer, got 'lots'");
+    ASSERT_STREQ(vc_conf_error(c),
+                 "env VCTEST_AUTH_MAXOPEN: db.maxopenconns: expected an integer, got 'lots'");
     unsetenv("VCTEST_AUTH_LISTEN");
     unsetenv("VCTEST_AUTH_DB_TYPE");
     unsetenv("VCTEST_AUTH_MAXOPEN");

@@ -193,7 +193,8 @@ static void test_process(void)
     vc_buf_t b = {0};
     ASSERT_OK(vc_metrics_add_process(m));
     ASSERT_OK(vc_metrics_render(m, &b));
-    ASSERT_TRUE(strstr(b.data, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ") != NULL);
+    ASSERT_TRUE(
+        strstr(b.data, "# TYPE process_resident_memory_bytes gauge\nprocess_resident_memory_bytes ") != NULL);
     ASSERT_TRUE(strstr(b.data, "\nprocess_open_fds ") != NULL);
     ASSERT_TRUE(strstr(b.data, "\nprocess_start_time_seconds 1") != NULL);
     ASSERT_TRUE(strstr(b.data, "\nprocess_cpu_seconds_total ") != NULL);
