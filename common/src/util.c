@@ -72,6 +72,8 @@ int vc_buf_reserve(vc_buf_t *b, size_t extra)
     char *p = realloc(b->data, cap);
     if (!p)
         return -ENOMEM;
+    if (!b->data)
+        p[0] = 0; /* a fresh buffer is an empty string */
     b->data = p;
     b->cap = cap;
     return 0;
