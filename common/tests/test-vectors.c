@@ -2,10 +2,12 @@
 #include "vc-test.h"
 #include "vc/address.h"
 #include "vc/bigint.h"
+#include "vc/blockheader.h"
 #include "vc/blake2b.h"
 #include "vc/cbor.h"
 #include "vc/cid.h"
 #include "vc/crypto.h"
+#include "vc/election.h"
 #include "vc/message.h"
 #include "vc/util.h"
 
@@ -288,6 +290,122 @@ static void test_amt(void)
     vc_buf_done(&b);
 }
 
+static void test_block_header(void)
+{
+    json_t *v = json_object_get(vc_test_vectors(), "blockHeader");
+    json_t *f = json_object_get(v, "fields");
+    uint8_t payload[21], ticket[8], vrf[8], beacon[8], proof[8];
+    vc_block_header_t h = {0};
+    vc_beacon_entry_t be;
+    vc_post_proof_t pp;
+    vc_cid_t parent;
+    vc_signature_t agg = {0};
+    json_t *e;
+
+    /* "secp256k1 address of blake2b-160("address0") payload" */
+    payload[0] = VC_ADDR_SECP256K1;
+    vc_blake2b_160("address0", 8, payload + 1);
+    ASSERT_OK(vc_address_from_bytes(payload, 21, &h.miner));
+    ASSERT_OK(vc_hex_decode(jstr(f, "Ticket"), 6, ticket));
+    h.has_ticket = true;
+    h.ticket_vrf = ticket;
+    h.ticket_vrf_len = 3;
+    e = json_object_get(f, "ElectionProof");
+    h.has_election_proof = true;
+    h.win_count = json_integer_value(json_object_get(e, "WinCount"));
+    ASSERT_OK(vc_hex_decode(jstr(e, "VRFProof"), 4, vrf));
+    h.election_vrf = vrf;
+    h.election_vrf_len = 2;
+    e = json_array_get(json_object_get(f, "BeaconEntries"), 0);
+    be.round = (uint64_t)json_integer_value(json_object_get(e, "Round"));
+    ASSERT_OK(vc_hex_decode(jstr(e, "Data"), 2, beacon));
+    be.data = beacon;
+    be.data_len = 1;
+    h.beacon_entries = &be;
+    h.n_beacon_entries = 1;
+    e = json_array_get(json_object_get(f, "WinPoStProof"), 0);
+    pp.proof_type = json_integer_value(json_object_get(e, "PoStProof"));
+    ASSERT_OK(vc_hex_decode(jstr(e, "ProofBytes"), 2, proof));
+    pp.proof = proof;
+    pp.proof_len = 1;
+    h.win_post_proof = &pp;
+    h.n_win_post_proof = 1;
+    ASSERT_OK(vc_cid_from_string(json_string_value(json_array_get(json_object_get(f, "Parents"), 0)),
+                                 &parent));
+    h.parents = &parent;
+    h.n_parents = 1;
+    ASSERT_OK(vc_bigint_from_string(jstr(f, "ParentWeight"), &h.parent_weight));
+    h.height = json_integer_value(json_object_get(f, "Height"));
+    ASSERT_OK(vc_cid_from_string(jstr(f, "ParentStateRoot"), &h.parent_state_root));
+    ASSERT_OK(vc_cid_from_string(jstr(f, "ParentMessageReceipts"), &h.parent_message_receipts));
+    ASSERT_OK(vc_cid_from_string(jstr(f, "Messages"), &h.messages));
+    h.bls_aggregate = &agg; /* Go zero value: type byte 0, no data -> 4100 */
+    h.timestamp = (uint64_t)json_integer_value(json_object_get(f, "Timestamp"));
+    h.fork_signaling = (uint64_t)json_integer_value(json_object_get(f, "ForkSignaling"));
+    ASSERT_OK(vc_bigint_from_string(jstr(f, "ParentBaseFee"), &h.parent_base_fee));
+
+    vc_buf_t b = {0};
+    ASSERT_OK(vc_block_header_signing_bytes(&h, &b));
+    char *hex = malloc(2 * b.len + 1);
+    ASSERT_NOTNULL(hex);
+    vc_hex_encode((const uint8_t *)b.data, b.len, hex);
+    ASSERT_STREQ(hex, jstr(v, "signingBytesHex"));
+    free(hex);
+    /* the generic decoder walks it */
+    vc_cbor_reader_t r;
+    vc_cbor_reader_init(&r, b.data, b.len);
+    ASSERT_OK(vc_cbor_skip(&r));
+    ASSERT_OK(vc_cbor_expect_end(&r));
+    vc_buf_done(&b);
+}
+
+static void test_win_count(void)
+{
+    json_t *v = json_object_get(vc_test_vectors(), "winCount");
+    char s[VC_BIGINT_STRLEN_MAX];
+    vc_bigint_t p, t, lam, pmf, icdf, k;
+    size_t i;
+    json_t *e;
+
+    json_array_foreach(json_object_get(v, "lambda"), i, e)
+    {
+        ASSERT_OK(vc_bigint_from_string(jstr(e, "power"), &p));
+        ASSERT_OK(vc_bigint_from_string(jstr(e, "total"), &t));
+        ASSERT_OK(vc_election_lambda(&p, &t, &lam));
+        ASSERT_OK(vc_bigint_to_string(&lam, s, sizeof(s)));
+        ASSERT_STREQ(s, jstr(e, "q256"));
+    }
+    /* icdf sequence for lambda = 2 */
+    vc_bigint_from_u64(2, &lam);
+    ASSERT_OK(vc_bigint_shl(&lam, 256, &lam));
+    ASSERT_OK(vc_election_expneg(&lam, &pmf));
+    vc_bigint_from_u64(1, &icdf);
+    ASSERT_OK(vc_bigint_shl(&icdf, 256, &icdf));
+    ASSERT_OK(vc_bigint_sub(&icdf, &pmf, &icdf));
+    json_array_foreach(json_object_get(v, "icdfLambda2"), i, e)
+    {
+        ASSERT_OK(vc_bigint_to_string(&icdf, s, sizeof(s)));
+        ASSERT_STREQ(s, json_string_value(e));
+        vc_bigint_from_u64(i + 1, &k);
+        ASSERT_OK(vc_bigint_div(&pmf, &k, &pmf));
+        ASSERT_OK(vc_bigint_mul(&pmf, &lam, &pmf));
+        ASSERT_OK(vc_bigint_shr(&pmf, 256, &pmf));
+        ASSERT_OK(vc_bigint_sub(&icdf, &pmf, &icdf));
+    }
+    json_array_foreach(json_object_get(v, "cases"), i, e)
+    {
+        uint8_t vrf[256];
+        size_t n = json_string_length(json_object_get(e, "vrfProofHex")) / 2;
+        int64_t wc;
+        ASSERT_TRUE(n <= sizeof(vrf));
+        ASSERT_OK(vc_hex_decode(jstr(e, "vrfProofHex"), 2 * n, vrf));
+        vc_bigint_from_i64(json_integer_value(json_object_get(e, "power")), &p);
+        vc_bigint_from_i64(json_integer_value(json_object_get(e, "total")), &t);
+        ASSERT_OK(vc_election_win_count(vrf, n, &p, &t, &wc));
+        ASSERT_EQ(wc, json_integer_value(json_object_get(e, "winCount")));
+    }
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -298,5 +416,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_addresses);
     VC_TEST_RUN(test_bigint);
     VC_TEST_RUN(test_amt);
+    VC_TEST_RUN(test_block_header);
+    VC_TEST_RUN(test_win_count);
     return VC_TEST_DONE();
 }
