@@ -29,8 +29,8 @@
 #include "vc/cid.h"
 #include "vc/signature.h"
 
-/* Upper bound for Params (bytes) accepted by the decoders. */
-#define VC_MESSAGE_PARAMS_MAX (1024 * 1024)
+/* Upper bound for Params (bytes) accepted by the decoders (cbor-gen ByteArrayMaxLen, 2 MiB). */
+#define VC_MESSAGE_PARAMS_MAX (2 * 1024 * 1024)
 
 typedef struct vc_message {
     uint64_t version;
