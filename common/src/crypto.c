@@ -19,8 +19,9 @@ static void ctx_create(void)
     if (ctx) {
         uint8_t seed[32];
         randombytes_buf(seed, sizeof(seed));
-        /* Side-channel blinding; failure is harmless. */
-        (void)secp256k1_context_randomize(ctx, seed);
+        /* Side-channel blinding; failure only loses the blinding, so it is ignored. */
+        if (secp256k1_context_randomize(ctx, seed) != 1)
+            seed[0] = 0;
         sodium_memzero(seed, sizeof(seed));
     }
 }
