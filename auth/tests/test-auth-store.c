@@ -66,12 +66,24 @@ static void addr_str(int proto, uint8_t seed, char n, char out[VC_ADDRESS_STRLEN
 
 static void test_open(void)
 {
-    auth_store_t *s = open_store();
-    ASSERT_NOTNULL(s);
+    const char *dsn = vc_test_db_fresh_dsn(use_pg);
+    auth_store_t *s = NULL;
+    auth_user_t u = {0};
+    char *err = NULL;
+    ASSERT_NOTNULL(dsn);
+    ASSERT_OK(auth_store_open(dsn, &s, &err));
     ASSERT_STREQ(auth_store_backend(s), use_pg ? "postgres" : "sqlite");
     ASSERT_EQ(auth_store_user_count(s), 0);
     ASSERT_EQ(auth_store_token_count(s), 0);
+    ASSERT_OK(auth_store_user_create(s, "kept", NULL, 1, NULL));
+    s = auth_store_free(s);
+    /* Reopening applies no migration again and keeps the data. */
+    ASSERT_OK(auth_store_open(dsn, &s, &err));
+    ASSERT_OK(auth_store_user_get(s, "kept", &u));
+    auth_user_done(&u);
     auth_store_free(s);
+    ASSERT_ERR(auth_store_open("", &s, &err));
+    free(err);
 }
 
 static void test_users(void)
