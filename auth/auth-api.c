@@ -92,16 +92,10 @@ static int reply_store(vc_http_response_t *resp, int r)
 
 /* ------------------------------------------------------------------ time and JSON shapes */
 
-/* Go time.Time JSON: RFC3339Nano in local time, fraction without trailing zeros. */
-static void time_rfc3339nano(int64_t ns, char out[48])
-{
-    vc_format_time_rfc3339nano(ns, out, 48);
-}
-
 static json_t *token_json(const auth_token_t *t)
 {
-    char ts[48];
-    time_rfc3339nano(t->create_ns, ts);
+    char ts[VC_GOTIME_STRLEN_MAX];
+    vc_format_rfc3339nano_local(t->create_ns, ts);
     return json_pack("{s:s, s:s, s:s, s:s, s:s}", "token", t->token, "name", t->name, "perm", t->perm, "custom",
                      "", "createTime", ts);
 }
@@ -115,18 +109,18 @@ static json_t *user_json(const auth_user_t *u)
 
 static json_t *miner_json(const auth_miner_t *m)
 {
-    char c[48], u[48];
-    time_rfc3339nano(m->create_ns, c);
-    time_rfc3339nano(m->update_ns, u);
+    char c[VC_GOTIME_STRLEN_MAX], u[VC_GOTIME_STRLEN_MAX];
+    vc_format_rfc3339nano_local(m->create_ns, c);
+    vc_format_rfc3339nano_local(m->update_ns, u);
     return json_pack("{s:s, s:s, s:b, s:s, s:s}", "Miner", m->miner, "User", m->user, "OpenMining", m->open_mining,
                      "CreatedAt", c, "UpdatedAt", u);
 }
 
 static json_t *signer_json(const auth_signer_t *s)
 {
-    char c[48], u[48];
-    time_rfc3339nano(s->create_ns, c);
-    time_rfc3339nano(s->update_ns, u);
+    char c[VC_GOTIME_STRLEN_MAX], u[VC_GOTIME_STRLEN_MAX];
+    vc_format_rfc3339nano_local(s->create_ns, c);
+    vc_format_rfc3339nano_local(s->update_ns, u);
     return json_pack("{s:s, s:s, s:s, s:s}", "Signer", s->signer, "User", s->user, "CreatedAt", c, "UpdatedAt", u);
 }
 
