@@ -28,7 +28,7 @@ struct vc_client {
     pthread_mutex_t lock;
     CURL *idle[MAX_IDLE_HANDLES];
     size_t n_idle;
-    size_t current;
+    _Atomic size_t current;
 };
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -187,9 +187,10 @@ static bool transport_error(CURLcode rc)
     }
 }
 
-/* One HTTP exchange. Returns 0 (status set), VC_ETRANSPORT, or another error. */
+/* One HTTP exchange. Returns 0 (status set), VC_ETRANSPORT, or another error; *ret_sent tells
+ * whether any of the request reached the network (then it must not be repeated blindly). */
 static int http_once(vc_client_t *c, const char *method, const char *url, const char *body, long *ret_status,
-                     vc_buf_t *out)
+                     vc_buf_t *out, bool *ret_sent)
 {
     CURL *h = handle_get(c);
     struct curl_slist *hdrs = NULL;
@@ -225,15 +226,24 @@ static int http_once(vc_client_t *c, const char *method, const char *url, const 
     if (rc == CURLE_OK)
         curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, ret_status);
     else {
+        long sent = 0;
+        curl_easy_getinfo(h, CURLINFO_REQUEST_SIZE, &sent);
+        *ret_sent = sent > 0;
         vc_debug("client: %s %s: %s", method, url, errbuf[0] ? errbuf : curl_easy_strerror(rc));
         r = transport_error(rc) ? VC_ETRANSPORT : -EIO;
     }
+    /* the pooled handle must not keep pointers to this call's stack and header list */
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, NULL);
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, NULL);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, NULL);
     curl_slist_free_all(hdrs);
     handle_put(c, h);
     return r;
 }
 
-/* Tries every endpoint in order, for 1 + retries rounds, on transport errors only. */
+/* Tries every endpoint in order, for 1 + retries rounds, on transport errors only, and only
+ * while nothing was sent: a request that may have reached a server is not repeated (a push or
+ * a sign must not run twice). */
 static int http_with_retry(vc_client_t *c, const char *method, const char *path_query, const char *body,
                            long *ret_status, vc_buf_t *out)
 {
@@ -252,10 +262,11 @@ static int http_with_retry(vc_client_t *c, const char *method, const char *path_
                     return -ENOMEM;
                 snprintf(url, n, "%s%s", c->eps[i].base_url, path_query);
             }
+            bool sent = false;
             out->len = 0;
-            r = http_once(c, method, url ? url : c->eps[i].rpc_url, body, ret_status, out);
+            r = http_once(c, method, url ? url : c->eps[i].rpc_url, body, ret_status, out, &sent);
             free(url);
-            if (r != VC_ETRANSPORT) {
+            if (r != VC_ETRANSPORT || sent) {
                 c->current = i;
                 return r;
             }

@@ -15,6 +15,7 @@
 #include "vc/log.h"
 #include "vc/metrics.h"
 #include "vc/netaddr.h"
+#include "vc/workq.h"
 #include "vc/ws.h"
 
 #define MAX_ROUTES 128
@@ -55,6 +56,7 @@ struct vc_http_server {
     pthread_mutex_t ws_lock;
     ws_thread_t *ws_threads;
     bool stopping;
+    vc_workq_t *pool; /* runs VC_HTTP_ASYNC handlers */
 };
 
 /* Per-request state kept in MHD's con_cls. */
@@ -68,6 +70,11 @@ typedef struct req_ctx {
     const route_t *ws_route; /* set when upgrading */
     vc_http_request_t req;
     char *token;
+    /* VC_HTTP_ASYNC: the handler runs on the pool while MHD keeps the connection suspended */
+    struct MHD_Connection *conn;
+    const route_t *async_route;
+    vc_http_response_t async_resp;
+    bool async_done;
 } req_ctx_t;
 
 static const char *const default_cors_headers =
@@ -433,6 +440,33 @@ static enum MHD_Result serve_metrics(vc_http_server_t *s, struct MHD_Connection 
     return send_buf(c, 200, VC_METRICS_CONTENT_TYPE, &b, NULL);
 }
 
+/* Runs a VC_HTTP_ASYNC handler on the pool, then wakes the suspended connection. */
+static void run_async(void *arg)
+{
+    req_ctx_t *ctx = arg;
+    vc_http_response_t *resp = &ctx->async_resp;
+    resp->status = 200;
+    resp->content_type = "application/json";
+    int rr = ctx->async_route->handler(&ctx->req, resp, ctx->async_route->userdata);
+    if (rr < 0) {
+        vc_buf_done(&resp->body);
+        resp->n_headers = 0;
+        vc_http_reply_error(resp, 500, "%s", vc_strerror(rr));
+    }
+    ctx->async_done = true;
+    MHD_resume_connection(ctx->conn);
+}
+
+static enum MHD_Result finish_async(req_ctx_t *ctx, struct MHD_Connection *c)
+{
+    vc_http_response_t *resp = &ctx->async_resp;
+    count_request(ctx->server, ctx->req.path, resp->status, ctx->start_us);
+    enum MHD_Result ret = send_buf(c, resp->status, resp->content_type, &resp->body, resp);
+    vc_buf_done(&resp->body);
+    ctx->async_route = NULL;
+    return ret;
+}
+
 static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const char *method, const char *url)
 {
     vc_http_server_t *s = ctx->server;
@@ -468,6 +502,8 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
     const route_t *r = find_route(s, method, url, ws, &path_known);
     if (!r && ws)
         r = find_route(s, method, url, false, &path_known);
+    req->body = ctx->body.data ? ctx->body.data : "";
+    req->body_len = ctx->body.len;
     /* like venus AuthMux, authentication wraps the whole mux: unknown paths need a token too */
     if (!(r && (r->flags & VC_HTTP_PUBLIC)) && s->auth_fn) {
         const char *authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
@@ -515,9 +551,19 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
         return ret;
     }
 
+    if (r->flags & VC_HTTP_ASYNC) {
+        ctx->conn = c;
+        ctx->async_route = r;
+        MHD_suspend_connection(c);
+        if (vc_workq_submit(s->pool, run_async, ctx) < 0) {
+            MHD_resume_connection(c);
+            ctx->async_route = NULL;
+            return send_text(c, 503, "text/plain", "shutting down\n");
+        }
+        return MHD_YES;
+    }
+
     vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
-    req->body = ctx->body.data ? ctx->body.data : "";
-    req->body_len = ctx->body.len;
     int rr = r->handler(req, &resp, r->userdata);
     if (rr < 0) {
         vc_buf_done(&resp.body);
@@ -546,10 +592,22 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
         *con_cls = ctx;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t n;
-        if (cl && vc_parse_u64(cl, &n) == 0 && n > s->opts.max_body)
-            ctx->too_big = true;
+        if (cl && vc_parse_u64(cl, &n) == 0 && n > s->opts.max_body) {
+            /* answer at once: the body is never read (MHD closes the connection after) */
+            char msg[160];
+            snprintf(msg, sizeof(msg),
+                     "{\"jsonrpc\":\"2.0\",\"id\":null,\"error\":{\"code\":-32700,\"message\":\"request "
+                     "bigger than maximum %zu allowed\"}}",
+                     s->opts.max_body);
+            count_request(s, "other", 413, ctx->start_us);
+            return send_text(c, 413, "application/json", msg);
+        }
         return MHD_YES;
     }
+    if (ctx->async_done)
+        return finish_async(ctx, c);
+    if (ctx->async_route)
+        return MHD_YES; /* still running */
     if (*upload_data_size) {
         if (!ctx->too_big) {
             if (ctx->body.len + *upload_data_size > s->opts.max_body) {
@@ -586,17 +644,22 @@ int vc_http_start(vc_http_server_t *s)
     int r = vc_netaddr_parse_listen(s->listen, &addr, &alen);
     if (r < 0)
         return r;
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_UPGRADE |
+                     MHD_ALLOW_SUSPEND_RESUME;
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->stopping = false;
+    if (!s->pool && (r = vc_workq_new(s->opts.threads, 256, &s->pool)) < 0)
+        return r;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
                                  MHD_OPTION_THREAD_POOL_SIZE, s->opts.threads, MHD_OPTION_CONNECTION_TIMEOUT,
                                  s->opts.conn_timeout_s, MHD_OPTION_CONNECTION_LIMIT, s->opts.max_connections,
                                  MHD_OPTION_NOTIFY_COMPLETED, request_completed, s, MHD_OPTION_LISTEN_BACKLOG_SIZE,
                                  (unsigned)511, MHD_OPTION_END);
-    if (!s->daemon)
+    if (!s->daemon) {
+        s->pool = vc_workq_free(s->pool);
         return -EADDRINUSE;
+    }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;
     if (addr.ss_family == AF_INET6)
@@ -619,6 +682,8 @@ void vc_http_stop(vc_http_server_t *s)
             vc_ws_shutdown(t->ws);
     pthread_mutex_unlock(&s->ws_lock);
     reap_ws_threads(s, true);
+    /* let async handlers finish and resume their connections before MHD goes away */
+    s->pool = vc_workq_free(s->pool);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
 }

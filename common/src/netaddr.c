@@ -100,11 +100,16 @@ int vc_netaddr_parse_listen(const char *s, struct sockaddr_storage *ret_addr, so
         return r;
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
-    struct addrinfo *res = NULL;
+    struct addrinfo *res = NULL, *pick;
     if (getaddrinfo(hp.host[0] ? hp.host : "0.0.0.0", hp.port, &hints, &res) != 0 || !res)
         return -EADDRNOTAVAIL;
-    memcpy(ret_addr, res->ai_addr, res->ai_addrlen);
-    *ret_len = res->ai_addrlen;
+    /* a name such as "localhost" may resolve to ::1 first: prefer IPv4, as Go's listeners do */
+    for (pick = res; pick && pick->ai_family != AF_INET; pick = pick->ai_next)
+        ;
+    if (!pick)
+        pick = res;
+    memcpy(ret_addr, pick->ai_addr, pick->ai_addrlen);
+    *ret_len = pick->ai_addrlen;
     freeaddrinfo(res);
     return 0;
 }

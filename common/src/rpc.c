@@ -9,6 +9,7 @@
 
 #include "vc/log.h"
 #include "vc/util.h"
+#include "vc/workq.h"
 #include "vc/ws.h"
 
 /* ------------------------------------------------------------------ types */
@@ -20,10 +21,12 @@ typedef struct mount {
 } mount_t;
 
 typedef struct job {
-    struct job *next;
     vc_rpc_conn_t *conn; /* holds a reference */
     json_t *req;
+    vc_auth_info_t auth; /* the connection's identity when the request arrived */
 } job_t;
+
+#define MAX_BATCH 1000
 
 struct vc_rpc_server {
     vc_rpc_opts_t opts;
@@ -35,11 +38,7 @@ struct vc_rpc_server {
     void *hooks_userdata;
 
     pthread_mutex_t lock;
-    pthread_cond_t work_cond; /* jobs queued / stopping */
-    pthread_cond_t idle_cond; /* workers exited */
-    job_t *jobs_head, *jobs_tail;
-    unsigned n_workers, n_idle;
-    bool stopping;
+    vc_workq_t *pool;     /* runs WebSocket requests */
     vc_rpc_conn_t *conns; /* live server-side connections */
 };
 
@@ -122,6 +121,7 @@ struct vc_rpc_conn {
     vc_rpc_sub_t *subs;
     pthread_mutex_t cb_lock; /* held while running subscription callbacks */
     pthread_t reader;
+    bool reader_started;
     struct vc_rpc_conn *next; /* server->conns */
 };
 
@@ -215,8 +215,12 @@ int vc_rpc_server_new(const vc_rpc_opts_t *opts, vc_rpc_server_t **ret)
     if (!s->opts.reverify_interval_ms)
         s->opts.reverify_interval_ms = 60000;
     pthread_mutex_init(&s->lock, NULL);
-    cond_init_monotonic(&s->work_cond);
-    pthread_cond_init(&s->idle_cond, NULL);
+    int r = vc_workq_new(s->opts.min_workers, s->opts.max_workers, &s->pool);
+    if (r < 0) {
+        pthread_mutex_destroy(&s->lock);
+        free(s);
+        return r;
+    }
     *ret = s;
     return 0;
 }
@@ -473,9 +477,10 @@ static int handle_body(vc_rpc_server_t *s, const char *body, size_t len, const d
             *ret_status = 500;
             goto done;
         }
-        if (json_array_size(doc) == 0) {
+        if (json_array_size(doc) == 0 || json_array_size(doc) > MAX_BATCH) {
+            out = make_error(NULL, VC_RPC_INVALID_REQUEST,
+                             json_array_size(doc) ? "batch too large (at most 1000 requests)" : "Invalid request");
             json_decref(doc);
-            out = make_error(NULL, VC_RPC_INVALID_REQUEST, "Invalid request");
             *ret_status = 400;
             goto done;
         }
@@ -553,6 +558,9 @@ static int http_rpc_handler(vc_http_request_t *req, vc_http_response_t *resp, vo
 }
 
 /* ------------------------------------------------------------------ connections */
+
+/* The connection whose request this thread is running (NULL outside a call). */
+static _Thread_local vc_rpc_conn_t *running_on;
 
 static int conn_send_json(vc_rpc_conn_t *c, json_t *j)
 {
@@ -640,7 +648,7 @@ void vc_rpc_conn_close(vc_rpc_conn_t *c)
     if (c->ws)
         vc_ws_shutdown(c->ws);
     pthread_rwlock_unlock(&c->ws_lock);
-    if (c->client_side && !pthread_equal(pthread_self(), c->reader)) {
+    if (c->client_side && c->reader_started && !pthread_equal(pthread_self(), c->reader) && running_on != c) {
         pthread_mutex_lock(&c->lock);
         while (!c->reader_done)
             pthread_cond_wait(&c->cond, &c->lock);
@@ -736,8 +744,8 @@ int vc_rpc_chan_send(vc_rpc_chan_t *ch, json_t *value)
     pthread_mutex_lock(&ch->lock);
     if (ch->state == CHAN_CLOSED || ch->close_queued)
         r = VC_ECLOSED;
-    else if (ch->state == CHAN_PENDING)
-        r = json_array_append(ch->queued, value ? value : json_null()) < 0 ? -ENOMEM : 0;
+    else if (ch->state == CHAN_PENDING) /* the value is borrowed: keep a copy */
+        r = json_array_append_new(ch->queued, value ? json_deep_copy(value) : json_null()) < 0 ? -ENOMEM : 0;
     else {
         json_t *msg = chan_val_msg(ch->id, value);
         r = msg ? conn_send_json(ch->conn, msg) : -ENOMEM;
@@ -765,6 +773,7 @@ static bool chan_detach(vc_rpc_chan_t *ch)
 
 void vc_rpc_chan_close(vc_rpc_chan_t *ch)
 {
+    bool closed;
     pthread_mutex_lock(&ch->lock);
     if (ch->state == CHAN_PENDING)
         ch->close_queued = true;
@@ -775,8 +784,9 @@ void vc_rpc_chan_close(vc_rpc_chan_t *ch)
         json_decref(msg);
         ch->state = CHAN_CLOSED;
     }
+    closed = ch->state == CHAN_CLOSED;
     pthread_mutex_unlock(&ch->lock);
-    if (ch->state == CHAN_CLOSED && chan_detach(ch))
+    if (closed && chan_detach(ch))
         vc_rpc_chan_unref(ch);
 }
 
@@ -816,7 +826,9 @@ static void chan_cancel(vc_rpc_chan_t *ch, bool send_close)
 {
     bool fire = false;
     pthread_mutex_lock(&ch->lock);
-    if (ch->state != CHAN_CLOSED) {
+    if (ch->state == CHAN_PENDING && send_close)
+        ch->close_queued = true; /* the response still goes out, then xrpc.ch.close */
+    else if (ch->state != CHAN_CLOSED) {
         if (send_close && ch->state == CHAN_OPEN) {
             json_t *msg = chan_close_msg(ch->id);
             if (msg)
@@ -836,12 +848,14 @@ static void chan_cancel(vc_rpc_chan_t *ch, bool send_close)
 
 /* ---- worker pool ---- */
 
-static void process_request(vc_rpc_conn_t *c, json_t *req)
+static void process_request(vc_rpc_conn_t *c, json_t *req, const vc_auth_info_t *auth)
 {
-    dispatch_ctx_t dc = {.auth = &c->auth, .conn = c, .remote = c->remote, .path_userdata = c->path_userdata};
+    dispatch_ctx_t dc = {.auth = auth, .conn = c, .remote = c->remote, .path_userdata = c->path_userdata};
     int st;
     vc_rpc_chan_t *ch = NULL;
     json_t *resp;
+    vc_rpc_conn_t *prev = running_on;
+    running_on = c;
     if (!c->server) {
         json_t *id = json_object_get(req, "id");
         char msg[300];
@@ -856,49 +870,24 @@ static void process_request(vc_rpc_conn_t *c, json_t *req)
         chan_activate(ch);
         vc_rpc_chan_unref(ch); /* the call's reference; the connection list keeps one */
     }
+    running_on = prev;
 }
 
-static void *worker_main(void *arg)
+static void run_job(void *arg)
 {
-    vc_rpc_server_t *s = arg;
-    pthread_mutex_lock(&s->lock);
-    for (;;) {
-        while (!s->jobs_head && !s->stopping) {
-            struct timespec ts;
-            deadline_in(&ts, 30000);
-            int r = pthread_cond_timedwait(&s->work_cond, &s->lock, &ts);
-            if (r == ETIMEDOUT && !s->jobs_head && s->n_workers > s->opts.min_workers)
-                goto out;
-        }
-        if (!s->jobs_head && s->stopping)
-            goto out;
-        job_t *j = s->jobs_head;
-        s->jobs_head = j->next;
-        if (!s->jobs_head)
-            s->jobs_tail = NULL;
-        s->n_idle--;
-        pthread_mutex_unlock(&s->lock);
-
-        process_request(j->conn, j->req);
-        pthread_mutex_lock(&j->conn->lock);
-        j->conn->n_inflight--;
-        pthread_cond_broadcast(&j->conn->cond);
-        pthread_mutex_unlock(&j->conn->lock);
-        json_decref(j->req);
-        vc_rpc_conn_unref(j->conn);
-        free(j);
-
-        pthread_mutex_lock(&s->lock);
-        s->n_idle++;
-    }
-out:
-    s->n_workers--;
-    s->n_idle--;
-    pthread_cond_broadcast(&s->idle_cond);
-    pthread_mutex_unlock(&s->lock);
-    return NULL;
+    job_t *j = arg;
+    vc_rpc_conn_t *c = j->conn;
+    process_request(c, j->req, &j->auth);
+    pthread_mutex_lock(&c->lock);
+    c->n_inflight--;
+    pthread_cond_broadcast(&c->cond);
+    pthread_mutex_unlock(&c->lock);
+    json_decref(j->req);
+    free(j);
+    vc_rpc_conn_unref(c);
 }
 
+/* Queues a request on the worker pool; the caller counted it in c->n_inflight. */
 static int submit(vc_rpc_server_t *s, vc_rpc_conn_t *c, json_t *req)
 {
     job_t *j = calloc(1, sizeof(*j));
@@ -906,33 +895,16 @@ static int submit(vc_rpc_server_t *s, vc_rpc_conn_t *c, json_t *req)
         return -ENOMEM;
     j->conn = vc_rpc_conn_ref(c);
     j->req = json_incref(req);
-    pthread_mutex_lock(&s->lock);
-    if (s->stopping) {
-        pthread_mutex_unlock(&s->lock);
+    pthread_mutex_lock(&c->lock);
+    j->auth = c->auth;
+    pthread_mutex_unlock(&c->lock);
+    int r = vc_workq_submit(s->pool, run_job, j);
+    if (r < 0) {
+        json_decref(j->req);
         vc_rpc_conn_unref(c);
-        json_decref(req);
         free(j);
-        return VC_ECLOSED;
     }
-    if (s->jobs_tail)
-        s->jobs_tail->next = j;
-    else
-        s->jobs_head = j;
-    s->jobs_tail = j;
-    if (s->n_idle == 0 && s->n_workers < s->opts.max_workers) {
-        pthread_t t;
-        pthread_attr_t a;
-        pthread_attr_init(&a);
-        pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-        if (pthread_create(&t, &a, worker_main, s) == 0) {
-            s->n_workers++;
-            s->n_idle++;
-        }
-        pthread_attr_destroy(&a);
-    }
-    pthread_cond_signal(&s->work_cond);
-    pthread_mutex_unlock(&s->lock);
-    return 0;
+    return r;
 }
 
 /* ---- reader ---- */
@@ -1059,7 +1031,7 @@ static void handle_message(vc_rpc_conn_t *c, const char *data, size_t len)
                     conn_send_json(c, e);
                 json_decref(e);
             } else if (!c->server) {
-                process_request(c, msg);
+                process_request(c, msg, &c->auth);
                 pthread_mutex_lock(&c->lock);
                 c->n_inflight--;
                 pthread_mutex_unlock(&c->lock);
@@ -1092,8 +1064,11 @@ static void maybe_reverify(vc_rpc_conn_t *c, int64_t *last_us)
         pthread_mutex_lock(&c->lock);
         c->closed = true;
         pthread_mutex_unlock(&c->lock);
-    } else if (r == 0)
+    } else if (r == 0) {
+        pthread_mutex_lock(&c->lock);
         c->auth.perms = info.perms;
+        pthread_mutex_unlock(&c->lock);
+    }
 }
 
 /* Runs until the socket ends; then fails everything that waits on this connection. */
@@ -1127,8 +1102,6 @@ static void reader_loop(vc_rpc_conn_t *c)
         atomic_store(i->canceled, true);
     vc_rpc_chan_t *chans = c->chans;
     c->chans = NULL;
-    vc_rpc_sub_t *subs = c->subs;
-    c->subs = NULL;
     pthread_cond_broadcast(&c->cond);
     pthread_mutex_unlock(&c->lock);
 
@@ -1138,14 +1111,21 @@ static void reader_loop(vc_rpc_conn_t *c)
         vc_rpc_chan_unref(chans);
         chans = next;
     }
+    /* one subscription at a time, so an on_close may free other subscriptions safely */
     pthread_mutex_lock(&c->cb_lock);
-    while (subs) {
-        vc_rpc_sub_t *next = subs->next;
-        subs->closed = true;
-        subs->next = NULL;
-        if (subs->on_close)
-            subs->on_close(subs->userdata);
-        subs = next;
+    for (;;) {
+        pthread_mutex_lock(&c->lock);
+        vc_rpc_sub_t *sub = c->subs;
+        if (sub) {
+            c->subs = sub->next;
+            sub->next = NULL;
+            sub->closed = true;
+        }
+        pthread_mutex_unlock(&c->lock);
+        if (!sub)
+            break;
+        if (sub->on_close)
+            sub->on_close(sub->userdata);
     }
     pthread_mutex_unlock(&c->cb_lock);
 
@@ -1168,6 +1148,7 @@ static void ws_rpc_handler(struct vc_ws *ws, const vc_http_request_t *req, void 
     snprintf(c->remote, sizeof(c->remote), "%s", req->remote);
     c->path_userdata = m->path_userdata;
     c->reader = pthread_self();
+    c->reader_started = true;
 
     pthread_mutex_lock(&s->lock);
     c->next = s->conns;
@@ -1207,7 +1188,7 @@ int vc_rpc_mount(vc_rpc_server_t *s, vc_http_server_t *http, const char *path, v
     m->path_userdata = path_userdata;
     m->next = s->mounts;
     s->mounts = m;
-    int r = vc_http_route(http, "POST", path, 0, http_rpc_handler, m);
+    int r = vc_http_route(http, "POST", path, VC_HTTP_ASYNC, http_rpc_handler, m);
     if (r == 0)
         r = vc_http_route_ws(http, path, 0, ws_rpc_handler, m);
     return r;
@@ -1218,20 +1199,10 @@ vc_rpc_server_t *vc_rpc_server_free(vc_rpc_server_t *s)
     if (!s)
         return NULL;
     pthread_mutex_lock(&s->lock);
-    s->stopping = true;
     for (vc_rpc_conn_t *c = s->conns; c; c = c->next)
         vc_rpc_conn_close(c);
-    pthread_cond_broadcast(&s->work_cond);
-    while (s->n_workers > 0)
-        pthread_cond_wait(&s->idle_cond, &s->lock);
     pthread_mutex_unlock(&s->lock);
-    while (s->jobs_head) {
-        job_t *j = s->jobs_head;
-        s->jobs_head = j->next;
-        json_decref(j->req);
-        vc_rpc_conn_unref(j->conn);
-        free(j);
-    }
+    s->pool = vc_workq_free(s->pool);
     while (s->mounts) {
         mount_t *m = s->mounts;
         s->mounts = m->next;
@@ -1239,8 +1210,6 @@ vc_rpc_server_t *vc_rpc_server_free(vc_rpc_server_t *s)
     }
     free(s->methods);
     pthread_mutex_destroy(&s->lock);
-    pthread_cond_destroy(&s->work_cond);
-    pthread_cond_destroy(&s->idle_cond);
     free(s);
     return NULL;
 }
@@ -1280,6 +1249,8 @@ int vc_rpc_conn_new_client(struct vc_ws *ws, vc_rpc_server_t *serve, vc_rpc_conn
     pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
     int r = pthread_create(&c->reader, &a, client_reader_main, c);
     pthread_attr_destroy(&a);
+    if (r == 0)
+        c->reader_started = true;
     if (r != 0) {
         c->refs = 1;
         vc_ws_free(ws);
@@ -1298,6 +1269,10 @@ static int conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int t
 
     if (!params)
         params = json_array();
+    if (c->reader_started && pthread_equal(pthread_self(), c->reader)) {
+        json_decref(params); /* only the reader reads answers: waiting here would never end */
+        return -EDEADLK;
+    }
     pthread_mutex_lock(&c->lock);
     if (c->closed) {
         pthread_mutex_unlock(&c->lock);
@@ -1337,6 +1312,13 @@ static int conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int t
             break;
         }
     pthread_mutex_unlock(&c->lock);
+    if (r == -ETIMEDOUT) { /* let the peer stop working on it */
+        json_t *cancel = json_pack("{s:s, s:s, s:[I]}", "jsonrpc", "2.0", "method", "xrpc.cancel", "params",
+                                   (json_int_t)p.id);
+        if (cancel)
+            conn_send_json(c, cancel);
+        json_decref(cancel);
+    }
     if (r < 0) {
         json_decref(p.resp);
         return r;

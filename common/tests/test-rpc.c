@@ -2,7 +2,11 @@
  * JSON-RPC end to end: a real HTTP server on 127.0.0.1 port 0 with the rpc layer mounted,
  * driven over HTTP (libcurl client and raw bodies) and WebSocket (our ws client).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <stdatomic.h>
 #include <stdio.h>
 
@@ -147,7 +151,24 @@ static int m_block(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return 0;
 }
 
+static int m_sleep(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_sleep_ms(json_integer_value(json_array_get(params, 0)));
+    *ret = json_true();
+    return 0;
+}
+
+/* Asks the calling client to close its own connection from inside a served method. */
+static int m_make_client_quit(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_rpc_err_t err;
+    int r = vc_rpc_conn_call(vc_rpc_call_conn(call), "Client.Quit", NULL, 3000, ret, &err);
+    return r == VC_ECLOSED || r == -ETIMEDOUT ? 0 : r;
+}
+
 static const vc_rpc_method_t methods[] = {
+    {"Test.Sleep", VC_PERM_READ, 1, m_sleep, 0},
+    {"Test.MakeClientQuit", VC_PERM_READ, 0, m_make_client_quit, 0},
     {"Test.Echo", VC_PERM_READ, 1, m_echo, 0},
     {"Test.Add", VC_PERM_READ, 2, m_add, 0},
     {"Test.AdminOnly", VC_PERM_ADMIN, 0, m_admin, 0},
@@ -170,7 +191,14 @@ static int c_hello(vc_rpc_call_t *call, json_t *params, json_t **ret)
     *ret = json_string(buf);
     return 0;
 }
-static const vc_rpc_method_t client_methods[] = {{"Client.Hello", 0, 1, c_hello, 0}};
+static int c_quit(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_rpc_conn_close(vc_rpc_call_conn(call)); /* must not wait for itself */
+    *ret = json_true();
+    return 0;
+}
+
+static const vc_rpc_method_t client_methods[] = {{"Client.Hello", 0, 1, c_hello, 0}, {"Client.Quit", 0, 0, c_quit, 0}};
 
 static int test_auth(void *ud, const char *token, vc_auth_info_t *ret)
 {
@@ -501,7 +529,7 @@ static void test_ws_calls_and_channels(void)
     json_t *res = NULL;
     vc_rpc_err_t err;
     ASSERT_OK(vc_rpc_server_new(NULL, &serve));
-    ASSERT_OK(vc_rpc_register(serve, client_methods, 1));
+    ASSERT_OK(vc_rpc_register(serve, client_methods, 2));
     ASSERT_OK(vc_client_ws_connect(c, serve, &conn));
 
     ASSERT_OK(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i]", 2, 3), 5000, &res, &err));
@@ -588,6 +616,119 @@ static void test_ws_concurrent_and_blocking(void)
     vc_client_free(c);
 }
 
+/* Blocking methods over HTTP run off MHD's threads: other requests are not stalled. */
+typedef struct sleeper {
+    pthread_t t;
+} sleeper_t;
+
+static void *sleeper_main(void *arg)
+{
+    vc_client_t *c = client_for(tok_read);
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    vc_client_call(c, "Test.Sleep", json_pack("[i]", 700), &res, &err);
+    json_decref(res);
+    vc_client_free(c);
+    return NULL;
+}
+
+static void test_http_blocking_does_not_stall(void)
+{
+    sleeper_t s[6];
+    for (int i = 0; i < 6; i++)
+        pthread_create(&s[i].t, NULL, sleeper_main, NULL);
+    vc_sleep_ms(100);
+    vc_client_t *c = client_for(tok_read);
+    json_t *res;
+    vc_rpc_err_t err;
+    int64_t t0 = vc_now_mono_us();
+    ASSERT_OK(vc_client_call(c, "Test.Add", json_pack("[i,i]", 1, 2), &res, &err));
+    int64_t took = vc_now_mono_us() - t0;
+    json_decref(res);
+    vc_client_free(c);
+    for (int i = 0; i < 6; i++)
+        pthread_join(s[i].t, NULL);
+    ASSERT_LT(took, 400000); /* the six sleepers hold 700 ms each on a 2-thread server */
+}
+
+/* A subscription's on_close may free another subscription while the connection tears down. */
+static vc_rpc_sub_t *other_sub;
+static void on_close_frees_other(void *ud)
+{
+    if (other_sub) {
+        vc_rpc_sub_free(other_sub);
+        other_sub = NULL;
+    }
+}
+static void on_val_ignore(json_t *v, void *ud)
+{
+}
+
+static void test_ws_teardown_callbacks(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    vc_rpc_server_t *serve;
+    vc_rpc_conn_t *conn;
+    vc_rpc_err_t err;
+    vc_rpc_sub_t *a, *b;
+    ASSERT_OK(vc_rpc_server_new(NULL, &serve));
+    ASSERT_OK(vc_rpc_register(serve, client_methods, 2));
+    ASSERT_OK(vc_client_ws_connect(c, serve, &conn));
+    ASSERT_OK(vc_rpc_conn_subscribe(conn, "Test.Ticks", json_pack("[i]", -1), 5000, on_val_ignore, on_close_frees_other,
+                                    NULL, &a, &err));
+    ASSERT_OK(vc_rpc_conn_subscribe(conn, "Test.Ticks", json_pack("[i]", -1), 5000, on_val_ignore, on_close_frees_other,
+                                    NULL, &b, &err));
+    other_sub = b;
+    vc_rpc_conn_close(conn);
+    ASSERT_TRUE(other_sub == NULL);
+    vc_rpc_sub_free(a);
+    vc_rpc_conn_unref(conn);
+
+    /* the server asks the client to close itself from inside a served method: no deadlock */
+    ASSERT_OK(vc_client_ws_connect(c, serve, &conn));
+    json_t *res = NULL;
+    int r = vc_rpc_conn_call(conn, "Test.MakeClientQuit", NULL, 5000, &res, &err);
+    ASSERT_TRUE(r == 0 || r == VC_ECLOSED);
+    json_decref(res);
+    for (int i = 0; i < 300 && !vc_rpc_conn_closed(conn); i++)
+        vc_sleep_ms(10);
+    ASSERT_TRUE(vc_rpc_conn_closed(conn));
+    vc_rpc_conn_close(conn);
+    vc_rpc_conn_unref(conn);
+    vc_rpc_server_free(serve);
+    vc_client_free(c);
+}
+
+static void test_batch_limit_and_form_token(void)
+{
+    vc_buf_t b = {0};
+    vc_buf_append_str(&b, "[");
+    for (int i = 0; i < 1001; i++)
+        vc_buf_appendf(&b, "%s{\"jsonrpc\":\"2.0\",\"method\":\"Test.Nothing\",\"id\":%d}", i ? "," : "", i);
+    vc_buf_append_str(&b, "]");
+    json_t *j = NULL;
+    long st = raw_post(tok_read, b.data, b.len, &j);
+    vc_buf_done(&b);
+    ASSERT_EQ(st, 400);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(j, "error"), "code")), -32600);
+    json_decref(j);
+
+    /* the token may come as a form value in an urlencoded POST body (venus AuthMux) */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)vc_http_port(http))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ASSERT_OK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+    char req[2048], reply[256] = "";
+    int n = snprintf(req, sizeof(req),
+                     "POST /nope HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: %zu\r\nConnection: close\r\n\r\ntoken=%s",
+                     strlen(tok_read) + 6, tok_read);
+    ASSERT_EQ(write(fd, req, (size_t)n), n);
+    ASSERT_TRUE(read(fd, reply, sizeof(reply) - 1) > 12);
+    close(fd);
+    ASSERT_TRUE(strncmp(reply, "HTTP/1.1 404", 12) == 0); /* authenticated, then not found */
+}
+
 static void test_handle_text(void)
 {
     vc_auth_info_t a = {.perms = VC_PERM_READ};
@@ -611,6 +752,9 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_healthcheck_and_404);
     VC_TEST_RUN(test_ws_calls_and_channels);
     VC_TEST_RUN(test_ws_concurrent_and_blocking);
+    VC_TEST_RUN(test_http_blocking_does_not_stall);
+    VC_TEST_RUN(test_ws_teardown_callbacks);
+    VC_TEST_RUN(test_batch_limit_and_form_token);
     VC_TEST_RUN(test_handle_text);
     vc_http_server_free(http);
     vc_rpc_server_free(rpc);

@@ -7,7 +7,8 @@
  * A path may also accept WebSocket upgrades (vc_http_route_ws): the ws handler then owns the
  * connection, typically on a thread of its own.
  *
- * Handlers run on MHD's worker threads and must not block for long.
+ * Handlers run on MHD's worker threads and must not block for long, unless the route is
+ * VC_HTTP_ASYNC. vc_http_stop / vc_http_server_free must not be called from a handler.
  */
 #ifndef VC_HTTP_H
 #define VC_HTTP_H
@@ -46,14 +47,18 @@ typedef struct vc_http_response {
 
 /* Fills resp. A negative return makes a 500 with {"error":"<vc_strerror>"}. */
 typedef int (*vc_http_handler_t)(vc_http_request_t *req, vc_http_response_t *resp, void *userdata);
-/* Called on a new thread-safe WebSocket; the handler owns ws (must vc_ws_free it). req is only
- * valid during the call (copy what you need: auth, token, remote). */
+/* Runs on a thread of its own for each upgraded connection, for as long as the connection is
+ * served. ws stays owned by the server, which frees it when the handler returns. req->auth,
+ * token and remote stay valid during the call; body and the header accessors do not. */
 typedef void (*vc_http_ws_handler_t)(struct vc_ws *ws, const vc_http_request_t *req, void *userdata);
 /* Verifies a token; returns 0 and fills *ret or a negative error (-> 401). */
 typedef int (*vc_http_auth_fn)(void *userdata, const char *token, vc_auth_info_t *ret);
 
 enum {
     VC_HTTP_PUBLIC = 1u << 0, /* no authentication */
+    VC_HTTP_ASYNC = 1u << 1,  /* the handler may block: it runs on a worker pool (up to 256
+                               * threads) while the connection is suspended, so MHD's threads
+                               * keep serving other connections */
 };
 
 typedef struct vc_http_opts {

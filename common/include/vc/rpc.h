@@ -74,7 +74,9 @@ typedef struct vc_rpc_opts {
 } vc_rpc_opts_t;
 
 int vc_rpc_server_new(const vc_rpc_opts_t *opts, vc_rpc_server_t **ret);
-/* Closes every connection, stops the workers, frees. Stop the HTTP server first. */
+/* Closes every connection, runs what is queued, joins the workers, frees. Stop the HTTP server
+ * first, and close every client connection that uses s as its `serve` table. Call it (and
+ * vc_http_stop) from a thread that is not running a call of s (e.g. the daemon's main thread). */
 vc_rpc_server_t *vc_rpc_server_free(vc_rpc_server_t *s);
 /* methods must outlive the server (static tables). Duplicate names: -EEXIST. */
 int vc_rpc_register(vc_rpc_server_t *s, const vc_rpc_method_t *methods, size_t n);
@@ -129,8 +131,12 @@ typedef struct vc_rpc_err {
  * method-not-found). Starts the reader thread. */
 int vc_rpc_conn_new_client(struct vc_ws *ws, vc_rpc_server_t *serve, vc_rpc_conn_t **ret);
 vc_rpc_conn_t *vc_rpc_conn_ref(vc_rpc_conn_t *c);
-/* Dropping the last reference closes the connection and joins its reader. */
+/* Drops a reference. The connection's reader holds one of its own while the socket is open:
+ * call vc_rpc_conn_close first, then unref. */
 vc_rpc_conn_t *vc_rpc_conn_unref(vc_rpc_conn_t *c);
+/* Shuts the socket down. On a client connection it also waits for the reader to finish
+ * (every pending call failed, every subscription's on_close run), except when called from the
+ * reader itself or from a method running on behalf of this connection. */
 void vc_rpc_conn_close(vc_rpc_conn_t *c);
 bool vc_rpc_conn_closed(const vc_rpc_conn_t *c);
 const vc_auth_info_t *vc_rpc_conn_auth(const vc_rpc_conn_t *c);
@@ -141,7 +147,8 @@ void *vc_rpc_conn_get_data(const vc_rpc_conn_t *c);
 
 /* Calls method on the peer and waits for the matching response (params stolen, NULL = []).
  * VC_EREMOTE with *ret_err filled for an error object, VC_ECLOSED if the connection ends,
- * -ETIMEDOUT after timeout_ms (<= 0: wait forever). */
+ * -ETIMEDOUT after timeout_ms (<= 0: wait forever; the peer is then sent xrpc.cancel),
+ * -EDEADLK when called from the connection's reader (e.g. inside a subscription callback). */
 int vc_rpc_conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int timeout_ms, json_t **ret_result,
                      vc_rpc_err_t *ret_err);
 /* Calls a channel method: on_value(value borrowed) runs on the reader thread for each
