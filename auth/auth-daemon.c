@@ -2,6 +2,7 @@
 #include "auth-daemon.h"
 
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -75,10 +76,14 @@ static int bootstrap_local_token(auth_api_t *api, auth_store_t *store, const cha
     return r;
 }
 
-static int fail(const char *fmt, const char *detail)
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
 {
+    va_list ap;
     fprintf(stderr, "ERROR: ");
-    fprintf(stderr, fmt, detail);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fputc('\n', stderr);
     return 1;
 }

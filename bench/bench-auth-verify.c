@@ -8,6 +8,7 @@
  * Targets (issue "venus-auth"): verify >= 50% of /version requests/s, verify p99 < 5 ms at 64
  * connections on 2 cores, idle RSS < 10 MB.
  */
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,7 +90,7 @@ int main(int argc, char **argv)
     snprintf(tokpath, sizeof(tokpath), "%s/token", repo);
     pid_t pid = fork();
     if (pid == 0) {
-        int devnull = open("/dev/null", 1);
+        int devnull = open("/dev/null", O_WRONLY);
         dup2(devnull, 1);
         dup2(devnull, 2);
         execl(bin, bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", (char *)NULL);

@@ -232,10 +232,11 @@ static void test_tokens(void)
     ASSERT_EQ(r.status, 400);
     resp_done(&r);
 
-    char *t1 = gen("alice", "sign"), *t2 = gen("alice", "sign");
+    char *t1 = gen("alice", "sign"), *t2 = gen("alice", "write"), *t3 = gen("alice", "sign");
     ASSERT_NOTNULL(t1);
     ASSERT_NOTNULL(t2);
-    ASSERT_TRUE(strcmp(t1, t2) != 0); /* fresh secret per token */
+    ASSERT_NOTNULL(t3);
+    ASSERT_TRUE(strcmp(t1, t3) != 0); /* same claims, fresh secret per token */
 
     char body[2048];
     snprintf(body, sizeof(body), "{\"Token\":\"%s\"}", t1);
@@ -264,7 +265,7 @@ static void test_tokens(void)
 
     r = call(admin_token, "GET", "/token?name=alice", NULL);
     ASSERT_EQ(r.status, 200);
-    ASSERT_EQ(json_array_size(r.json), 3); /* read (from test_users) + 2 sign */
+    ASSERT_EQ(json_array_size(r.json), 4); /* read (from test_users), sign, write, sign */
     json_t *ti = json_array_get(r.json, 0);
     ASSERT_STREQ(json_string_value(json_object_get(ti, "custom")), "");
     ASSERT_TRUE(strchr(json_string_value(json_object_get(ti, "createTime")), 'T') != NULL);
@@ -312,6 +313,7 @@ static void test_tokens(void)
     free(bobread);
     free(t1);
     free(t2);
+    free(t3);
 }
 
 static void test_miners_signers(void)
