@@ -296,4 +296,10 @@ ERR=$(cat "$R/err")
 LAST="--repo other miner has"
 err_has "401"
 
-echo "PASS: venus-auth CLI end-to-end"
+# ---- the PostgreSQL run really stored its data there ----
+if [ -n "${DB:-}" ]; then
+    n=$(psql -tA "$PG_DSN" -c "SELECT count(*) FROM users") || fail "cannot query $DB"
+    [ "$n" -ge 2 ] || fail "expected users in PostgreSQL database $DB, found $n"
+fi
+
+echo "PASS: venus-auth CLI end-to-end${DB:+ (PostgreSQL)}"
