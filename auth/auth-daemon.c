@@ -1,6 +1,7 @@
 /* auth-daemon.c: `venus-auth run`. */
 #include "auth-daemon.h"
 
+#include <malloc.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -102,6 +103,7 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
 
     if (!repo)
         return fail("%s", "out of memory");
+    mallopt(M_ARENA_MAX, 2); /* a small daemon: do not grow one malloc arena per thread */
     if (vc_cli_is_set(ctx, "mysql-dsn"))
         return fail("%s", "MySQL is not supported by venus-c; use --db-type postgres --pg-dsn <dsn> or sqlite");
     r = vc_mkdir_p(repo, 0700);
@@ -174,7 +176,8 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
 
-    vc_http_opts_t ho = {.listen = cfg.listen, .threads = 4,
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    vc_http_opts_t ho = {.listen = cfg.listen, .threads = (unsigned)(ncpu > 0 ? ncpu : 2),
                          .conn_timeout_s = (unsigned)VC_MAX(cfg.idle_timeout_ms / 1000, 1)};
     if ((r = vc_http_server_new(&ho, &http)) < 0 || (r = auth_api_mount(api, http)) < 0) {
         rc = fail("%s", vc_strerror(r));

@@ -130,7 +130,7 @@ static int query_count(auth_store_t *s, const char *what, int64_t *ret, const ch
 static int query_exists(auth_store_t *s, const char *what, bool *ret, const char *sql, const vc_db_bind_t *b,
                         size_t nb)
 {
-    int64_t n;
+    int64_t n = 0;
     int r = query_count(s, what, &n, sql, b, nb);
     if (r < 0)
         return r;
@@ -447,7 +447,7 @@ int auth_store_token_has_perm(auth_store_t *s, const char *name, const char *per
 
 int64_t auth_store_token_count(auth_store_t *s)
 {
-    int64_t n;
+    int64_t n = 0;
     clear_err();
     int r =
         query_count(s, "count tokens", &n, "SELECT COUNT(*) FROM tokens WHERE NOT is_deleted", VC_DB_NONE);
@@ -664,7 +664,7 @@ int auth_store_users_verify(auth_store_t *s, const char *const *names, size_t n)
 
 int64_t auth_store_user_count(auth_store_t *s)
 {
-    int64_t n;
+    int64_t n = 0;
     clear_err();
     int r = query_count(s, "count users", &n, "SELECT COUNT(*) FROM users WHERE NOT is_deleted", VC_DB_NONE);
     return r < 0 ? r : n;

@@ -292,7 +292,7 @@ static int run(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *b, size_t n
 
 static int pg_exec(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *b, size_t n)
 {
-    PGresult *res;
+    PGresult *res = NULL;
     int r = run(c, sql, b, n, &res);
     if (r < 0)
         return r;
@@ -319,7 +319,7 @@ static int pg_exec_script(vc_db_conn_t *c, const char *sql)
 
 static int pg_query(vc_db_conn_t *c, const char *sql, const vc_db_bind_t *b, size_t n, vc_db_rows_t **ret)
 {
-    PGresult *res;
+    PGresult *res = NULL;
     int r = run(c, sql, b, n, &res);
     if (r < 0)
         return r;
