@@ -238,7 +238,7 @@ static void test_tokens(void)
     ASSERT_NOTNULL(t3);
     ASSERT_TRUE(strcmp(t1, t3) != 0); /* same claims, fresh secret per token */
 
-    char body[2048];
+    char body[4200];
     snprintf(body, sizeof(body), "{\"Token\":\"%s\"}", t1);
     r = call(admin_token, "POST", "/verify", body);
     ASSERT_EQ(r.status, 200);
