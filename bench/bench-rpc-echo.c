@@ -43,7 +43,7 @@ static int m_echo(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return 0;
 }
 
-static const vc_rpc_method_t methods[] = {{"Bench.Echo", VC_PERM_READ, 1, m_echo, 0}};
+static const vc_rpc_method_t methods[] = {{"Bench.Echo", VC_PERM_READ, 1, m_echo, VC_RPC_FAST}};
 
 static int auth(void *ud, const char *tok, vc_auth_info_t *ret)
 {

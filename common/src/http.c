@@ -56,7 +56,7 @@ struct vc_http_server {
     pthread_mutex_t ws_lock;
     ws_thread_t *ws_threads;
     bool stopping;
-    vc_workq_t *pool; /* runs VC_HTTP_ASYNC handlers */
+    vc_workq_t *pool; /* runs deferred handlers */
 };
 
 /* Per-request state kept in MHD's con_cls. */
@@ -70,7 +70,7 @@ typedef struct req_ctx {
     const route_t *ws_route; /* set when upgrading */
     vc_http_request_t req;
     char *token;
-    /* VC_HTTP_ASYNC: the handler runs on the pool while MHD keeps the connection suspended */
+    /* VC_HTTP_DEFER: the handler runs again on the pool while MHD keeps the connection suspended */
     struct MHD_Connection *conn;
     const route_t *async_route;
     vc_http_response_t async_resp;
@@ -440,7 +440,7 @@ static enum MHD_Result serve_metrics(vc_http_server_t *s, struct MHD_Connection 
     return send_buf(c, 200, VC_METRICS_CONTENT_TYPE, &b, NULL);
 }
 
-/* Runs a VC_HTTP_ASYNC handler on the pool, then wakes the suspended connection. */
+/* Runs a deferred handler on the pool, then wakes the suspended connection. */
 static void run_async(void *arg)
 {
     req_ctx_t *ctx = arg;
@@ -448,7 +448,7 @@ static void run_async(void *arg)
     resp->status = 200;
     resp->content_type = "application/json";
     int rr = ctx->async_route->handler(&ctx->req, resp, ctx->async_route->userdata);
-    if (rr < 0) {
+    if (rr < 0 || rr == VC_HTTP_DEFER) {
         vc_buf_done(&resp->body);
         resp->n_headers = 0;
         vc_http_reply_error(resp, 500, "%s", vc_strerror(rr));
@@ -551,7 +551,11 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
         return ret;
     }
 
-    if (r->flags & VC_HTTP_ASYNC) {
+    vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
+    int rr = r->handler(req, &resp, r->userdata);
+    if (rr == VC_HTTP_DEFER) { /* run it again on the pool, off MHD's threads */
+        vc_buf_done(&resp.body);
+        req->deferred = true;
         ctx->conn = c;
         ctx->async_route = r;
         MHD_suspend_connection(c);
@@ -562,9 +566,6 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
         }
         return MHD_YES;
     }
-
-    vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
-    int rr = r->handler(req, &resp, r->userdata);
     if (rr < 0) {
         vc_buf_done(&resp.body);
         vc_http_reply_error(&resp, 500, "%s", vc_strerror(rr));
@@ -629,6 +630,8 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
     if (!ctx)
         return;
     vc_buf_done(&ctx->body);
+    if (ctx->req.scratch_free)
+        ctx->req.scratch_free(ctx->req.scratch);
     for (size_t i = 0; i < ctx->n_decoded; i++)
         free(ctx->decoded[i]);
     free(ctx->decoded);

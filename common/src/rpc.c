@@ -451,84 +451,99 @@ static bool trimmed_bounds(const char *body, size_t len, size_t *ret_start, size
 
 
 /* Handles a whole HTTP body (single or batch). */
-static int handle_body(vc_rpc_server_t *s, const char *body, size_t len, const dispatch_ctx_t *dc,
-                       char **ret_response, int *ret_status)
+/*
+ * Parses an HTTP body into a request document: an object, or an array of 1..MAX_BATCH
+ * objects. On failure returns NULL with *ret_error set to the error response and *ret_status.
+ */
+static json_t *parse_body(const char *body, size_t len, json_t **ret_error, int *ret_status)
 {
-    size_t a, b;
+    size_t a, b, i;
     json_error_t err;
-    json_t *out = NULL;
+    json_t *v;
 
-    *ret_status = 200;
     if (!trimmed_bounds(body, len, &a, &b)) {
-        out = make_error(NULL, VC_RPC_INVALID_REQUEST, "Invalid request");
+        *ret_error = make_error(NULL, VC_RPC_INVALID_REQUEST, "Invalid request");
         *ret_status = 400;
-        goto done;
+        return NULL;
     }
     json_t *doc = json_loadb(body + a, b - a, 0, &err);
-    if (body[a] == '[' && body[b - 1] == ']') {
-        bool ok = doc && json_is_array(doc);
-        size_t i;
-        json_t *v;
-        if (ok)
-            json_array_foreach(doc, i, v) if (!json_is_object(v)) ok = false;
-        if (!ok) {
-            json_decref(doc);
-            out = make_error(NULL, VC_RPC_PARSE_ERROR, "Parse error");
-            *ret_status = 500;
-            goto done;
-        }
-        if (json_array_size(doc) == 0 || json_array_size(doc) > MAX_BATCH) {
-            out = make_error(NULL, VC_RPC_INVALID_REQUEST,
-                             json_array_size(doc) ? "batch too large (at most 1000 requests)" : "Invalid request");
-            json_decref(doc);
-            *ret_status = 400;
-            goto done;
-        }
+    bool ok = doc && (json_is_object(doc) || json_is_array(doc));
+    if (ok && json_is_array(doc))
+        json_array_foreach(doc, i, v) if (!json_is_object(v)) ok = false;
+    if (!ok) {
+        json_decref(doc);
+        *ret_error = make_error(NULL, VC_RPC_PARSE_ERROR, "Parse error");
+        *ret_status = 500;
+        return NULL;
+    }
+    if (json_is_array(doc) && (json_array_size(doc) == 0 || json_array_size(doc) > MAX_BATCH)) {
+        *ret_error = make_error(NULL, VC_RPC_INVALID_REQUEST,
+                                json_array_size(doc) ? "batch too large (at most 1000 requests)" : "Invalid request");
+        json_decref(doc);
+        *ret_status = 400;
+        return NULL;
+    }
+    return doc;
+}
+
+/* Runs a parsed document; *ret_out is NULL when only notifications were sent. */
+static int handle_doc(vc_rpc_server_t *s, json_t *doc, const dispatch_ctx_t *dc, json_t **ret_out, int *ret_status)
+{
+    vc_rpc_chan_t *ch;
+    size_t i;
+    json_t *v;
+
+    *ret_status = 200;
+    if (json_is_array(doc)) {
         json_t *arr = json_array();
+        if (!arr)
+            return -ENOMEM;
         json_array_foreach(doc, i, v)
         {
             int st;
-            vc_rpc_chan_t *ch;
             json_t *resp = handle_one(s, v, dc, &st, &ch);
             if (resp)
                 json_array_append_new(arr, resp);
         }
-        json_decref(doc);
         if (json_array_size(arr) == 0) {
             json_decref(arr);
-            *ret_response = NULL;
-            return 0;
+            arr = NULL;
         }
-        out = arr;
-    } else {
-        if (!doc || !json_is_object(doc)) {
-            json_decref(doc);
-            out = make_error(NULL, VC_RPC_PARSE_ERROR, "Parse error");
-            *ret_status = 500;
-            goto done;
-        }
-        vc_rpc_chan_t *ch;
-        out = handle_one(s, doc, dc, ret_status, &ch);
-        json_decref(doc);
-        if (!out) {
-            *ret_response = NULL;
-            return 0;
-        }
-        /* app errors keep 200 (go-jsonrpc writes them as normal responses) */
-        if (json_object_get(out, "result"))
-            *ret_status = 200;
-        else {
-            json_t *code = json_object_get(json_object_get(out, "error"), "code");
-            if (json_integer_value(code) > 0)
-                *ret_status = 200;
-        }
+        *ret_out = arr;
+        return 0;
     }
-done:
+    json_t *out = handle_one(s, doc, dc, ret_status, &ch);
+    /* application errors keep 200 (go-jsonrpc writes them as normal responses) */
+    if (out && !json_object_get(out, "result") &&
+        json_integer_value(json_object_get(json_object_get(out, "error"), "code")) > 0)
+        *ret_status = 200;
+    *ret_out = out;
+    return 0;
+}
+
+static int dump_response(json_t *out, char **ret_response)
+{
+    *ret_response = NULL;
     if (!out)
-        return -ENOMEM;
+        return 0;
     *ret_response = dump(out);
     json_decref(out);
     return *ret_response ? 0 : -ENOMEM;
+}
+
+static int handle_body(vc_rpc_server_t *s, const char *body, size_t len, const dispatch_ctx_t *dc,
+                       char **ret_response, int *ret_status)
+{
+    json_t *out = NULL;
+    json_t *doc = parse_body(body, len, &out, ret_status);
+    if (doc) {
+        int r = handle_doc(s, doc, dc, &out, ret_status);
+        json_decref(doc);
+        if (r < 0)
+            return r;
+    } else if (!out)
+        return -ENOMEM;
+    return dump_response(out, ret_response);
 }
 
 int vc_rpc_handle_text(vc_rpc_server_t *s, const char *body, size_t len, const vc_auth_info_t *auth,
@@ -538,13 +553,54 @@ int vc_rpc_handle_text(vc_rpc_server_t *s, const char *body, size_t len, const v
     return handle_body(s, body, len, &dc, ret_response, ret_status);
 }
 
+/* True if a method of doc may wait (not VC_RPC_FAST): it must leave the HTTP thread. */
+static bool needs_pool(const vc_rpc_server_t *s, json_t *doc)
+{
+    size_t i;
+    json_t *v;
+    if (json_is_array(doc)) {
+        json_array_foreach(doc, i, v) if (needs_pool(s, v)) return true;
+        return false;
+    }
+    const vc_rpc_method_t *m = find_method(s, json_is_string(json_object_get(doc, "method")) ? json_string_value(json_object_get(doc, "method")) : "");
+    return m && !(m->flags & VC_RPC_FAST);
+}
+
+static void doc_free(void *p)
+{
+    json_decref(p);
+}
+
+/* POST: fast methods and protocol errors are answered on the HTTP thread; anything that may
+ * wait is deferred to the HTTP server's worker pool with the parsed document kept. */
 static int http_rpc_handler(vc_http_request_t *req, vc_http_response_t *resp, void *userdata)
 {
     mount_t *m = userdata;
     dispatch_ctx_t dc = {.auth = &req->auth, .remote = req->remote, .path_userdata = m->path_userdata,
                          .http = true};
+    json_t *out = NULL, *doc;
+    int status = 200, r = 0;
+    if (req->deferred) {
+        doc = req->scratch;
+        req->scratch = NULL;
+    } else {
+        doc = parse_body(req->body, req->body_len, &out, &status);
+        if (doc && needs_pool(m->server, doc)) {
+            req->scratch = doc;
+            req->scratch_free = doc_free;
+            return VC_HTTP_DEFER;
+        }
+        if (!doc && !out)
+            return -ENOMEM;
+    }
+    if (doc) {
+        r = handle_doc(m->server, doc, &dc, &out, &status);
+        json_decref(doc);
+        if (r < 0)
+            return r;
+    }
     char *text = NULL;
-    int status, r = handle_body(m->server, req->body, req->body_len, &dc, &text, &status);
+    r = dump_response(out, &text);
     if (r < 0)
         return r;
     resp->status = status;
@@ -1188,7 +1244,7 @@ int vc_rpc_mount(vc_rpc_server_t *s, vc_http_server_t *http, const char *path, v
     m->path_userdata = path_userdata;
     m->next = s->mounts;
     s->mounts = m;
-    int r = vc_http_route(http, "POST", path, VC_HTTP_ASYNC, http_rpc_handler, m);
+    int r = vc_http_route(http, "POST", path, 0, http_rpc_handler, m);
     if (r == 0)
         r = vc_http_route_ws(http, path, 0, ws_rpc_handler, m);
     return r;

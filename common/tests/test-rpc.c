@@ -169,8 +169,8 @@ static int m_make_client_quit(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static const vc_rpc_method_t methods[] = {
     {"Test.Sleep", VC_PERM_READ, 1, m_sleep, 0},
     {"Test.MakeClientQuit", VC_PERM_READ, 0, m_make_client_quit, 0},
-    {"Test.Echo", VC_PERM_READ, 1, m_echo, 0},
-    {"Test.Add", VC_PERM_READ, 2, m_add, 0},
+    {"Test.Echo", VC_PERM_READ, 1, m_echo, VC_RPC_FAST},
+    {"Test.Add", VC_PERM_READ, 2, m_add, VC_RPC_FAST},
     {"Test.AdminOnly", VC_PERM_ADMIN, 0, m_admin, 0},
     {"Test.Fail", VC_PERM_READ, 0, m_fail, 0},
     {"Test.Nothing", VC_PERM_READ, 0, m_nothing, 0},

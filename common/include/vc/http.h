@@ -7,8 +7,10 @@
  * A path may also accept WebSocket upgrades (vc_http_route_ws): the ws handler then owns the
  * connection, typically on a thread of its own.
  *
- * Handlers run on MHD's worker threads and must not block for long, unless the route is
- * VC_HTTP_ASYNC. vc_http_stop / vc_http_server_free must not be called from a handler.
+ * Handlers run on MHD's worker threads and must not block there: a handler that may wait
+ * returns VC_HTTP_DEFER, and is then called again (req->deferred set) on a worker pool of up
+ * to 256 threads while MHD keeps the connection suspended and goes on serving others.
+ * vc_http_stop / vc_http_server_free must not be called from a handler.
  */
 #ifndef VC_HTTP_H
 #define VC_HTTP_H
@@ -33,7 +35,13 @@ typedef struct vc_http_request {
     vc_auth_info_t auth;   /* filled for authenticated routes */
     const char *token;     /* the bearer token (authenticated routes), else NULL */
     void *internal;        /* MHD connection: use the accessors below */
+    bool deferred;         /* this is the second call, on the worker pool (VC_HTTP_DEFER) */
+    void *scratch;         /* kept between the two calls; freed with scratch_free */
+    void (*scratch_free)(void *);
 } vc_http_request_t;
+
+/* Handler return value: "call me again on the worker pool" (see above). */
+#define VC_HTTP_DEFER 1
 
 #define VC_HTTP_MAX_HEADERS 8
 
@@ -56,9 +64,6 @@ typedef int (*vc_http_auth_fn)(void *userdata, const char *token, vc_auth_info_t
 
 enum {
     VC_HTTP_PUBLIC = 1u << 0, /* no authentication */
-    VC_HTTP_ASYNC = 1u << 1,  /* the handler may block: it runs on a worker pool (up to 256
-                               * threads) while the connection is suspended, so MHD's threads
-                               * keep serving other connections */
 };
 
 typedef struct vc_http_opts {
