@@ -41,7 +41,7 @@ typedef struct vc_http_request {
 } vc_http_request_t;
 
 /* Handler return value: "call me again on the worker pool" (see above). */
-#define VC_HTTP_DEFER 1
+#define VC_HTTP_DEFER 0x44454652 /* "DEFR"; other non-negative returns mean success */
 
 #define VC_HTTP_MAX_HEADERS 8
 
