@@ -63,10 +63,10 @@ static int take_string(vc_conf_t *c, const char *key, char **out)
     return *out ? 0 : -ENOMEM;
 }
 
-int auth_config_load(const char *repo, bool write_if_missing, auth_config_t *ret, bool *ret_created,
-                     char **reterr_msg)
+int auth_config_load(const char *repo, const char *config_path, bool write_if_missing, auth_config_t *ret,
+                     bool *ret_created, char **reterr_msg)
 {
-    _cleanup_free_ char *path = path_in(repo, "config.toml");
+    _cleanup_free_ char *path = vc_strempty(config_path) ? path_in(repo, "config.toml") : strdup(config_path);
     vc_conf_t *c = defaults(), *file = NULL;
     auth_config_t cfg = {0};
     bool created = false;
@@ -182,7 +182,7 @@ int auth_cli_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
     if (vc_cli_is_set(ctx, "listen"))
         listen = strdup(vc_cli_string(ctx, "listen"));
     else if (!(listen = read_trimmed(repo, "api"))) {
-        if (auth_config_load(repo, false, &cfg, NULL, NULL) == 0) {
+        if (auth_config_load(repo, vc_cli_string(ctx, "config"), false, &cfg, NULL, NULL) == 0) {
             listen = cfg.listen;
             cfg.listen = NULL;
         }

@@ -33,10 +33,10 @@ void auth_config_done(auth_config_t *c);
 
 /* The repo path from the global flags / env / default; malloc'ed, "~" expanded. */
 char *auth_repo_path(vc_cli_ctx_t *ctx);
-/* Loads <repo>/config.toml over the defaults. *created tells if the file did not exist and
- * write_if_missing wrote it. Errors name the file and line. */
-int auth_config_load(const char *repo, bool write_if_missing, auth_config_t *ret, bool *ret_created,
-                     char **reterr_msg);
+/* Loads config_path (NULL/"" = <repo>/config.toml) over the defaults. *created tells if the
+ * file did not exist and write_if_missing wrote it. Errors name the file and line. */
+int auth_config_load(const char *repo, const char *config_path, bool write_if_missing, auth_config_t *ret,
+                     bool *ret_created, char **reterr_msg);
 /* Writes cfg as <repo>/config.toml. */
 int auth_config_save(const char *repo, const auth_config_t *cfg);
 

@@ -109,7 +109,7 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
     r = vc_mkdir_p(repo, 0700);
     if (r < 0)
         return fail("cannot create the repo: %s", vc_strerror(r));
-    r = auth_config_load(repo, true, &cfg, &created, &errmsg);
+    r = auth_config_load(repo, vc_cli_string(ctx, "config"), true, &cfg, &created, &errmsg);
     if (r < 0)
         return fail("%s", errmsg ? errmsg : vc_strerror(r));
     bool dirty = false;
@@ -149,7 +149,9 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
         rc = fail("unknown DB.Type '%s' (use sqlite or postgres)", cfg.db_type);
         goto out;
     }
-    if (dirty && (r = auth_config_save(repo, &cfg)) < 0)
+    /* flags that choose the database are remembered in <repo>/config.toml (never in a file
+     * given with --config, which stays the operator's) */
+    if (dirty && vc_strempty(vc_cli_string(ctx, "config")) && (r = auth_config_save(repo, &cfg)) < 0)
         vc_log_errno(VC_LOG_WARNING, r, "cannot save %s/config.toml, ignoring", repo);
 
     free(errmsg);
