@@ -12,18 +12,13 @@
 #include "auth-config.h"
 #include "vc/gofmt.h"
 #include "vc/log.h"
+#include "vc/tokcache.h"
 #include "vc/util.h"
 
 #define CACHE_SLOTS 4096
 #define NAME_MAX_LEN 50
 #define LIST_CAP 1000
 #define PERM_DENY "Permission Deny"
-
-typedef struct cache_slot {
-    uint8_t key[32];
-    int64_t expires_us;
-    vc_auth_info_t info;
-} cache_slot_t;
 
 typedef struct route route_t;
 typedef int (*handler_fn)(auth_api_t *a, vc_http_request_t *req, vc_http_response_t *resp, json_t *body);
@@ -37,10 +32,8 @@ struct route {
 
 struct auth_api {
     auth_store_t *store;
-    int64_t cache_ms;
     char max_age[32];
-    pthread_mutex_t lock;
-    cache_slot_t *cache;
+    vc_tokcache_t *cache; /* verified tokens; NULL = no cache */
     route_t *routes;
     size_t n_routes;
     vc_metric_t *m_verify, *m_verify_latency;
@@ -309,33 +302,16 @@ static bool deny_unless_self(vc_http_request_t *req, vc_http_response_t *resp, c
 
 /* ------------------------------------------------------------------ verify + cache */
 
-static cache_slot_t *slot_for(auth_api_t *a, const char *token, uint8_t key[32])
-{
-    crypto_hash_sha256(key, (const unsigned char *)token, strlen(token));
-    return &a->cache[(key[0] | (unsigned)key[1] << 8 | (unsigned)key[2] << 16) % CACHE_SLOTS];
-}
-
 static void cache_forget(auth_api_t *a, const char *token)
 {
-    uint8_t key[32];
-    if (!a->cache)
-        return;
-    cache_slot_t *s = slot_for(a, token, key);
-    pthread_mutex_lock(&a->lock);
-    if (memcmp(s->key, key, 32) == 0)
-        s->expires_us = 0;
-    pthread_mutex_unlock(&a->lock);
+    if (a->cache)
+        vc_tokcache_forget(a->cache, token);
 }
 
 static void cache_forget_user(auth_api_t *a, const char *name)
 {
-    if (!a->cache)
-        return;
-    pthread_mutex_lock(&a->lock);
-    for (size_t i = 0; i < CACHE_SLOTS; i++)
-        if (vc_streq(a->cache[i].info.name, name))
-            a->cache[i].expires_us = 0;
-    pthread_mutex_unlock(&a->lock);
+    if (a->cache)
+        vc_tokcache_forget_name(a->cache, name);
 }
 
 static void count_verify(auth_api_t *a, const char *result, int64_t start_us)
@@ -346,24 +322,15 @@ static void count_verify(auth_api_t *a, const char *result, int64_t start_us)
 
 int auth_api_verify(auth_api_t *a, const char *token, vc_auth_info_t *ret)
 {
-    uint8_t key[32];
     int64_t t0 = vc_now_mono_us();
     vc_auth_info_t info;
     if (strlen(token) > VC_TOKEN_MAX) {
         count_verify(a, "malformed", t0);
         return VC_EPARSE;
     }
-    if (a->cache) { /* the hot path: a token verified a moment ago */
-        cache_slot_t *s = slot_for(a, token, key);
-        pthread_mutex_lock(&a->lock);
-        bool hit = s->expires_us > vc_now_mono_us() && memcmp(s->key, key, 32) == 0;
-        if (hit)
-            *ret = s->info;
-        pthread_mutex_unlock(&a->lock);
-        if (hit) {
-            count_verify(a, "ok", t0);
-            return 0;
-        }
+    if (a->cache && vc_tokcache_get(a->cache, token, ret)) { /* the hot path */
+        count_verify(a, "ok", t0);
+        return 0;
     }
     int r = vc_jwt_decode_payload(token, &info);
     if (r < 0) {
@@ -390,14 +357,8 @@ int auth_api_verify(auth_api_t *a, const char *token, vc_auth_info_t *ret)
         return r == VC_EPARSE ? r : VC_EVERIFY;
     }
     info.local = false;
-    if (a->cache) {
-        cache_slot_t *s = slot_for(a, token, key);
-        pthread_mutex_lock(&a->lock);
-        memcpy(s->key, key, 32);
-        s->info = info;
-        s->expires_us = vc_now_mono_us() + a->cache_ms * 1000;
-        pthread_mutex_unlock(&a->lock);
-    }
+    if (a->cache)
+        vc_tokcache_put(a->cache, token, &info);
     *ret = info;
     count_verify(a, "ok", t0);
     return 0;
@@ -1027,10 +988,8 @@ int auth_api_new(const auth_api_opts_t *opts, auth_api_t **ret)
     if (!a)
         return -ENOMEM;
     a->store = opts->store;
-    a->cache_ms = opts->verify_cache_ms;
-    snprintf(a->max_age, sizeof(a->max_age), "max-age=%lld", (long long)(a->cache_ms / 1000));
-    pthread_mutex_init(&a->lock, NULL);
-    if (a->cache_ms > 0 && !(a->cache = calloc(CACHE_SLOTS, sizeof(*a->cache)))) {
+    snprintf(a->max_age, sizeof(a->max_age), "max-age=%lld", (long long)(opts->verify_cache_ms / 1000));
+    if (opts->verify_cache_ms > 0 && vc_tokcache_new(CACHE_SLOTS, opts->verify_cache_ms, &a->cache) < 0) {
         auth_api_free(a);
         return -ENOMEM;
     }
@@ -1059,9 +1018,8 @@ auth_api_t *auth_api_free(auth_api_t *a)
 {
     if (!a)
         return NULL;
-    free(a->cache);
+    vc_tokcache_free(a->cache);
     free(a->routes);
-    pthread_mutex_destroy(&a->lock);
     free(a);
     return NULL;
 }

@@ -9,6 +9,7 @@
 
 #include "vc/client.h"
 #include "vc/log.h"
+#include "vc/tokcache.h"
 #include "vc/util.h"
 
 #define JWT_HEADER_B64 "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9" /* {"alg":"HS256","typ":"JWT"} */
@@ -105,6 +106,29 @@ static int copy_claim(json_t *o, const char *key, char *out, size_t outlen)
     return 0;
 }
 
+/* {"name","perm","ext"} (a JWT payload or a /verify answer) into *ret. */
+static int claims_parse(const char *text, size_t len, vc_auth_info_t *ret)
+{
+    json_error_t err;
+    json_t *o = json_loadb(text, len, 0, &err);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return VC_EPARSE;
+    }
+    vc_auth_info_t info = {0};
+    int r = copy_claim(o, "name", info.name, sizeof(info.name));
+    if (r == 0)
+        r = copy_claim(o, "perm", info.perm, sizeof(info.perm));
+    if (r == 0)
+        r = copy_claim(o, "ext", info.ext, sizeof(info.ext));
+    json_decref(o);
+    if (r < 0)
+        return r;
+    info.perms = vc_perm_expand(info.perm);
+    *ret = info;
+    return 0;
+}
+
 int vc_jwt_decode_payload(const char *token, vc_auth_info_t *ret)
 {
     if (!token || strlen(token) > VC_TOKEN_MAX)
@@ -118,25 +142,9 @@ int vc_jwt_decode_payload(const char *token, vc_auth_info_t *ret)
     int r = vc_base64url_decode(d1 + 1, (size_t)(d2 - d1 - 1), &raw, &n);
     if (r < 0)
         return VC_EPARSE;
-    json_error_t err;
-    json_t *o = json_loadb((const char *)raw, n, 0, &err);
+    r = claims_parse((const char *)raw, n, ret);
     free(raw);
-    if (!o || !json_is_object(o)) {
-        json_decref(o);
-        return VC_EPARSE;
-    }
-    vc_auth_info_t info = {0};
-    r = copy_claim(o, "name", info.name, sizeof(info.name));
-    if (r == 0)
-        r = copy_claim(o, "perm", info.perm, sizeof(info.perm));
-    if (r == 0)
-        r = copy_claim(o, "ext", info.ext, sizeof(info.ext));
-    json_decref(o);
-    if (r < 0)
-        return r;
-    info.perms = vc_perm_expand(info.perm);
-    *ret = info;
-    return 0;
+    return r;
 }
 
 /* The header must say HS256 (rejects "none" and every other algorithm before libjwt sees it). */
@@ -196,19 +204,11 @@ const char *vc_authn_extract_token(const char *authorization, const char *form_t
 
 /* ---- verifier ---- */
 
-typedef struct cache_slot {
-    uint8_t key[32];
-    int64_t expires_us;
-    vc_auth_info_t info;
-} cache_slot_t;
-
 struct vc_authn {
     uint8_t secret[32];
     char *local_token;
     vc_client_t *remote;
-    int cache_ttl_ms;
-    pthread_mutex_t lock;
-    cache_slot_t *cache;
+    vc_tokcache_t *cache; /* positive remote answers; NULL = no cache */
 };
 
 int vc_authn_new(const vc_authn_opts_t *opts, vc_authn_t **ret)
@@ -217,9 +217,8 @@ int vc_authn_new(const vc_authn_opts_t *opts, vc_authn_t **ret)
     int r;
     if (!a)
         return -ENOMEM;
-    pthread_mutex_init(&a->lock, NULL);
     vc_random(a->secret, sizeof(a->secret));
-    a->cache_ttl_ms = opts->cache_ttl_ms == 0 ? 5000 : opts->cache_ttl_ms;
+    int ttl = opts->cache_ttl_ms == 0 ? 5000 : opts->cache_ttl_ms;
     r = vc_jwt_encode(opts->local_name ? opts->local_name : "defaultLocalToken", "admin", "", a->secret,
                       sizeof(a->secret), &a->local_token);
     if (r < 0)
@@ -241,13 +240,8 @@ int vc_authn_new(const vc_authn_opts_t *opts, vc_authn_t **ret)
         r = vc_client_new(&co, &a->remote);
         if (r < 0)
             goto fail;
-        if (a->cache_ttl_ms > 0) {
-            a->cache = calloc(CACHE_SLOTS, sizeof(*a->cache));
-            if (!a->cache) {
-                r = -ENOMEM;
-                goto fail;
-            }
-        }
+        if (ttl > 0 && (r = vc_tokcache_new(CACHE_SLOTS, ttl, &a->cache)) < 0)
+            goto fail;
     }
     *ret = a;
     return 0;
@@ -263,8 +257,7 @@ vc_authn_t *vc_authn_free(vc_authn_t *a)
     sodium_memzero(a->secret, sizeof(a->secret));
     free(a->local_token);
     vc_client_free(a->remote);
-    free(a->cache);
-    pthread_mutex_destroy(&a->lock);
+    vc_tokcache_free(a->cache);
     free(a);
     return NULL;
 }
@@ -272,12 +265,6 @@ vc_authn_t *vc_authn_free(vc_authn_t *a)
 const char *vc_authn_local_token(const vc_authn_t *a)
 {
     return a->local_token;
-}
-
-static cache_slot_t *slot_for(vc_authn_t *a, const char *token, uint8_t key[32])
-{
-    crypto_hash_sha256(key, (const unsigned char *)token, strlen(token));
-    return &a->cache[(key[0] | (unsigned)key[1] << 8) % CACHE_SLOTS];
 }
 
 static int remote_verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret)
@@ -303,31 +290,14 @@ static int remote_verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret)
         free(resp);
         return VC_EHTTP;
     }
-    json_error_t err;
-    json_t *o = json_loadb(resp, len, 0, &err);
+    r = claims_parse(resp, len, ret);
     free(resp);
-    if (!o || !json_is_object(o)) {
-        json_decref(o);
-        return VC_EPARSE;
-    }
-    vc_auth_info_t info = {0};
-    r = copy_claim(o, "name", info.name, sizeof(info.name));
-    if (r == 0)
-        r = copy_claim(o, "perm", info.perm, sizeof(info.perm));
-    if (r == 0)
-        r = copy_claim(o, "ext", info.ext, sizeof(info.ext));
-    json_decref(o);
-    if (r < 0)
-        return r;
-    info.perms = vc_perm_expand(info.perm);
-    *ret = info;
-    return 0;
+    return r;
 }
 
 static int verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret, bool use_cache)
 {
     vc_auth_info_t info;
-    uint8_t key[32];
     int r = vc_jwt_verify(token, a->secret, sizeof(a->secret), &info);
     if (r == 0) {
         info.local = true;
@@ -336,27 +306,14 @@ static int verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret, bool us
     }
     if (r == VC_EPARSE || !a->remote)
         return r;
-    if (a->cache) {
-        cache_slot_t *s = slot_for(a, token, key);
-        pthread_mutex_lock(&a->lock);
-        if (use_cache && s->expires_us > vc_now_mono_us() && memcmp(s->key, key, 32) == 0) {
-            *ret = s->info;
-            pthread_mutex_unlock(&a->lock);
-            return 0;
-        }
-        pthread_mutex_unlock(&a->lock);
-    }
+    if (a->cache && use_cache && vc_tokcache_get(a->cache, token, ret))
+        return 0;
     r = remote_verify(a, token, &info);
     if (a->cache) {
-        cache_slot_t *s = slot_for(a, token, key);
-        pthread_mutex_lock(&a->lock);
-        if (r == 0) {
-            memcpy(s->key, key, 32);
-            s->info = info;
-            s->expires_us = vc_now_mono_us() + (int64_t)a->cache_ttl_ms * 1000;
-        } else if (r == VC_EVERIFY && memcmp(s->key, key, 32) == 0)
-            s->expires_us = 0;
-        pthread_mutex_unlock(&a->lock);
+        if (r == 0)
+            vc_tokcache_put(a->cache, token, &info);
+        else if (r == VC_EVERIFY)
+            vc_tokcache_forget(a->cache, token);
     }
     if (r == 0)
         *ret = info;
@@ -375,12 +332,6 @@ int vc_authn_reverify(vc_authn_t *a, const char *token, vc_auth_info_t *ret)
 
 void vc_authn_forget(vc_authn_t *a, const char *token)
 {
-    uint8_t key[32];
-    if (!a->cache)
-        return;
-    cache_slot_t *s = slot_for(a, token, key);
-    pthread_mutex_lock(&a->lock);
-    if (memcmp(s->key, key, 32) == 0)
-        s->expires_us = 0;
-    pthread_mutex_unlock(&a->lock);
+    if (a->cache)
+        vc_tokcache_forget(a->cache, token);
 }
