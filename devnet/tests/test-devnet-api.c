@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "vc-test-proc.h"
 #include "vc-test.h"
@@ -25,7 +26,7 @@ typedef struct key {
     vc_address_t addr;
     char str[VC_ADDRESS_STRLEN_MAX];
     char file[512];
-} key_t;
+} test_key_t;
 
 typedef struct node {
     char repo[512];
@@ -35,12 +36,12 @@ typedef struct node {
 } node_t;
 
 static const char *bin;
-static key_t alice, bob, poor, worker;
+static test_key_t alice, bob, poor, worker;
 static node_t self_node;
 
 /* ------------------------------------------------------------------ helpers */
 
-static void make_key(key_t *k, const char *hex, const char *name)
+static void make_key(test_key_t *k, const char *hex, const char *name)
 {
     vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
     if (hex)
@@ -162,7 +163,7 @@ static bool wait_height(node_t *nd, int64_t h, int ms)
 }
 
 /* Builds, estimates gas for, and signs a transfer. */
-static int make_transfer(node_t *nd, key_t *from, const char *to, const char *value, uint64_t nonce,
+static int make_transfer(node_t *nd, test_key_t *from, const char *to, const char *value, uint64_t nonce,
                          const char *premium_override, vc_signed_message_t *ret)
 {
     vc_message_t m = {0};
@@ -325,7 +326,7 @@ static void test_push_rules(void)
     json_decref(v);
 
     /* insufficient funds and a bad signature: refused, nothing pending added */
-    key_t nobody;
+    test_key_t nobody;
     make_key(&nobody, NULL, "nobody");
     ASSERT_OK(make_transfer(&self_node, &alice, bob.str, "1", nonce + 1, NULL, &sm));
     sm.message.from = nobody.addr;
