@@ -556,11 +556,16 @@ dn_chain_t *dn_chain_free(dn_chain_t *c)
         dn_block_free(c->pend[i]);
     free(c->pend);
     /* messages are in the map twice (cid and scid): free on the cid entry only */
-    for (size_t i = 0; i < c->msgs.cap; i++) {
+    dn_msg_t **owned = malloc((c->msgs.n ? c->msgs.n : 1) * sizeof(*owned));
+    size_t nown = 0;
+    for (size_t i = 0; owned && i < c->msgs.cap; i++) {
         dn_msg_t *m = c->msgs.e[i].val;
         if (m && vc_cid_equal(&c->msgs.e[i].key, &m->cid))
-            dn_msg_free(m);
+            owned[nown++] = m;
     }
+    for (size_t i = 0; i < nown; i++)
+        dn_msg_free(owned[i]);
+    free(owned);
     for (size_t i = 0; i < c->states.cap; i++)
         dn_state_free(c->states.e[i].val);
     dn_cidmap_done(&c->blocks);

@@ -328,7 +328,8 @@ int dn_mpool_select(dn_chain_t *c, dn_msg_t ***ret, size_t *ret_n)
         free(chains);
         return -ENOMEM;
     }
-    memcpy(sorted, c->pool, n * sizeof(*sorted));
+    if (n)
+        memcpy(sorted, c->pool, n * sizeof(*sorted));
     qsort(sorted, n, sizeof(*sorted), cmp_sender_nonce);
     /* per sender: the run of consecutive nonces from the state nonce */
     for (size_t i = 0; i < n;) {
