@@ -891,7 +891,7 @@ int dn_sync_submit_block(dn_chain_t *c, json_t *bm, char **err)
     vc_bigint_t total, bf;
     vc_buf_t sb = {0};
     size_t nm = 0;
-    int r;
+    int r = 0;
 
     if (!json_is_object(bm) || (r = vc_block_header_from_json(json_object_get(bm, "Header"), &h)) < 0) {
         dn_set_err(err, "invalid BlockMsg: bad Header");
