@@ -41,6 +41,7 @@ typedef struct entry {
 } entry_t;
 
 struct wallet_ks {
+    pthread_mutex_t unlock_mu; /* serialises unlocks (the KDF runs outside the rwlock) */
     pthread_rwlock_t lock;
     char *dir;
     char network;
@@ -218,6 +219,7 @@ int wallet_ks_open(const wallet_ks_opts_t *opts, wallet_ks_t **ret)
         return -ENOMEM;
     }
     pthread_rwlock_init(&ks->lock, NULL);
+    pthread_mutex_init(&ks->unlock_mu, NULL);
     ks->network = opts->network == 't' ? 't' : 'f';
     ks->opslimit = opts->opslimit ? opts->opslimit : crypto_pwhash_OPSLIMIT_INTERACTIVE;
     ks->memlimit = opts->memlimit ? opts->memlimit : crypto_pwhash_MEMLIMIT_INTERACTIVE;
@@ -260,6 +262,7 @@ wallet_ks_t *wallet_ks_free(wallet_ks_t *ks)
     free(ks->v);
     free(ks->dir);
     pthread_rwlock_destroy(&ks->lock);
+    pthread_mutex_destroy(&ks->unlock_mu);
     free(ks);
     return NULL;
 }
@@ -418,15 +421,16 @@ int wallet_ks_unlock(wallet_ks_t *ks, const char *pass, size_t len)
     int r, refused = 0;
     if (!pass || len == 0)
         return -EINVAL;
+    pthread_mutex_lock(&ks->unlock_mu);
+    /* the KDF is slow on purpose: run it without blocking signers */
+    bool has_meta = wallet_ks_initialised(ks);
+    r = has_meta ? check_meta(ks, pass, len, &kek) : create_meta(ks, pass, len, &kek);
+    if (r < 0) {
+        pthread_mutex_unlock(&ks->unlock_mu);
+        return r;
+    }
     pthread_rwlock_wrlock(&ks->lock);
-    if (!ks->has_meta) {
-        r = create_meta(ks, pass, len, &kek);
-        if (r == 0)
-            ks->has_meta = true;
-    } else
-        r = check_meta(ks, pass, len, &kek);
-    if (r < 0)
-        goto out;
+    ks->has_meta = true;
     wipe_keys(ks);
     ks->kek = kek;
     for (size_t i = 0; i < ks->n;) {
@@ -450,6 +454,7 @@ int wallet_ks_unlock(wallet_ks_t *ks, const char *pass, size_t len)
     r = refused;
 out:
     pthread_rwlock_unlock(&ks->lock);
+    pthread_mutex_unlock(&ks->unlock_mu);
     return r;
 }
 
