@@ -55,6 +55,8 @@ struct wallet_ks {
     void *observer_ud;
 };
 
+static int read_default(wallet_ks_t *ks, vc_address_t *ret);
+
 static char *path_in(const char *dir, const char *file)
 {
     size_t n = strlen(dir) + strlen(file) + 2;
@@ -598,7 +600,7 @@ int wallet_ks_delete(wallet_ks_t *ks, const vc_address_t *a)
     }
     remove_entry(ks, e);
     pthread_rwlock_unlock(&ks->lock);
-    if (wallet_ks_get_default(ks, &def) == 0 && vc_address_equal(&def, a))
+    if (read_default(ks, &def) == 0 && vc_address_equal(&def, a))
         (void)unlink(dpath);
     notify(ks, a, false);
     return 0;
@@ -663,7 +665,8 @@ int wallet_ks_sign(wallet_ks_t *ks, const vc_address_t *a, const void *data, siz
     return r;
 }
 
-int wallet_ks_get_default(wallet_ks_t *ks, vc_address_t *ret)
+/* The address in the default file, held or not. */
+static int read_default(wallet_ks_t *ks, vc_address_t *ret)
 {
     _cleanup_free_ char *path = path_in(ks->dir, DEFAULT_FILE);
     _cleanup_free_ char *text = NULL;
@@ -675,8 +678,16 @@ int wallet_ks_get_default(wallet_ks_t *ks, vc_address_t *ret)
         return r;
     while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
         text[--len] = 0;
+    return vc_address_from_string(text, ret) < 0 ? -ENOENT : 0;
+}
+
+int wallet_ks_get_default(wallet_ks_t *ks, vc_address_t *ret)
+{
     vc_address_t a;
-    if (vc_address_from_string(text, &a) < 0 || !wallet_ks_has(ks, &a))
+    int r = read_default(ks, &a);
+    if (r < 0)
+        return r;
+    if (!wallet_ks_has(ks, &a))
         return -ENOENT;
     *ret = a;
     return 0;

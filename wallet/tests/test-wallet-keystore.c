@@ -2,6 +2,7 @@
 #include <dirent.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -111,6 +112,9 @@ static void test_round_trip(void)
     ASSERT_FALSE(wallet_ks_has(ks, &a));
     ASSERT_EQ(wallet_ks_delete(ks, &a), WALLET_ENOKEY);
     ASSERT_EQ(wallet_ks_get_default(ks, &b), -ENOENT);
+    char dp[600];
+    snprintf(dp, sizeof(dp), "%s/default", dir);
+    ASSERT_TRUE(access(dp, F_OK) != 0); /* the default went with its key */
     wallet_ks_free(ks);
     ASSERT_OK(open_ks(&ks));
     ASSERT_FALSE(wallet_ks_has(ks, &a));
