@@ -16,6 +16,7 @@
 #define CALL_TIMEOUT_MS 30000
 #define SUBSCRIBE_TIMEOUT_MS 15000
 #define PAYLOAD_MAX (8 * 1024 * 1024)
+#define INFLIGHT_MAX 4096 /* queued + running events, all sessions */
 
 typedef struct session {
     struct wallet_gw *gw;
@@ -38,6 +39,7 @@ struct wallet_gw {
     size_t n;
     vc_workq_t *wq;
     atomic_bool stop;
+    atomic_int inflight;
     uint8_t sign_bytes[WALLET_SIGN_BYTES_LEN];
     json_t *policy;
     int backoff_min_ms, backoff_max_ms;
@@ -205,6 +207,7 @@ static void run_job(void *arg)
     json_decref(payload);
     json_decref(j->event);
     vc_rpc_conn_unref(j->conn);
+    atomic_fetch_sub(&s->gw->inflight, 1);
     free(j);
 }
 
@@ -219,6 +222,11 @@ static void on_event(json_t *value, void *ud)
                  s->endpoint, NULL);
         return;
     }
+    if (atomic_load(&s->gw->inflight) >= INFLIGHT_MAX) {
+        vc_logkv(VC_LOG_WARNING, "wallet", "too many gateway events in flight, dropping one", "gateway", s->endpoint,
+                 "id", id, NULL);
+        return;
+    }
     job_t *j = calloc(1, sizeof(*j));
     if (!j)
         return;
@@ -231,7 +239,9 @@ static void on_event(json_t *value, void *ud)
     }
     j->s = s;
     j->event = json_incref(value);
+    atomic_fetch_add(&s->gw->inflight, 1);
     if (vc_workq_submit(s->gw->wq, run_job, j) < 0) {
+        atomic_fetch_sub(&s->gw->inflight, 1);
         json_decref(j->event);
         vc_rpc_conn_unref(j->conn);
         free(j);
