@@ -508,6 +508,10 @@ static void test_external_mining(void)
         ASSERT_OK(vc_secp256k1_sign(worker.priv, delect, 32, esig));
         int64_t wins = 0;
         ASSERT_OK(vc_election_win_count(esig, 65, &power, &total, &wins));
+        if (getenv("DEBUG_MINE"))
+            fprintf(stderr, "round %lld wins %lld power %s total %s\n", (long long)round, (long long)wins,
+                    json_string_value(json_object_get(mbi, "MinerPower")),
+                    json_string_value(json_object_get(mbi, "NetworkPower")));
         if (wins < 1) { /* not elected this round: let the epoch pass (a null round) */
             json_decref(mbi);
             vc_sleep_ms(250);
