@@ -913,7 +913,8 @@ int dn_state_search_msg(dn_chain_t *c, const vc_cid_t *tsk, size_t n, const vc_c
             if (!same || p->receipts[i].exit_code == DN_EXIT_SENDER_STATE_INVALID ||
                 p->receipts[i].exit_code == DN_EXIT_SENDER_INVALID)
                 continue;
-            j = json_pack("{s:o,s:o,s:n,s:o,s:I}", "Message", vc_cid_to_json(&x->cid), "Receipt",
+            /* like Lotus, the chain message's CID: the signed CID for secp256k1 messages */
+            j = json_pack("{s:o,s:o,s:n,s:o,s:I}", "Message", vc_cid_to_json(&x->scid), "Receipt",
                           receipt_json(&p->receipts[i]), "ReturnDec", "TipSet", dn_tsk_json(child), "Height",
                           (json_int_t)child->height);
             if (!j)
