@@ -75,7 +75,7 @@ static int param_i64(vc_rpc_call_t *call, json_t *params, int idx, int64_t *out)
 
 static int param_u64(vc_rpc_call_t *call, json_t *params, int idx, uint64_t *out)
 {
-    int64_t v;
+    int64_t v = 0;
     int r = param_i64(call, params, idx, &v);
     if (r < 0)
         return r;
@@ -140,7 +140,7 @@ static int m_chain_get_tipset_by_height(vc_rpc_call_t *call, json_t *params, jso
 {
     vc_cid_t tsk[MAX_TSK];
     size_t n;
-    int64_t h;
+    int64_t h = 0;
     int r = param_i64(call, params, 0, &h);
     if (r == 0)
         r = param_tsk(call, params, 1, tsk, &n);
@@ -311,8 +311,8 @@ static int m_state_search_msg(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     vc_cid_t tsk[MAX_TSK], msg;
     size_t n;
-    int64_t limit;
-    bool replaced;
+    int64_t limit = 0;
+    bool replaced = false;
     int r = param_tsk(call, params, 0, tsk, &n);
     if (r == 0)
         r = param_cid(call, params, 1, &msg);
@@ -331,9 +331,9 @@ static int m_state_search_msg(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static int m_state_wait_msg(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     vc_cid_t msg;
-    uint64_t confidence;
-    int64_t limit;
-    bool replaced;
+    uint64_t confidence = 0;
+    int64_t limit = 0;
+    bool replaced = false;
     int r = param_cid(call, params, 0, &msg);
     if (r == 0)
         r = param_u64(call, params, 1, &confidence);
@@ -387,7 +387,7 @@ static int m_state_get_network_params(vc_rpc_call_t *call, json_t *params, json_
 
 static int m_state_get_beacon_entry(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    int64_t epoch;
+    int64_t epoch = 0;
     int r = param_i64(call, params, 0, &epoch);
     if (r < 0)
         return r;
@@ -430,7 +430,7 @@ static int m_gas_batch_estimate(vc_rpc_call_t *call, json_t *params, json_t **re
 {
     vc_cid_t tsk[MAX_TSK];
     size_t n;
-    uint64_t from_nonce;
+    uint64_t from_nonce = 0;
     char *err = NULL;
     json_t *est = json_array_get(params, 0);
     if (!json_is_array(est) || json_array_size(est) > MAX_BATCH_PUSH)
@@ -448,7 +448,7 @@ static int m_gas_estimate_fee_cap(vc_rpc_call_t *call, json_t *params, json_t **
 {
     vc_cid_t tsk[MAX_TSK];
     size_t n;
-    int64_t blks;
+    int64_t blks = 0;
     char *err = NULL;
     json_t *msg = json_array_get(params, 0);
     if (!json_is_object(msg))
@@ -466,9 +466,9 @@ static int m_gas_estimate_fee_cap(vc_rpc_call_t *call, json_t *params, json_t **
 
 static int m_gas_estimate_gas_premium(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    uint64_t nblocks;
+    uint64_t nblocks = 0;
     vc_address_t sender;
-    int64_t gaslimit;
+    int64_t gaslimit = 0;
     vc_cid_t tsk[MAX_TSK];
     size_t n;
     int r = param_u64(call, params, 0, &nblocks);
@@ -508,28 +508,48 @@ static int m_mpool_push(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return push_one(call, json_array_get(params, 0), false, ret);
 }
 
-/* Batch push: stops at the first refused message, like Lotus; earlier ones stay pushed. */
+/* Batch push: stops at the first refused message, like Lotus; earlier ones stay pushed (one
+ * transaction for the batch). */
 static int batch_push(vc_rpc_call_t *call, json_t *params, bool untrusted, json_t **ret)
 {
-    json_t *arr = json_array_get(params, 0), *e, *out;
-    size_t i;
+    json_t *arr = json_array_get(params, 0), *e, *out = NULL;
+    size_t i, n, done = 0;
+    char *err = NULL;
+    int r = 0;
     if (!json_is_array(arr) || json_array_size(arr) > MAX_BATCH_PUSH)
         return bad_param(call, 0, "expected an array of SignedMessage (at most 10000)");
-    out = json_array();
-    if (!out)
-        return -ENOMEM;
+    n = json_array_size(arr);
+    vc_signed_message_t *sms = calloc(n ? n : 1, sizeof(*sms));
+    vc_cid_t *cids = calloc(n ? n : 1, sizeof(*cids));
+    if (!sms || !cids) {
+        r = -ENOMEM;
+        goto out;
+    }
     json_array_foreach(arr, i, e)
     {
-        json_t *cid = NULL;
-        int r = push_one(call, e, untrusted, &cid);
-        if (r < 0) {
-            json_decref(out);
-            return r;
+        if ((r = vc_signed_message_from_json(e, &sms[i])) < 0) {
+            r = vc_rpc_error(call, VC_RPC_PARSE_ERROR,
+                             "unmarshaling params for '%s': message %zu is not a valid SignedMessage: %s",
+                             vc_rpc_call_method(call), i, vc_strerror(r));
+            goto out;
         }
-        json_array_append_new(out, cid);
     }
+    r = dn_mpool_push_batch(chain_of(call), sms, n, untrusted, cids, &done, &err);
+    if (r < 0) {
+        r = chain_err(call, r, err);
+        goto out;
+    }
+    out = json_array();
+    for (i = 0; out && i < done; i++)
+        json_array_append_new(out, vc_cid_to_json(&cids[i]));
+    r = out ? 0 : -ENOMEM;
     *ret = out;
-    return 0;
+out:
+    for (i = 0; sms && i < n; i++)
+        vc_signed_message_done(&sms[i]);
+    free(sms);
+    free(cids);
+    return r;
 }
 
 static int m_mpool_batch_push(vc_rpc_call_t *call, json_t *params, json_t **ret)
@@ -599,7 +619,7 @@ static int m_mpool_selects(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static int m_miner_get_base_info(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     vc_address_t miner;
-    int64_t round;
+    int64_t round = 0;
     vc_cid_t tsk[MAX_TSK];
     size_t n;
     int r = param_addr(call, params, 0, &miner);
@@ -649,7 +669,7 @@ static int m_net_peers(vc_rpc_call_t *call, json_t *params, json_t **ret)
 
 static int m_devnet_revert(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    int64_t n;
+    int64_t n = 0;
     char *err = NULL;
     int r = param_i64(call, params, 0, &n);
     if (r < 0)
@@ -664,7 +684,7 @@ static int m_devnet_revert(vc_rpc_call_t *call, json_t *params, json_t **ret)
 
 static int m_devnet_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    bool paused;
+    bool paused = false;
     int r = param_bool(call, params, 0, &paused);
     if (r < 0)
         return r;
@@ -675,7 +695,7 @@ static int m_devnet_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)
 
 static int m_devnet_set_block_time(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    int64_t ms;
+    int64_t ms = 0;
     int r = param_i64(call, params, 0, &ms);
     if (r < 0)
         return r;

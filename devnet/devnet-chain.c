@@ -575,6 +575,7 @@ dn_chain_t *dn_chain_free(dn_chain_t *c)
     free(c->all_ts);
     free(c->main);
     free(c->pool);
+    dn_pool_index_free(c);
     free(c->subs);
     free(c->miners);
     free(c->repo);

@@ -138,6 +138,11 @@ int dn_gas_estimate_premium(dn_chain_t *c, uint64_t nblocksincl, json_t **ret);
  * size <= 64 KiB, RBF: same nonce needs premium >= old * 1.25). On error nothing changes and
  * *err says why. Returns the signed CID (secp) / message CID (bls). */
 int dn_mpool_push(dn_chain_t *c, const vc_signed_message_t *sm, bool untrusted, vc_cid_t *ret_cid, char **err);
+/* Pushes in order and stops at the first refused message (like Lotus MpoolBatchPush): the
+ * ones before it are admitted and persisted in one transaction; *ret_done counts them and
+ * ret_cids[0..done) are their CIDs. Returns 0 when all were admitted, else the refusal. */
+int dn_mpool_push_batch(dn_chain_t *c, const vc_signed_message_t *sms, size_t n, bool untrusted, vc_cid_t *ret_cids,
+                        size_t *ret_done, char **err);
 /* Next nonce for addr counting pending messages. */
 int dn_mpool_get_nonce(dn_chain_t *c, const vc_address_t *a, uint64_t *ret);
 int dn_mpool_config(dn_chain_t *c, json_t **ret);

@@ -166,6 +166,7 @@ struct dn_chain {
 
     dn_msg_t **pool;
     size_t n_pool, cap_pool;
+    struct dn_pool_index *pool_index; /* (sender, nonce) -> message and per-sender counts */
 
     dn_block_t **pend; /* external mode: submitted blocks waiting for their epoch */
     size_t n_pend;
@@ -255,6 +256,9 @@ typedef struct dn_write {
 int dn_store_write(dn_chain_t *c, const dn_write_t *w, char **err);
 
 /* ---- mpool (devnet-mpool.c) ---- */
+/* Pending messages of one sender (key address). */
+size_t dn_pool_sender_count(dn_chain_t *c, const vc_address_t *key);
+void dn_pool_index_free(dn_chain_t *c);
 /* Messages of the pool selectable on top of the head (greedy by premium, nonce order per sender,
  * block limits). *ret malloc'ed. */
 int dn_mpool_select(dn_chain_t *c, dn_msg_t ***ret, size_t *ret_n);

@@ -17,8 +17,143 @@ dn_state_t *dn_pool_state(dn_chain_t *c)
     return c->head->exec_state ? c->head->exec_state : c->head->state;
 }
 
+/*
+ * The pool index: open addressing over (sender key, nonce) -> message, and sender -> pending
+ * count, so pushes, nonce lookups and the per-actor limit cost O(1) instead of a scan of the
+ * whole pool (which made a 10,000-message pool quadratic).
+ */
+typedef struct sender_slot {
+    vc_address_t key; /* len 0 = empty; entries are kept when their count drops to 0 */
+    size_t count;
+} sender_slot_t;
+
+typedef struct dn_pool_index {
+    dn_msg_t **slots; /* NULL empty, TOMB removed */
+    size_t cap, used;
+    sender_slot_t *senders;
+    size_t scap, sused;
+} dn_pool_index_t;
+
+static dn_msg_t tomb_marker;
+#define TOMB (&tomb_marker)
+
+static uint64_t hash_key(const vc_address_t *a, uint64_t nonce)
+{
+    uint64_t h = 1469598103934665603ULL;
+    for (size_t i = 0; i < a->len; i++)
+        h = (h ^ a->bytes[i]) * 1099511628211ULL;
+    for (int i = 0; i < 8; i++)
+        h = (h ^ ((nonce >> (8 * i)) & 0xff)) * 1099511628211ULL;
+    return h;
+}
+
+static dn_pool_index_t *index_of(dn_chain_t *c)
+{
+    if (!c->pool_index)
+        c->pool_index = calloc(1, sizeof(dn_pool_index_t));
+    return c->pool_index;
+}
+
+void dn_pool_index_free(dn_chain_t *c)
+{
+    if (!c->pool_index)
+        return;
+    free(c->pool_index->slots);
+    free(c->pool_index->senders);
+    free(c->pool_index);
+    c->pool_index = NULL;
+}
+
+static int index_grow(dn_pool_index_t *x)
+{
+    size_t ncap = x->cap ? x->cap * 2 : 1024;
+    dn_msg_t **n = calloc(ncap, sizeof(*n));
+    if (!n)
+        return -ENOMEM;
+    for (size_t i = 0; i < x->cap; i++) {
+        dn_msg_t *m = x->slots[i];
+        if (!m || m == TOMB)
+            continue;
+        size_t j = hash_key(&m->from_key, m->sm.message.nonce) & (ncap - 1);
+        while (n[j])
+            j = (j + 1) & (ncap - 1);
+        n[j] = m;
+    }
+    size_t live = 0;
+    for (size_t i = 0; i < ncap; i++)
+        live += n[i] != NULL;
+    free(x->slots);
+    x->slots = n;
+    x->cap = ncap;
+    x->used = live;
+    return 0;
+}
+
+static sender_slot_t *sender_slot(dn_pool_index_t *x, const vc_address_t *key, bool create)
+{
+    if (create && (x->sused + 1) * 2 > x->scap) {
+        size_t ncap = x->scap ? x->scap * 2 : 64;
+        sender_slot_t *n = calloc(ncap, sizeof(*n));
+        if (!n)
+            return NULL;
+        for (size_t i = 0; i < x->scap; i++) {
+            if (!x->senders[i].key.len)
+                continue;
+            size_t j = hash_key(&x->senders[i].key, 0) & (ncap - 1);
+            while (n[j].key.len)
+                j = (j + 1) & (ncap - 1);
+            n[j] = x->senders[i];
+        }
+        free(x->senders);
+        x->senders = n;
+        x->scap = ncap;
+    }
+    if (!x->scap)
+        return NULL;
+    size_t j = hash_key(key, 0) & (x->scap - 1);
+    for (;; j = (j + 1) & (x->scap - 1)) {
+        if (!x->senders[j].key.len) {
+            if (!create)
+                return NULL;
+            x->senders[j].key = *key;
+            x->sused++;
+            return &x->senders[j];
+        }
+        if (vc_address_equal(&x->senders[j].key, key))
+            return &x->senders[j];
+    }
+}
+
+size_t dn_pool_sender_count(dn_chain_t *c, const vc_address_t *key)
+{
+    dn_pool_index_t *x = c->pool_index;
+    sender_slot_t *s = x ? sender_slot(x, key, false) : NULL;
+    return s ? s->count : 0;
+}
+
+static dn_msg_t **index_find_slot(dn_pool_index_t *x, const vc_address_t *key, uint64_t nonce)
+{
+    if (!x || !x->cap)
+        return NULL;
+    for (size_t j = hash_key(key, nonce) & (x->cap - 1);; j = (j + 1) & (x->cap - 1)) {
+        dn_msg_t *m = x->slots[j];
+        if (!m)
+            return NULL;
+        if (m != TOMB && m->sm.message.nonce == nonce && vc_address_equal(&m->from_key, key))
+            return &x->slots[j];
+    }
+}
+
 int dn_pool_add(dn_chain_t *c, dn_msg_t *m)
 {
+    dn_pool_index_t *x = index_of(c);
+    if (!x)
+        return -ENOMEM;
+    if ((x->used + 1) * 2 > x->cap && index_grow(x) < 0)
+        return -ENOMEM;
+    sender_slot_t *s = sender_slot(x, &m->from_key, true);
+    if (!s)
+        return -ENOMEM;
     if (c->n_pool == c->cap_pool) {
         size_t ncap = c->cap_pool ? c->cap_pool * 2 : 64;
         dn_msg_t **n = realloc(c->pool, ncap * sizeof(*n));
@@ -27,6 +162,13 @@ int dn_pool_add(dn_chain_t *c, dn_msg_t *m)
         c->pool = n;
         c->cap_pool = ncap;
     }
+    size_t j = hash_key(&m->from_key, m->sm.message.nonce) & (x->cap - 1);
+    while (x->slots[j] && x->slots[j] != TOMB)
+        j = (j + 1) & (x->cap - 1);
+    if (!x->slots[j])
+        x->used++;
+    x->slots[j] = m;
+    s->count++;
     c->pool[c->n_pool++] = m;
     m->pending = true;
     return 0;
@@ -38,6 +180,12 @@ void dn_pool_remove(dn_chain_t *c, dn_msg_t *m)
         if (c->pool[i] == m) {
             memmove(&c->pool[i], &c->pool[i + 1], (c->n_pool - i - 1) * sizeof(*c->pool));
             c->n_pool--;
+            dn_msg_t **slot = index_find_slot(c->pool_index, &m->from_key, m->sm.message.nonce);
+            if (slot && *slot == m)
+                *slot = TOMB;
+            sender_slot_t *s = c->pool_index ? sender_slot(c->pool_index, &m->from_key, false) : NULL;
+            if (s && s->count)
+                s->count--;
             break;
         }
     m->pending = false;
@@ -45,10 +193,8 @@ void dn_pool_remove(dn_chain_t *c, dn_msg_t *m)
 
 static dn_msg_t *pool_find(dn_chain_t *c, const vc_address_t *from_key, uint64_t nonce)
 {
-    for (size_t i = 0; i < c->n_pool; i++)
-        if (c->pool[i]->sm.message.nonce == nonce && vc_address_equal(&c->pool[i]->from_key, from_key))
-            return c->pool[i];
-    return NULL;
+    dn_msg_t **slot = index_find_slot(c->pool_index, from_key, nonce);
+    return slot ? *slot : NULL;
 }
 
 /* Key address and state nonce of a sender (nonce 0 and key = a for an unknown f1/f3). */
@@ -71,6 +217,10 @@ static int resolve_sender(dn_chain_t *c, const vc_address_t *a, vc_address_t *re
 static uint64_t next_nonce(dn_chain_t *c, const vc_address_t *key, const dn_actor_t *x)
 {
     uint64_t n = x ? x->nonce : 0;
+    /* the usual case, pending nonces without holes: state nonce + pending count */
+    uint64_t guess = n + dn_pool_sender_count(c, key);
+    if (guess > n && pool_find(c, key, guess - 1) && !pool_find(c, key, guess) && pool_find(c, key, n))
+        return guess;
     while (pool_find(c, key, n))
         n++;
     return n;
@@ -129,14 +279,12 @@ static int check_message(const vc_message_t *m, char **err)
     return 0;
 }
 
-int dn_mpool_push(dn_chain_t *c, const vc_signed_message_t *sm, bool untrusted, vc_cid_t *ret_cid, char **err)
+/* Checks what needs no chain state and builds the pool entry; an f1 sender's signature is
+ * verified here, outside the chain lock. */
+static int prepare(const vc_signed_message_t *sm, dn_msg_t **ret, bool *ret_sig_ok, char **err)
 {
-    char a[VC_BIGINT_STRLEN_MAX], b[VC_BIGINT_STRLEN_MAX], d[VC_BIGINT_STRLEN_MAX];
     vc_buf_t enc = {0};
-    vc_address_t key;
-    const dn_actor_t *x;
-    dn_msg_t *m = NULL, *old;
-    vc_bigint_t need, t;
+    dn_msg_t *m;
     int r;
 
     if (sm->signature.type == VC_SIG_BLS) {
@@ -167,32 +315,62 @@ int dn_mpool_push(dn_chain_t *c, const vc_signed_message_t *sm, bool untrusted, 
     m->size = size;
     if ((r = vc_message_cid(&m->sm.message, &m->cid)) < 0 || (r = vc_signed_message_cid(&m->sm, &m->scid)) < 0)
         goto fail;
+    *ret_sig_ok = false;
+    if (vc_address_protocol(&m->sm.message.from) == VC_ADDR_SECP256K1) {
+        if (vc_signature_verify(&m->sm.signature, m->cid.bytes, m->cid.len, &m->sm.message.from) < 0) {
+            dn_set_err(err, "invalid signature: the signature does not match the sender");
+            r = VC_EVERIFY;
+            goto fail;
+        }
+        *ret_sig_ok = true;
+    }
+    *ret = m;
+    return 0;
+fail:
+    dn_msg_free(m);
+    return r;
+}
 
-    pthread_mutex_lock(&c->lock);
+typedef struct admitted {
+    dn_msg_t *use; /* the pool entry (m, or the already known message with its CID) */
+    dn_msg_t *old; /* replaced by fee, or NULL */
+    bool dup;      /* the same message again: nothing changed */
+} admitted_t;
+
+/* Chain lock held: the state-dependent rules, then the in-memory pool change. m is taken. */
+static int admit_locked(dn_chain_t *c, dn_msg_t *m, bool sig_ok, bool untrusted, admitted_t *ret, char **err)
+{
+    char a[VC_BIGINT_STRLEN_MAX], b[VC_BIGINT_STRLEN_MAX], d[VC_BIGINT_STRLEN_MAX];
     const vc_message_t *mm = &m->sm.message;
+    vc_address_t key;
+    const dn_actor_t *x;
+    dn_msg_t *old;
+    vc_bigint_t need, t;
+    int r;
+
+    memset(ret, 0, sizeof(*ret));
     if ((r = resolve_sender(c, &mm->from, &key, &x)) < 0) {
         dn_set_err(err, "actor not found: cannot resolve the sender's key address");
-        goto unlock;
+        goto fail;
     }
-    if (vc_address_protocol(&key) != VC_ADDR_SECP256K1 ||
-        vc_signature_verify(&m->sm.signature, m->cid.bytes, m->cid.len, &key) < 0) {
+    if (!sig_ok && (vc_address_protocol(&key) != VC_ADDR_SECP256K1 ||
+                    vc_signature_verify(&m->sm.signature, m->cid.bytes, m->cid.len, &key) < 0)) {
         dn_set_err(err, "invalid signature: the signature does not match the sender");
         r = VC_EVERIFY;
-        goto unlock;
+        goto fail;
     }
-    m->from_key = key;
     uint64_t state_nonce = x ? x->nonce : 0;
     if (mm->nonce < state_nonce) {
         dn_set_err(err, "message nonce too low: %" PRIu64 " < %" PRIu64, mm->nonce, state_nonce);
         r = -EINVAL;
-        goto unlock;
+        goto fail;
     }
     old = pool_find(c, &key, mm->nonce);
-    if (old && vc_cid_equal(&old->cid, &m->cid)) {
-        /* the same message again: nothing to do */
-        *ret_cid = old->scid;
-        r = 0;
-        goto unlock;
+    if (old && vc_cid_equal(&old->cid, &m->cid)) { /* the same message again: nothing to do */
+        ret->use = old;
+        ret->dup = true;
+        dn_msg_free(m);
+        return 0;
     }
     if (old) {
         vc_bigint_t lhs, rhs;
@@ -211,29 +389,29 @@ int dn_mpool_push(dn_chain_t *c, const vc_signed_message_t *sm, bool untrusted, 
             dn_set_err(err, "replace by fee has too low GasPremium (old: %s, new: %s, need >= %s)",
                        big_str(&old->sm.message.gas_premium, a), big_str(&mm->gas_premium, b), big_str(&minp, d));
             r = -EINVAL;
-            goto unlock;
+            goto fail;
         }
     } else {
         uint64_t next = next_nonce(c, &key, x);
         uint64_t gap = untrusted ? 0 : DN_MAX_NONCE_GAP;
         if (mm->nonce > next + gap) {
-            dn_set_err(err, "message nonce has too big a gap from expected nonce (Nonce: %" PRIu64 ", nextNonce: %" PRIu64 ")",
+            dn_set_err(err,
+                       "message nonce has too big a gap from expected nonce (Nonce: %" PRIu64 ", nextNonce: %" PRIu64
+                       ")",
                        mm->nonce, next);
             r = -EINVAL;
-            goto unlock;
+            goto fail;
         }
-        size_t count = 0;
-        for (size_t i = 0; i < c->n_pool; i++)
-            count += vc_address_equal(&c->pool[i]->from_key, &key);
+        size_t count = dn_pool_sender_count(c, &key);
         if (count >= DN_MAX_ACTOR_PENDING) {
             dn_set_err(err, "too many pending messages for actor (%zu)", count);
             r = -EAGAIN;
-            goto unlock;
+            goto fail;
         }
         if (c->n_pool >= DN_MPOOL_SIZE_HIGH) {
             dn_set_err(err, "mpool is full (%d messages)", DN_MPOOL_SIZE_HIGH);
             r = -EAGAIN;
-            goto unlock;
+            goto fail;
         }
     }
     vc_bigint_from_i64(mm->gas_limit, &t);
@@ -243,31 +421,101 @@ int dn_mpool_push(dn_chain_t *c, const vc_signed_message_t *sm, bool untrusted, 
     if (vc_bigint_cmp(&bal, &need) < 0) {
         dn_set_err(err, "not enough funds (required: %s, balance: %s)", big_str(&need, a), big_str(&bal, b));
         r = -EINVAL;
-        goto unlock;
+        goto fail;
     }
     dn_msg_t *known = dn_cidmap_get(&c->msgs, &m->cid);
     dn_msg_t *use = known ? known : m;
-    use->from_key = key;
-    use->added_us = vc_now_real_us();
-    dn_write_t w = {.pool_add = &use, .n_pool_add = 1, .pool_del = old ? &old : NULL, .n_pool_del = old ? 1 : 0};
-    if ((r = dn_store_write(c, &w, err)) < 0)
-        goto unlock;
     if (!known) {
         if ((r = dn_cidmap_put(&c->msgs, &m->cid, m)) < 0 || (r = dn_cidmap_put(&c->msgs, &m->scid, m)) < 0)
-            goto unlock; /* OOM after the write: the pool row reloads at next open */
-        m = NULL;
-    }
+            goto fail;
+    } else
+        dn_msg_free(m);
+    m = NULL;
+    use->from_key = key;
+    use->added_us = vc_now_real_us();
     if (old)
         dn_pool_remove(c, old);
-    if ((r = dn_pool_add(c, use)) < 0)
-        goto unlock;
-    *ret_cid = use->scid;
-    r = 0;
-unlock:
-    pthread_mutex_unlock(&c->lock);
+    if ((r = dn_pool_add(c, use)) < 0) {
+        if (old)
+            (void)dn_pool_add(c, old);
+        return r;
+    }
+    ret->use = use;
+    ret->old = old;
+    return 0;
 fail:
     dn_msg_free(m);
     return r;
+}
+
+int dn_mpool_push_batch(dn_chain_t *c, const vc_signed_message_t *sms, size_t n, bool untrusted, vc_cid_t *ret_cids,
+                        size_t *ret_done, char **err)
+{
+    dn_msg_t **ms = calloc(n ? n : 1, sizeof(*ms));
+    bool *sig_ok = calloc(n ? n : 1, sizeof(*sig_ok));
+    admitted_t *ad = calloc(n ? n : 1, sizeof(*ad));
+    dn_msg_t **adds = calloc(n ? n : 1, sizeof(*adds)), **dels = calloc(n ? n : 1, sizeof(*dels));
+    size_t k = 0, na = 0, nd = 0;
+    int r = 0, first_err = 0;
+
+    *ret_done = 0;
+    if (!ms || !sig_ok || !ad || !adds || !dels) {
+        r = -ENOMEM;
+        goto out;
+    }
+    /* stateless checks and signatures, outside the lock; stop at the first bad message */
+    for (; k < n; k++)
+        if ((first_err = prepare(&sms[k], &ms[k], &sig_ok[k], err)) < 0)
+            break;
+    pthread_mutex_lock(&c->lock);
+    size_t admitted = 0;
+    for (size_t i = 0; i < k; i++) {
+        int rr = admit_locked(c, ms[i], sig_ok[i], untrusted, &ad[i], err);
+        ms[i] = NULL; /* taken */
+        if (rr < 0) {
+            first_err = rr;
+            break;
+        }
+        admitted++;
+        if (!ad[i].dup) {
+            adds[na++] = ad[i].use;
+            if (ad[i].old)
+                dels[nd++] = ad[i].old;
+        }
+    }
+    /* one transaction for the whole batch */
+    dn_write_t w = {.pool_add = adds, .n_pool_add = na, .pool_del = dels, .n_pool_del = nd};
+    if (na && (r = dn_store_write(c, &w, err)) < 0) {
+        for (size_t i = admitted; i-- > 0;) { /* undo the in-memory pool changes */
+            if (ad[i].dup)
+                continue;
+            dn_pool_remove(c, ad[i].use);
+            if (ad[i].old)
+                (void)dn_pool_add(c, ad[i].old);
+        }
+        pthread_mutex_unlock(&c->lock);
+        goto out;
+    }
+    for (size_t i = 0; i < admitted; i++)
+        ret_cids[i] = ad[i].use->scid;
+    pthread_mutex_unlock(&c->lock);
+    *ret_done = admitted;
+    r = first_err;
+out:
+    for (size_t i = 0; ms && i < n; i++)
+        dn_msg_free(ms[i]);
+    free(ms);
+    free(sig_ok);
+    free(ad);
+    free(adds);
+    free(dels);
+    return r;
+}
+
+int dn_mpool_push(dn_chain_t *c, const vc_signed_message_t *sm, bool untrusted, vc_cid_t *ret_cid, char **err)
+{
+    size_t done = 0;
+    return dn_mpool_push_batch(c, sm, 1, untrusted, ret_cid, &done, err);
 }
 
 int dn_mpool_config(dn_chain_t *c, json_t **ret)
