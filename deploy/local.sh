@@ -12,28 +12,62 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 run="$top/run"
 build="$top/build-local"
-DAEMONS="auth" # in start order; grows as daemons land
+DAEMONS="auth devnet" # in start order; grows as daemons land
 
 bin_of() { echo "$build/$1/venus-$1"; }
 
+# wait_api <name> <repo>: waits until the daemon wrote <repo>/api.
+wait_api() {
+    i=0
+    while [ ! -s "$2/api" ]; do
+        kill -0 "$(cat "$run/$1.pid")" 2>/dev/null || { echo "venus-$1 failed to start, see $run/$1.log" >&2; exit 1; }
+        i=$((i + 1)); [ $i -lt 150 ] || { echo "venus-$1 did not come up, see $run/$1.log" >&2; exit 1; }
+        sleep 0.1
+    done
+    echo "$1 started (pid $(cat "$run/$1.pid")) on $(cat "$2/api")"
+}
+
+running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
+
+# start_devnet: a local chain (self mining, 4 s blocks) with one funded key, run/keys/owner.key,
+# that also owns and works miner t01000 (idempotent: the chain persists in run/devnet).
+start_devnet() {
+    if running devnet; then echo "devnet already running (pid $(cat "$run/devnet.pid"))"; return 0; fi
+    dn="$(bin_of devnet)"
+    if [ ! -f "$run/devnet/devnet.db" ]; then
+        mkdir -p "$run/keys"
+        owner=$("$dn" wallet new --out "$run/keys/owner.key" | sed -n 1p)
+        cat >"$run/genesis.toml" <<TOML
+NetworkName = "devnet"
+BlockTime = "4s"
+PropagationDelay = "1s"
+[[Accounts]]
+KeyFile = "$run/keys/owner.key"
+Balance = "1000000000000000000000000"
+[[Miners]]
+ID = 1000
+Owner = "$owner"
+Worker = "$owner"
+Power = "10995116277760"
+Sectors = 2
+SectorSize = 2048
+TOML
+        "$dn" --repo "$run/devnet" init --genesis "$run/genesis.toml" >/dev/null
+    fi
+    rm -f "$run/devnet/api"
+    nohup "$dn" --repo "$run/devnet" run --mine self >"$run/devnet.log" 2>&1 &
+    echo $! >"$run/devnet.pid"
+    wait_api devnet "$run/devnet"
+}
+
 # start_auth: venus-auth on sqlite with its repo in run/auth (idempotent).
 start_auth() {
-    pidf="$run/auth.pid"
-    if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
-        echo "auth already running (pid $(cat "$pidf"))"
-        return 0
-    fi
+    if running auth; then echo "auth already running (pid $(cat "$run/auth.pid"))"; return 0; fi
     mkdir -p "$run/auth"
     rm -f "$run/auth/api"
     nohup "$(bin_of auth)" --repo "$run/auth" run >"$run/auth.log" 2>&1 &
-    echo $! >"$pidf"
-    i=0
-    while [ ! -s "$run/auth/api" ]; do
-        kill -0 "$(cat "$pidf")" 2>/dev/null || { echo "venus-auth failed to start, see $run/auth.log" >&2; exit 1; }
-        i=$((i + 1)); [ $i -lt 100 ] || { echo "venus-auth did not come up, see $run/auth.log" >&2; exit 1; }
-        sleep 0.1
-    done
-    echo "auth started (pid $(cat "$pidf")) on $(cat "$run/auth/api")"
+    echo $! >"$run/auth.pid"
+    wait_api auth "$run/auth"
 }
 
 cmd=${1:-up}
@@ -44,12 +78,15 @@ up)
     cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
     mkdir -p "$run"
     start_auth
+    start_devnet
     cat <<TXT
 
 venus-c is running under $run (logs: $run/*.log). Try:
   $(bin_of auth) --repo $run/auth user add alice
   $(bin_of auth) --repo $run/auth token gen --perm sign alice
   $(bin_of auth) --repo $run/auth user list
+  $(bin_of devnet) --repo $run/devnet chain head
+  $(bin_of devnet) --repo $run/devnet state actor t0100
 Stop with: ./deploy/local.sh down
 TXT
     ;;
