@@ -6,6 +6,7 @@
 
 #include "devnet-api.h"
 #include "devnet-daemon.h"
+#include "devnet-prover.h"
 #include "vc/address.h"
 #include "vc/bigint.h"
 #include "vc/cid.h"
@@ -339,6 +340,13 @@ static const vc_cli_flag_t run_flags[] = {
     {0},
 };
 
+static const vc_cli_flag_t prover_flags[] = {
+    {"gateway", NULL, VC_FLAG_STRING, "venus-gateway address (URL, host:port or multiaddr)", .required = true},
+    {"token", NULL, VC_FLAG_STRING, "venus-auth token of the user the miner is bound to", .required = true},
+    {"miner", NULL, VC_FLAG_STRING, "miner ID address, e.g. t01000", .required = true},
+    {0},
+};
+
 static const vc_cli_cmd_t root_cmds[] = {
     {.name = "init", .usage = "create a chain from a genesis file", .flags = init_flags, .nargs = VC_CLI_NO_ARGS,
      .run = dn_cmd_init},
@@ -350,6 +358,8 @@ static const vc_cli_cmd_t root_cmds[] = {
      .run = cmd_send},
     {.name = "wallet", .usage = "keys for tests and demos", .subcommands = wallet_cmds},
     {.name = "admin", .usage = "test hooks (admin token)", .subcommands = admin_cmds},
+    {.name = "prover", .usage = "mock winning-PoSt prover: answers ComputeProof through a venus-gateway",
+     .flags = prover_flags, .nargs = VC_CLI_NO_ARGS, .run = dn_cmd_prover},
     {0},
 };
 

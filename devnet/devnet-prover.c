@@ -1,0 +1,170 @@
+/*
+ * devnet-prover.c: `venus-devnet prover`: a mock winning-PoSt prover. It registers a miner with
+ * a venus-gateway (Gateway.ListenProofEvent) and answers every ComputeProof with the proof bytes
+ * "valid proof", which venus-devnet accepts (it does not verify PoSt). Reconnects with backoff.
+ */
+#include "devnet-prover.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+
+#include "vc/address.h"
+#include "vc/client.h"
+#include "vc/log.h"
+#include "vc/rpc.h"
+#include "vc/util.h"
+
+#define MOCK_PROOF "valid proof"
+
+typedef struct prover {
+    vc_rpc_conn_t *conn;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool closed;
+    uint64_t answered;
+} prover_t;
+
+/* One RequestEvent to answer. Events arrive on the connection's reader thread, which must not
+ * wait for the answer to Gateway.ResponseProofEvent (it is the one reading it), so each event
+ * is answered on a short-lived thread of its own. */
+typedef struct job {
+    prover_t *p;
+    vc_rpc_conn_t *conn;
+    char id[64];
+    char method[64];
+} job_t;
+
+static void *answer(void *arg)
+{
+    job_t *j = arg;
+    json_t *resp;
+    if (vc_streq(j->method, "ComputeProof")) {
+        char *proof64 = vc_base64_encode((const uint8_t *)MOCK_PROOF, strlen(MOCK_PROOF));
+        json_t *payload = json_pack("[{s:i, s:s}]", "PoStProof", 0, "ProofBytes", proof64 ? proof64 : "");
+        char *text = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+        char *text64 = text ? vc_base64_encode((const uint8_t *)text, strlen(text)) : NULL;
+        resp = json_pack("{s:s, s:s?, s:s}", "Id", j->id, "Payload", text64, "Error", "");
+        free(proof64);
+        json_decref(payload);
+        free(text);
+        free(text64);
+    } else
+        resp = json_pack("{s:s, s:n, s:s}", "Id", j->id, "Payload", "Error", "venus-devnet prover: unsupported method");
+    vc_rpc_err_t err;
+    json_t *res = NULL;
+    int r = resp ? vc_rpc_conn_call(j->conn, "Gateway.ResponseProofEvent", json_pack("[o]", resp), 30000, &res, &err)
+                 : -ENOMEM;
+    json_decref(res);
+    if (r == 0) {
+        pthread_mutex_lock(&j->p->lock);
+        j->p->answered++;
+        pthread_mutex_unlock(&j->p->lock);
+        vc_logkv(VC_LOG_INFO, "prover", "answered", "method", j->method, "id", j->id, NULL);
+    } else
+        vc_logkv(VC_LOG_WARNING, "prover", "cannot answer the gateway", "id", j->id, "error",
+                 r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
+    vc_rpc_conn_unref(j->conn);
+    free(j);
+    return NULL;
+}
+
+static void on_event(json_t *v, void *userdata)
+{
+    prover_t *p = userdata;
+    const char *id = json_string_value(json_object_get(v, "Id"));
+    const char *method = json_string_value(json_object_get(v, "Method"));
+    if (!id || !method || strlen(id) >= 64 || strlen(method) >= 64) {
+        vc_logkv(VC_LOG_WARNING, "prover", "malformed event from the gateway, ignoring", NULL);
+        return;
+    }
+    if (vc_streq(method, "InitConnect")) {
+        vc_logkv(VC_LOG_NOTICE, "prover", "registered with the gateway", NULL);
+        return;
+    }
+    job_t *j = calloc(1, sizeof(*j));
+    pthread_t t;
+    if (!j)
+        return;
+    j->p = p;
+    j->conn = vc_rpc_conn_ref(p->conn);
+    snprintf(j->id, sizeof(j->id), "%s", id);
+    snprintf(j->method, sizeof(j->method), "%s", method);
+    if (pthread_create(&t, NULL, answer, j) != 0) {
+        vc_rpc_conn_unref(j->conn);
+        free(j);
+        return;
+    }
+    pthread_detach(t);
+}
+
+static void on_close(void *userdata)
+{
+    prover_t *p = userdata;
+    pthread_mutex_lock(&p->lock);
+    p->closed = true;
+    pthread_cond_broadcast(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static volatile sig_atomic_t stop;
+static void on_signal(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
+
+int dn_cmd_prover(vc_cli_ctx_t *ctx)
+{
+    const char *gw = vc_cli_string(ctx, "gateway"), *token = vc_cli_string(ctx, "token");
+    const char *miner = vc_cli_string(ctx, "miner");
+    vc_address_t ma;
+    if (vc_address_from_string(miner, &ma) < 0 || vc_address_protocol(&ma) != VC_ADDR_ID)
+        return vc_cli_errorf(ctx, "--miner must be an ID address such as t01000");
+    const char *eps[] = {gw};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v2", .token = token,
+                          .api_namespace = "gateway.IGateway", .connect_timeout_ms = 5000};
+    vc_client_t *c;
+    int r = vc_client_new(&o, &c);
+    if (r < 0)
+        return vc_cli_errorf(ctx, "bad gateway address '%s'", gw);
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    int backoff = 1000;
+    while (!stop) {
+        prover_t p = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+        vc_rpc_sub_t *sub = NULL;
+        vc_rpc_err_t err = {0};
+        r = vc_client_ws_connect(c, NULL, &p.conn);
+        if (r == 0) {
+            r = vc_rpc_conn_subscribe(p.conn, "Gateway.ListenProofEvent", json_pack("[{s:s}]", "MinerAddress", miner),
+                                      10000, on_event, on_close, &p, &sub, &err);
+            if (r == 0) {
+                backoff = 1000;
+                vc_logkv(VC_LOG_NOTICE, "prover", "listening for proof requests", "miner", miner, "gateway", gw, NULL);
+                pthread_mutex_lock(&p.lock);
+                while (!p.closed && !stop) {
+                    struct timespec ts;
+                    clock_gettime(CLOCK_REALTIME, &ts);
+                    ts.tv_sec += 1;
+                    pthread_cond_timedwait(&p.cond, &p.lock, &ts);
+                }
+                pthread_mutex_unlock(&p.lock);
+            } else
+                vc_logkv(VC_LOG_WARNING, "prover", "ListenProofEvent refused", "error",
+                         r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
+            vc_rpc_conn_close(p.conn);
+            vc_rpc_sub_free(sub);
+            vc_rpc_conn_unref(p.conn);
+        } else
+            vc_logkv(VC_LOG_WARNING, "prover", "cannot reach the gateway", "gateway", gw, "error", vc_strerror(r),
+                     NULL);
+        if (stop)
+            break;
+        vc_sleep_ms(backoff);
+        backoff = backoff < 30000 ? backoff * 2 : 30000;
+    }
+    vc_client_free(c);
+    return 0;
+}
