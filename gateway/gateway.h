@@ -85,23 +85,23 @@ struct gw_chan {
     atomic_bool link_released; /* the rpc channel can no longer call us back */
     gw_t *gw;
     gw_kind_t kind;
-    char id[37];                     /* ChannelId */
-    char ip[64];                     /* caller's ip:port */
-    char account[VC_AUTH_NAME_MAX];  /* token user */
-    char create_time[48];            /* RFC3339Nano */
+    char id[37];                    /* ChannelId */
+    char ip[64];                    /* caller's ip:port */
+    char account[VC_AUTH_NAME_MAX]; /* token user */
+    char create_time[48];           /* RFC3339Nano */
     vc_rpc_chan_t *rpc;
-    vc_rpc_conn_t *conn;             /* borrowed: valid while the link is held */
+    vc_rpc_conn_t *conn; /* borrowed: valid while the link is held */
     /* stream lock */
     int outstanding;
     bool closed;
     /* gw->lock */
     bool registered; /* visible to routing */
     bool detached;
-    char **addrs;    /* wallet: verified addresses */
+    char **addrs; /* wallet: verified addresses */
     size_t n_addrs;
-    char miner[128]; /* proof / market */
-    gw_chan_t *next;        /* gw->chans[kind] */
-    gw_chan_t *all_next;    /* gw->linked: channels whose link is still held */
+    char miner[128];     /* proof / market */
+    gw_chan_t *next;     /* gw->chans[kind] */
+    gw_chan_t *all_next; /* gw->linked: channels whose link is still held */
 };
 
 gw_chan_t *gw_chan_ref(gw_chan_t *c);
@@ -141,19 +141,19 @@ size_t gw_stream_pending(gw_stream_t *s);
 
 typedef struct gw_metrics {
     vc_metrics_t *reg;
-    vc_metric_t *requests;     /* counter {method, result} */
-    vc_metric_t *latency;      /* histogram {method} */
-    vc_metric_t *registers;    /* counter {kind} */
-    vc_metric_t *unregisters;  /* counter {kind} */
-    vc_metric_t *retries;      /* counter {method} */
+    vc_metric_t *requests;    /* counter {method, result} */
+    vc_metric_t *latency;     /* histogram {method} */
+    vc_metric_t *registers;   /* counter {kind} */
+    vc_metric_t *unregisters; /* counter {kind} */
+    vc_metric_t *retries;     /* counter {method} */
 } gw_metrics_t;
 
 struct gw {
     gw_config_t *cfg;
-    vc_client_t *auth;       /* venus-auth REST client */
-    vc_workq_t *jobs;        /* registration jobs */
+    vc_client_t *auth; /* venus-auth REST client */
+    vc_workq_t *jobs;  /* registration jobs */
     gw_stream_t *streams[GW_KIND_MAX];
-    uint8_t rand[32];        /* gatewayRand for verifyaddress */
+    uint8_t rand[32]; /* gatewayRand for verifyaddress */
     pthread_mutex_t lock;
     gw_chan_t *chans[GW_KIND_MAX];
     gw_chan_t *linked;
@@ -178,8 +178,8 @@ int gw_listen_miner(gw_t *gw, gw_kind_t kind, vc_rpc_call_t *call, const char *m
 int gw_respond(gw_t *gw, gw_kind_t kind, const vc_auth_info_t *caller, const json_t *resp, char *errbuf,
                size_t errlen);
 
-int gw_support_new_account(gw_t *gw, const char *caller, const char *chan_id, const char *account, char *errbuf,
-                           size_t errlen);
+int gw_support_new_account(gw_t *gw, const char *caller, const char *chan_id, const char *account,
+                           char *errbuf, size_t errlen);
 int gw_add_address(gw_t *gw, const char *caller, const char *chan_id, const json_t *addrs, char *errbuf,
                    size_t errlen);
 int gw_remove_address(gw_t *gw, const char *caller, const char *chan_id, const json_t *addrs, char *errbuf,

@@ -65,7 +65,8 @@ static int check_addr(vc_rpc_call_t *call, json_t *v, int idx, const char **ret)
     vc_address_t a;
     const char *s = json_string_value(v);
     if (!s || vc_address_from_string(s, &a) < 0)
-        return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "unmarshaling params for '%s' (param: %d): invalid address",
+        return vc_rpc_error(call, VC_RPC_PARSE_ERROR,
+                            "unmarshaling params for '%s' (param: %d): invalid address",
                             vc_rpc_call_method(call), idx);
     *ret = s;
     return 0;
@@ -123,18 +124,22 @@ static int m_wallet_sign(vc_rpc_call_t *call, json_t *params, json_t **ret)
     json_t *ts = json_array_get(params, 2), *meta = json_array_get(params, 3);
     uint8_t *raw = NULL;
     size_t rawlen = 0;
-    if (!json_is_string(ts) || vc_base64_decode(json_string_value(ts), json_string_length(ts), &raw, &rawlen) < 0)
+    if (!json_is_string(ts) ||
+        vc_base64_decode(json_string_value(ts), json_string_length(ts), &raw, &rawlen) < 0)
         return decode_error(call, 2, "base64 []byte");
     free(raw);
     json_t *mt = json_object_get(meta, "Type"), *mx = json_object_get(meta, "Extra");
-    if (!json_is_object(meta) || (mt && !json_is_string(mt)) || (mx && !json_is_string(mx) && !json_is_null(mx)))
+    if (!json_is_object(meta) || (mt && !json_is_string(mt)) ||
+        (mx && !json_is_string(mx) && !json_is_null(mx)))
         return decode_error(call, 3, "MsgMeta {\"Type\":\"...\",\"Extra\":\"<base64>\"|null}");
     if ((r = accounts_of(call, json_array_get(params, iacc), iacc, &accounts, &n)) < 0)
         return r;
-    json_t *m = json_pack("{s:s, s:O}", "Type", mt ? json_string_value(mt) : "", "Extra", mx ? mx : json_null());
+    json_t *m =
+        json_pack("{s:s, s:O}", "Type", mt ? json_string_value(mt) : "", "Extra", mx ? mx : json_null());
     char err[ERRLEN];
     json_t *sig = NULL;
-    r = m ? gw_wallet_sign(ctx_of(call)->gw, addr, accounts, n, json_string_value(ts), m, &sig, err, sizeof(err))
+    r = m ? gw_wallet_sign(ctx_of(call)->gw, addr, accounts, n, json_string_value(ts), m, &sig, err,
+                           sizeof(err))
           : -ENOMEM;
     json_decref(m);
     free(accounts);
@@ -158,7 +163,8 @@ static int m_listen_wallet_event(vc_rpc_call_t *call, json_t *params, json_t **r
 static int respond(vc_rpc_call_t *call, json_t *params, gw_kind_t kind)
 {
     char err[ERRLEN];
-    int r = gw_respond(ctx_of(call)->gw, kind, vc_rpc_call_auth(call), json_array_get(params, 0), err, sizeof(err));
+    int r = gw_respond(ctx_of(call)->gw, kind, vc_rpc_call_auth(call), json_array_get(params, 0), err,
+                       sizeof(err));
     if (r == VC_EPARSE && !json_is_object(json_array_get(params, 0)))
         return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "%s", err);
     return r < 0 ? vc_rpc_error(call, 1, "%s", err) : 0;
@@ -198,7 +204,8 @@ static int m_add_new_address(vc_rpc_call_t *call, json_t *params, json_t **ret)
     if ((r = chan_id_of(call, params, &id)) < 0)
         return r;
     char err[ERRLEN];
-    r = gw_add_address(ctx_of(call)->gw, vc_rpc_call_auth(call)->name, id, json_array_get(params, 1), err, sizeof(err));
+    r = gw_add_address(ctx_of(call)->gw, vc_rpc_call_auth(call)->name, id, json_array_get(params, 1), err,
+                       sizeof(err));
     return r < 0 ? vc_rpc_error(call, r == VC_EPARSE ? VC_RPC_PARSE_ERROR : 1, "%s", err) : 0;
 }
 
@@ -251,17 +258,20 @@ static int m_compute_proof(vc_rpc_call_t *call, json_t *params, json_t **ret)
         return decode_error(call, 3, "abi.ChainEpoch");
     if (!json_is_integer(nv))
         return decode_error(call, 4, "network.Version");
-    json_t *payload = json_pack("{s:O, s:O, s:O, s:O}", "SectorInfos", infos, "Rand", rnd, "Height", h, "NWVersion", nv);
+    json_t *payload =
+        json_pack("{s:O, s:O, s:O, s:O}", "SectorInfos", infos, "Rand", rnd, "Height", h, "NWVersion", nv);
     char err[ERRLEN];
     json_t *res = NULL;
-    r = payload ? gw_miner_request(ctx_of(call)->gw, GW_PROOF, m, "ComputeProof", payload, &res, err, sizeof(err))
-                : -ENOMEM;
+    r = payload
+            ? gw_miner_request(ctx_of(call)->gw, GW_PROOF, m, "ComputeProof", payload, &res, err, sizeof(err))
+            : -ENOMEM;
     json_decref(payload);
     if (r < 0)
         return r == -ENOMEM ? r : vc_rpc_error(call, 1, "%s", err);
     if (!json_is_array(res) && !json_is_null(res)) {
         json_decref(res);
-        return vc_rpc_error(call, 1, "the prover answered ComputeProof with something that is not a proof list");
+        return vc_rpc_error(call, 1,
+                            "the prover answered ComputeProof with something that is not a proof list");
     }
     *ret = res;
     return 0;
@@ -272,7 +282,8 @@ static int m_listen_proof_event(vc_rpc_call_t *call, json_t *params, json_t **re
     json_t *p = json_array_get(params, 0);
     if (!json_is_object(p))
         return decode_error(call, 0, "ProofRegisterPolicy {\"MinerAddress\":\"f0...\"}");
-    return gw_listen_miner(ctx_of(call)->gw, GW_PROOF, call, json_string_value(json_object_get(p, "MinerAddress")));
+    return gw_listen_miner(ctx_of(call)->gw, GW_PROOF, call,
+                           json_string_value(json_object_get(p, "MinerAddress")));
 }
 
 static int m_response_proof_event(vc_rpc_call_t *call, json_t *params, json_t **ret)
@@ -298,7 +309,8 @@ static int m_sectors_unseal_piece(vc_rpc_call_t *call, json_t *params, json_t **
     if (!json_is_object(cid) || !json_is_string(json_object_get(cid, "/")))
         return decode_error(call, 1, "cid.Cid {\"/\":\"...\"}");
     for (int i = 2; i <= 4; i++)
-        if (!json_is_integer(json_array_get(params, (size_t)i)) || json_integer_value(json_array_get(params, (size_t)i)) < 0)
+        if (!json_is_integer(json_array_get(params, (size_t)i)) ||
+            json_integer_value(json_array_get(params, (size_t)i)) < 0)
             return decode_error(call, i, "uint64");
     if (!json_is_string(json_array_get(params, 5)))
         return decode_error(call, 5, "string");
@@ -315,7 +327,8 @@ static int m_sectors_unseal_piece(vc_rpc_call_t *call, json_t *params, json_t **
         return r == -ENOMEM ? r : vc_rpc_error(call, 1, "%s", err);
     if (!json_is_string(res)) {
         json_decref(res);
-        return vc_rpc_error(call, 1, "the provider answered SectorsUnsealPiece with something that is not a state");
+        return vc_rpc_error(call, 1,
+                            "the provider answered SectorsUnsealPiece with something that is not a state");
     }
     *ret = res;
     return 0;
@@ -346,10 +359,12 @@ static int m_register_reverse(vc_rpc_call_t *call, json_t *params, json_t **ret)
         return decode_error(call, 1, "string");
     int r = gw_proxy_set(ctx_of(call)->proxy, key, url);
     if (r == -EINVAL)
-        return vc_rpc_error(call, 1, "invalid host key %s (use VENUS, DROPLET, MESSAGER, AUTH, MINER or GATEWAY)", key);
+        return vc_rpc_error(
+            call, 1, "invalid host key %s (use VENUS, DROPLET, MESSAGER, AUTH, MINER or GATEWAY)", key);
     if (r < 0)
         return vc_rpc_error(call, 1, "invalid address %s: %s", url, vc_strerror(r));
-    vc_logkv(VC_LOG_NOTICE, "gateway", "reverse proxy changed", "host", key, "url", vc_strempty(url) ? "-" : url, NULL);
+    vc_logkv(VC_LOG_NOTICE, "gateway", "reverse proxy changed", "host", key, "url",
+             vc_strempty(url) ? "-" : url, NULL);
     return 0;
 }
 

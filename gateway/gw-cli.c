@@ -25,7 +25,8 @@ static char *endpoint_of(vc_cli_ctx_t *ctx, const char *repo)
     const char *v = NULL;
     char *out = NULL;
     snprintf(path, sizeof(path), "%s/config.toml", repo);
-    if (c && vc_conf_load(c, path) == 0 && vc_conf_get_string(c, "API.ListenAddress", "", &v) == 1 && !vc_strempty(v))
+    if (c && vc_conf_load(c, path) == 0 && vc_conf_get_string(c, "API.ListenAddress", "", &v) == 1 &&
+        !vc_strempty(v))
         out = strdup(v);
     vc_conf_free(c);
     return out ? out : strdup(GW_DEFAULT_LISTEN);
@@ -48,8 +49,8 @@ static int call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **
         while (n && (token[n - 1] == '\n' || token[n - 1] == ' '))
             token[--n] = 0;
     const char *eps[] = {ep};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v2", .token = token,
-                          .retries = -1};
+    vc_client_opts_t o = {
+        .endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v2", .token = token, .retries = -1};
     vc_client_t *c = NULL;
     int r = vc_client_new(&o, &c);
     if (r < 0) {
@@ -114,8 +115,8 @@ static int cmd_wallet_list_support(vc_cli_ctx_t *ctx)
     json_t *w, *a;
     json_array_foreach(res, i, w)
     {
-        json_array_foreach(json_object_get(w, "SupportAccounts"), k, a) if (vc_streq(json_string_value(a),
-                                                                                      vc_cli_arg(ctx, 0)))
+        json_array_foreach(json_object_get(w, "SupportAccounts"), k,
+                           a) if (vc_streq(json_string_value(a), vc_cli_arg(ctx, 0)))
         {
             json_array_append(out, w);
             break;
@@ -182,27 +183,44 @@ static int cmd_proxy_set(vc_cli_ctx_t *ctx)
 static const vc_cli_flag_t run_flags[] = {
     {.name = "auth-url", .type = VC_FLAG_STRING, .usage = "venus-auth url (overrides Auth.URL)"},
     {.name = "auth-token", .type = VC_FLAG_STRING, .usage = "venus-auth token (overrides Auth.Token)"},
-    {.name = "jaeger-proxy", .type = VC_FLAG_STRING, .usage = "accepted for compatibility; tracing is not implemented",
+    {.name = "jaeger-proxy",
+     .type = VC_FLAG_STRING,
+     .usage = "accepted for compatibility; tracing is not implemented",
      .env = "SOPHON_GATEWAY_JAEGER_PROXY,VENUS_GATEWAY_JAEGER_PROXY"},
-    {.name = "trace-sampler", .type = VC_FLAG_STRING, .usage = "accepted for compatibility", .def = "1.0",
+    {.name = "trace-sampler",
+     .type = VC_FLAG_STRING,
+     .usage = "accepted for compatibility",
+     .def = "1.0",
      .env = "SOPHON_GATEWAY_TRACE_SAMPLER,VENUS_GATEWAY_TRACE_SAMPLER"},
-    {.name = "trace-node-name", .type = VC_FLAG_STRING, .usage = "accepted for compatibility", .def = "sophon-gateway"},
+    {.name = "trace-node-name",
+     .type = VC_FLAG_STRING,
+     .usage = "accepted for compatibility",
+     .def = "sophon-gateway"},
     {.name = "rate-limit-redis", .type = VC_FLAG_STRING, .usage = "not implemented", .hidden = true},
     {0},
 };
 
 static const vc_cli_cmd_t wallet_cmds[] = {
     {.name = "list", .usage = "list wallet connection", .nargs = VC_CLI_NO_ARGS, .run = cmd_wallet_list},
-    {.name = "state", .usage = "list the wallet connection of an account", .args_usage = "<wallet-account>",
-     .nargs = 1, .run = cmd_wallet_state},
-    {.name = "list-support", .usage = "list the wallets that support an account", .args_usage = "<account>",
-     .nargs = 1, .run = cmd_wallet_list_support},
+    {.name = "state",
+     .usage = "list the wallet connection of an account",
+     .args_usage = "<wallet-account>",
+     .nargs = 1,
+     .run = cmd_wallet_state},
+    {.name = "list-support",
+     .usage = "list the wallets that support an account",
+     .args_usage = "<account>",
+     .nargs = 1,
+     .run = cmd_wallet_list_support},
     {0},
 };
 
 static const vc_cli_cmd_t miner_cmds[] = {
     {.name = "list", .usage = "list miners", .nargs = VC_CLI_NO_ARGS, .run = cmd_miner_list},
-    {.name = "state", .usage = "list the connections of a miner", .args_usage = "<miner>", .nargs = 1,
+    {.name = "state",
+     .usage = "list the connections of a miner",
+     .args_usage = "<miner>",
+     .nargs = 1,
      .run = cmd_miner_state},
     {0},
 };
@@ -213,19 +231,28 @@ static const vc_cli_cmd_t market_cmds[] = {
 };
 
 static const vc_cli_flag_t proxy_set_flags[] = {
-    {.name = "type", .type = VC_FLAG_STRING, .usage = "AUTH, VENUS, MESSAGER, MINER or DROPLET", .required = true},
+    {.name = "type",
+     .type = VC_FLAG_STRING,
+     .usage = "AUTH, VENUS, MESSAGER, MINER or DROPLET",
+     .required = true},
     {.name = "url", .type = VC_FLAG_STRING, .usage = "upstream url or multiaddr (empty unsets)"},
     {0},
 };
 
 static const vc_cli_cmd_t proxy_cmds[] = {
-    {.name = "set", .usage = "set a reverse proxy upstream", .flags = proxy_set_flags, .nargs = VC_CLI_NO_ARGS,
+    {.name = "set",
+     .usage = "set a reverse proxy upstream",
+     .flags = proxy_set_flags,
+     .nargs = VC_CLI_NO_ARGS,
      .run = cmd_proxy_set},
     {0},
 };
 
 static const vc_cli_cmd_t root_cmds[] = {
-    {.name = "run", .usage = "start the venus-gateway daemon", .flags = run_flags, .nargs = VC_CLI_NO_ARGS,
+    {.name = "run",
+     .usage = "start the venus-gateway daemon",
+     .flags = run_flags,
+     .nargs = VC_CLI_NO_ARGS,
      .run = gw_cmd_run},
     {.name = "wallet", .usage = "wallet cmds", .subcommands = wallet_cmds},
     {.name = "miner", .usage = "miner cmds", .subcommands = miner_cmds},
@@ -235,9 +262,14 @@ static const vc_cli_cmd_t root_cmds[] = {
 };
 
 static const vc_cli_flag_t global_flags[] = {
-    {.name = "listen", .type = VC_FLAG_STRING, .usage = "listen address (multiaddr or host:port)",
+    {.name = "listen",
+     .type = VC_FLAG_STRING,
+     .usage = "listen address (multiaddr or host:port)",
      .def = GW_DEFAULT_LISTEN},
-    {.name = "repo", .type = VC_FLAG_STRING, .usage = "repo directory", .def = "~/.venus-gateway",
+    {.name = "repo",
+     .type = VC_FLAG_STRING,
+     .usage = "repo directory",
+     .def = "~/.venus-gateway",
      .env = "VENUS_GATEWAY_PATH,SOPHON_GATEWAY_PATH,SOPHON_GATEWAY"},
     {0},
 };

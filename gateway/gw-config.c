@@ -15,7 +15,9 @@ static const char *const host_names[GW_HOST_MAX] = {
 
 /* Config keys of the proxy upstreams (AUTH comes from Auth.URL). */
 static const char *const host_keys[GW_HOST_MAX] = {
-    [GW_HOST_VENUS] = "Node", [GW_HOST_DROPLET] = "Droplet", [GW_HOST_MESSAGER] = "Messager",
+    [GW_HOST_VENUS] = "Node",
+    [GW_HOST_DROPLET] = "Droplet",
+    [GW_HOST_MESSAGER] = "Messager",
     [GW_HOST_MINER] = "Miner",
 };
 
@@ -132,10 +134,12 @@ int gw_config_load(const char *repo, gw_config_t *ret, bool *ret_created, char *
         created = true;
     }
     if ((r = take_string(c, "API.ListenAddress", &cfg.listen)) < 0 ||
-        (r = take_string(c, "Auth.URL", &cfg.auth_url)) < 0 || (r = take_string(c, "Auth.Token", &cfg.auth_token)) < 0 ||
+        (r = take_string(c, "Auth.URL", &cfg.auth_url)) < 0 ||
+        (r = take_string(c, "Auth.Token", &cfg.auth_token)) < 0 ||
         (r = vc_conf_get_duration_ms(c, "Request.WalletTimeout", 300000, &cfg.timeout_ms[GW_WALLET])) < 0 ||
         (r = vc_conf_get_duration_ms(c, "Request.ProofTimeout", 300000, &cfg.timeout_ms[GW_PROOF])) < 0 ||
-        (r = vc_conf_get_duration_ms(c, "Request.MarketTimeout", 7 * 3600000LL, &cfg.timeout_ms[GW_MARKET])) < 0 ||
+        (r = vc_conf_get_duration_ms(c, "Request.MarketTimeout", 7 * 3600000LL, &cfg.timeout_ms[GW_MARKET])) <
+            0 ||
         (r = vc_conf_get_duration_ms(c, "Request.ClearInterval", 1000, &cfg.clear_interval_ms)) < 0 ||
         (r = vc_conf_get_int(c, "Request.QueueSize", 30, &cfg.queue_size)) < 0 ||
         (r = vc_conf_get_int(c, "Request.MaxAttempts", 3, &cfg.max_attempts)) < 0 ||
@@ -152,8 +156,8 @@ int gw_config_load(const char *repo, gw_config_t *ret, bool *ret_created, char *
         char key[64];
         const char *v = NULL;
         snprintf(key, sizeof(key), "API.%s", host_keys[h]);
-        if ((r = vc_conf_get_string(c, key, "", &v)) < 0 || (vc_strempty(v) &&
-                                                             (r = vc_conf_get_string(c, host_keys[h], "", &v)) < 0))
+        if ((r = vc_conf_get_string(c, key, "", &v)) < 0 ||
+            (vc_strempty(v) && (r = vc_conf_get_string(c, host_keys[h], "", &v)) < 0))
             goto conf_err;
         if (!vc_strempty(v) && !(cfg.upstream[h] = strdup(v))) {
             r = -ENOMEM;

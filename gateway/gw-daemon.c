@@ -62,16 +62,20 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
         return fail("%s", errmsg ? errmsg : vc_strerror(r));
     /* flags override the file (not persisted, as sophon-gateway) */
     if ((vc_cli_is_set(ctx, "listen") && replace(&cfg.listen, vc_cli_string(ctx, "listen")) < 0) ||
-        (vc_cli_is_set(ctx, "auth-url") && (replace(&cfg.auth_url, vc_cli_string(ctx, "auth-url")) < 0 ||
-                                            replace(&cfg.upstream[GW_HOST_AUTH], vc_cli_string(ctx, "auth-url")) < 0)) ||
-        (vc_cli_is_set(ctx, "auth-token") && replace(&cfg.auth_token, vc_cli_string(ctx, "auth-token")) < 0)) {
+        (vc_cli_is_set(ctx, "auth-url") &&
+         (replace(&cfg.auth_url, vc_cli_string(ctx, "auth-url")) < 0 ||
+          replace(&cfg.upstream[GW_HOST_AUTH], vc_cli_string(ctx, "auth-url")) < 0)) ||
+        (vc_cli_is_set(ctx, "auth-token") &&
+         replace(&cfg.auth_token, vc_cli_string(ctx, "auth-token")) < 0)) {
         rc = fail("out of memory");
         goto out;
     }
     if (vc_cli_is_set(ctx, "jaeger-proxy") || vc_cli_is_set(ctx, "rate-limit-redis"))
-        vc_logkv(VC_LOG_NOTICE, "gateway", "tracing and Redis rate limiting are not implemented, ignoring", NULL);
+        vc_logkv(VC_LOG_NOTICE, "gateway", "tracing and Redis rate limiting are not implemented, ignoring",
+                 NULL);
     if (vc_strempty(cfg.auth_token)) {
-        rc = fail("the venus-auth token is required: set Auth.Token in %s/config.toml or pass --auth-token", repo);
+        rc = fail("the venus-auth token is required: set Auth.Token in %s/config.toml or pass --auth-token",
+                  repo);
         goto out;
     }
     if (vc_strempty(cfg.auth_url)) {
@@ -81,7 +85,10 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
 
     snprintf(path, sizeof(path), "%s/token", repo);
     const char *urls[] = {cfg.auth_url};
-    vc_authn_opts_t ao = {.token_path = path, .auth_urls = urls, .n_auth_urls = 1, .auth_token = cfg.auth_token,
+    vc_authn_opts_t ao = {.token_path = path,
+                          .auth_urls = urls,
+                          .n_auth_urls = 1,
+                          .auth_token = cfg.auth_token,
                           .cache_ttl_ms = cfg.verify_cache_ms > 0 ? (int)cfg.verify_cache_ms : -1};
     if ((r = vc_authn_new(&ao, &authn)) < 0) {
         rc = fail("cannot write the local admin token to %s: %s", path, vc_strerror(r));
@@ -97,13 +104,15 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
     static gw_ctx_t gctx;
     gctx.gw = gw;
     gctx.proxy = proxy;
-    vc_rpc_opts_t ro = {.userdata = &gctx, .authn = authn,
+    vc_rpc_opts_t ro = {.userdata = &gctx,
+                        .authn = authn,
                         .reverify_interval_ms = cfg.reverify_ms > 0 ? (int)cfg.reverify_ms : -1};
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    vc_http_opts_t ho = {.listen = cfg.listen, .threads = (unsigned)(ncpu > 0 ? VC_MAX(ncpu, 2) : 2),
-                         .conn_timeout_s = 120};
+    vc_http_opts_t ho = {
+        .listen = cfg.listen, .threads = (unsigned)(ncpu > 0 ? VC_MAX(ncpu, 2) : 2), .conn_timeout_s = 120};
     if ((r = vc_rpc_server_new(&ro, &rpc)) < 0 || (r = gw_api_register(rpc)) < 0 ||
-        (r = vc_http_server_new(&ho, &http)) < 0 || (r = vc_rpc_mount(rpc, http, "/rpc/v2", (void *)(uintptr_t)2)) < 0 ||
+        (r = vc_http_server_new(&ho, &http)) < 0 ||
+        (r = vc_rpc_mount(rpc, http, "/rpc/v2", (void *)(uintptr_t)2)) < 0 ||
         (r = vc_rpc_mount(rpc, http, "/rpc/v1", (void *)(uintptr_t)1)) < 0) {
         rc = fail("%s", vc_strerror(r));
         goto out;
@@ -131,8 +140,8 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
         vc_warning("cannot write %s, ignoring", path);
     else
         api_written = true;
-    vc_logkv(VC_LOG_NOTICE, "gateway", "venus-gateway serving", "listen", vc_http_bound(http), "auth", cfg.auth_url,
-             "repo", repo, "version", GW_VERSION, NULL);
+    vc_logkv(VC_LOG_NOTICE, "gateway", "venus-gateway serving", "listen", vc_http_bound(http), "auth",
+             cfg.auth_url, "repo", repo, "version", GW_VERSION, NULL);
     if (created)
         vc_logkv(VC_LOG_NOTICE, "gateway", "wrote the default config", "repo", repo, NULL);
 

@@ -29,9 +29,15 @@ static const struct {
     const char *header;
     gw_host_t host;
 } namespaces[] = {
-    {"v0.FullNode", GW_HOST_VENUS},  {"v1.FullNode", GW_HOST_VENUS},         {"v0.IMarket", GW_HOST_DROPLET},
-    {"v1.IMarket", GW_HOST_DROPLET}, {"messager.IMessager", GW_HOST_MESSAGER}, {"auth.IAuthClient", GW_HOST_AUTH},
-    {"miner.MinerAPI", GW_HOST_MINER}, {"gateway.IGateway", GW_HOST_GATEWAY}, {"", GW_HOST_GATEWAY},
+    {"v0.FullNode", GW_HOST_VENUS},
+    {"v1.FullNode", GW_HOST_VENUS},
+    {"v0.IMarket", GW_HOST_DROPLET},
+    {"v1.IMarket", GW_HOST_DROPLET},
+    {"messager.IMessager", GW_HOST_MESSAGER},
+    {"auth.IAuthClient", GW_HOST_AUTH},
+    {"miner.MinerAPI", GW_HOST_MINER},
+    {"gateway.IGateway", GW_HOST_GATEWAY},
+    {"", GW_HOST_GATEWAY},
 };
 
 /* Endpoint as configured (URL or multiaddr) -> "http://host:port". */
@@ -58,8 +64,8 @@ int gw_proxy_new(const gw_config_t *cfg, gw_proxy_t **ret)
     pthread_mutex_init(&p->lock, NULL);
     for (int h = 0; h < GW_HOST_MAX; h++)
         if (!vc_strempty(cfg->upstream[h]) && normalize(cfg->upstream[h], &p->upstream[h]) < 0)
-            vc_logkv(VC_LOG_WARNING, "proxy", "invalid upstream address, ignoring", "host", gw_host_to_string(h), "url",
-                     cfg->upstream[h], NULL);
+            vc_logkv(VC_LOG_WARNING, "proxy", "invalid upstream address, ignoring", "host",
+                     gw_host_to_string(h), "url", cfg->upstream[h], NULL);
     *ret = p;
     return 0;
 }
@@ -101,9 +107,10 @@ static char *upstream_of(gw_proxy_t *p, gw_host_t h)
 
 static bool hop_by_hop(const char *name)
 {
-    static const char *const hop[] = {"Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization", "Te",
-                                      "Trailer", "Transfer-Encoding", "Upgrade", "Host", "Content-Length",
-                                      "Expect"};
+    static const char *const hop[] = {"Connection",          "Keep-Alive", "Proxy-Authenticate",
+                                      "Proxy-Authorization", "Te",         "Trailer",
+                                      "Transfer-Encoding",   "Upgrade",    "Host",
+                                      "Content-Length",      "Expect"};
     for (size_t i = 0; i < VC_ELEMENTSOF(hop); i++)
         if (strcasecmp(name, hop[i]) == 0)
             return true;
@@ -211,7 +218,8 @@ static int forward_http(vc_http_request_t *req, vc_http_response_t *resp, const 
     vc_http_foreach(req, VC_HTTP_KIND_HEADER, add_header, &h);
     char xns[256], xff[128];
     snprintf(xns, sizeof(xns), "X-VENUS-API-NAMESPACE: %s", ns);
-    snprintf(xff, sizeof(xff), "X-Forwarded-For: %.*s", (int)(strrchr(req->remote, ':') ? strrchr(req->remote, ':') - req->remote : 0), req->remote);
+    snprintf(xff, sizeof(xff), "X-Forwarded-For: %.*s",
+             (int)(strrchr(req->remote, ':') ? strrchr(req->remote, ':') - req->remote : 0), req->remote);
     h.list = curl_slist_append(h.list, xns);
     h.list = curl_slist_append(h.list, xff);
     h.list = curl_slist_append(h.list, "Expect:");
@@ -241,7 +249,8 @@ static int forward_http(vc_http_request_t *req, vc_http_response_t *resp, const 
     if (cc != CURLE_OK) {
         vc_buf_done(&body);
         free(ctype);
-        vc_logkv(VC_LOG_WARNING, "proxy", "upstream failed", "url", url, "error", curl_easy_strerror(cc), NULL);
+        vc_logkv(VC_LOG_WARNING, "proxy", "upstream failed", "url", url, "error", curl_easy_strerror(cc),
+                 NULL);
         resp->status = 502;
         resp->content_type = "text/plain";
         vc_buf_appendf(&resp->body, "proxy: upstream %s: %s\n", base, curl_easy_strerror(cc));
@@ -263,8 +272,8 @@ static int forward_http(vc_http_request_t *req, vc_http_response_t *resp, const 
 /* ---- WebSocket pass-through ---- */
 
 typedef struct pump {
-    int up;       /* upstream socket */
-    char *early;  /* bytes the upstream sent right after its 101 */
+    int up;      /* upstream socket */
+    char *early; /* bytes the upstream sent right after its 101 */
     size_t early_len;
 } pump_t;
 
@@ -373,7 +382,8 @@ static int dial(const char *base, char *ret_hostport, size_t hlen)
 static int add_raw_header(const char *name, const char *value, void *ud)
 {
     vc_buf_t *b = ud;
-    if (strcasecmp(name, "Host") == 0 || strcasecmp(name, "Connection") == 0 || strcasecmp(name, "Upgrade") == 0)
+    if (strcasecmp(name, "Host") == 0 || strcasecmp(name, "Connection") == 0 ||
+        strcasecmp(name, "Upgrade") == 0)
         return 0;
     vc_buf_appendf(b, "%s: %s\r\n", name, value ? value : "");
     return 0;

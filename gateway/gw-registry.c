@@ -152,8 +152,8 @@ static void detach(gw_t *gw, gw_chan_t *ch)
     gw_stream_chan_closed(gw->streams[ch->kind], ch);
     if (was_registered) {
         vc_counter_inc(vc_metric_with(gw->m.unregisters, kind_names[ch->kind], NULL));
-        vc_logkv(VC_LOG_INFO, "gateway", "connection gone", "kind", kind_names[ch->kind], "account", ch->account,
-                 "channel", ch->id, "ip", ch->ip, NULL);
+        vc_logkv(VC_LOG_INFO, "gateway", "connection gone", "kind", kind_names[ch->kind], "account",
+                 ch->account, "channel", ch->id, "ip", ch->ip, NULL);
     }
 }
 
@@ -300,7 +300,8 @@ static void auth_register_signers(gw_t *gw, const char *user, char **addrs, size
     char err[512];
     if (auth_post(gw, "/user/signer/register", json_pack("{s:s, s:o}", "User", user, "Signers", arr), err,
                   sizeof(err)) < 0)
-        vc_logkv(VC_LOG_WARNING, "gateway", "register signers failed, ignoring", "user", user, "error", err, NULL);
+        vc_logkv(VC_LOG_WARNING, "gateway", "register signers failed, ignoring", "user", user, "error", err,
+                 NULL);
 }
 
 static int auth_miner_exist(gw_t *gw, const char *user, const char *miner, char *errbuf, size_t errlen)
@@ -322,7 +323,8 @@ static int auth_miner_exist(gw_t *gw, const char *user, const char *miner, char 
         auth_error_text(status, answer, errbuf, errlen);
         r = VC_EREMOTE;
     } else if (!answer || strncmp(answer, "true", 4) != 0) {
-        snprintf(errbuf, errlen, "miner:%s not exist in user:%s, please bind it on 'sophon-auth'", miner, user);
+        snprintf(errbuf, errlen, "miner:%s not exist in user:%s, please bind it on 'sophon-auth'", miner,
+                 user);
         r = -ENOENT;
     }
     free(answer);
@@ -391,25 +393,32 @@ static int setup_metrics(gw_t *gw, vc_metrics_t *m)
     gw->m.reg = m;
     if (!m)
         return 0;
-    static const double lat_buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30};
+    static const double lat_buckets[] = {0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05,
+                                         0.1,    0.25,  0.5,   1,     5,    30};
     int r;
     if ((r = vc_metrics_counter(m, "requests_total", "Routed requests by method and result.",
                                 VC_LABELS("method", "result"), &gw->m.requests)) < 0 ||
-        (r = vc_metrics_histogram(m, "request_duration_seconds", "Latency of routed requests (wallet_sign, ...).",
-                                  VC_LABELS("method"), lat_buckets, VC_ELEMENTSOF(lat_buckets), &gw->m.latency)) < 0 ||
+        (r = vc_metrics_histogram(m, "request_duration_seconds",
+                                  "Latency of routed requests (wallet_sign, ...).", VC_LABELS("method"),
+                                  lat_buckets, VC_ELEMENTSOF(lat_buckets), &gw->m.latency)) < 0 ||
         (r = vc_metrics_counter(m, "register_total", "Registered connections by kind.", VC_LABELS("kind"),
                                 &gw->m.registers)) < 0 ||
         (r = vc_metrics_counter(m, "unregister_total", "Connections gone by kind.", VC_LABELS("kind"),
                                 &gw->m.unregisters)) < 0 ||
-        (r = vc_metrics_counter(m, "retries_total", "Requests retried on another connection.", VC_LABELS("method"),
-                                &gw->m.retries)) < 0 ||
-        (r = vc_metrics_gauge_func(m, "wallet_num", "Connected wallet accounts.", count_accounts, gw, NULL)) < 0 ||
+        (r = vc_metrics_counter(m, "retries_total", "Requests retried on another connection.",
+                                VC_LABELS("method"), &gw->m.retries)) < 0 ||
+        (r = vc_metrics_gauge_func(m, "wallet_num", "Connected wallet accounts.", count_accounts, gw, NULL)) <
+            0 ||
         (r = vc_metrics_gauge_func(m, "wallet_address_num", "Addresses served by wallet connections.",
                                    count_wallet_addrs, gw, NULL)) < 0 ||
-        (r = vc_metrics_gauge_func(m, "wallet_conn_num", "Wallet connections.", count_wallet_conns, gw, NULL)) < 0 ||
-        (r = vc_metrics_gauge_func(m, "miner_num", "Miners with a prover connected.", count_miners, gw, NULL)) < 0 ||
-        (r = vc_metrics_gauge_func(m, "miner_conn_num", "Prover connections.", count_proof_conns, gw, NULL)) < 0 ||
-        (r = vc_metrics_gauge_func(m, "market_conn_num", "Market connections.", count_market_conns, gw, NULL)) < 0)
+        (r = vc_metrics_gauge_func(m, "wallet_conn_num", "Wallet connections.", count_wallet_conns, gw,
+                                   NULL)) < 0 ||
+        (r = vc_metrics_gauge_func(m, "miner_num", "Miners with a prover connected.", count_miners, gw,
+                                   NULL)) < 0 ||
+        (r = vc_metrics_gauge_func(m, "miner_conn_num", "Prover connections.", count_proof_conns, gw, NULL)) <
+            0 ||
+        (r = vc_metrics_gauge_func(m, "market_conn_num", "Market connections.", count_market_conns, gw,
+                                   NULL)) < 0)
         return r;
     return 0;
 }
@@ -455,8 +464,11 @@ int gw_new(gw_config_t *cfg, vc_metrics_t *metrics, gw_t **ret)
             goto fail;
     if (!vc_strempty(cfg->auth_url)) {
         const char *eps[] = {cfg->auth_url};
-        vc_client_opts_t co = {.endpoints = eps, .n_endpoints = 1, .token = cfg->auth_token,
-                               .api_namespace = "auth.IAuthClient", .timeout_ms = 10000};
+        vc_client_opts_t co = {.endpoints = eps,
+                               .n_endpoints = 1,
+                               .token = cfg->auth_token,
+                               .api_namespace = "auth.IAuthClient",
+                               .timeout_ms = 10000};
         if ((r = vc_client_new(&co, &gw->auth)) < 0)
             goto fail;
     }
@@ -651,8 +663,8 @@ static void wallet_register_job(void *arg)
             continue;
         }
         if (r < 0) {
-            vc_logkv(VC_LOG_WARNING, "gateway", "wallet registration failed: address check", "account", ch->account,
-                     "channel", ch->id, "error", err, NULL);
+            vc_logkv(VC_LOG_WARNING, "gateway", "wallet registration failed: address check", "account",
+                     ch->account, "channel", ch->id, "error", err, NULL);
             goto fail;
         }
         if (strv_add(&verified, &n_verified, addr) < 0)
@@ -702,8 +714,8 @@ static void wallet_register_job(void *arg)
     gw_stream_notify(gw->streams[GW_WALLET], ch, "InitConnect", cc);
     json_decref(cc);
     vc_counter_inc(vc_metric_with(gw->m.registers, "wallet", NULL));
-    vc_logkv(VC_LOG_INFO, "gateway", "wallet registered", "account", ch->account, "channel", ch->id, "ip", ch->ip,
-             NULL);
+    vc_logkv(VC_LOG_INFO, "gateway", "wallet registered", "account", ch->account, "channel", ch->id, "ip",
+             ch->ip, NULL);
     json_decref(list);
     wallet_job_free(j);
     return;
@@ -721,9 +733,10 @@ int gw_listen_wallet(gw_t *gw, vc_rpc_call_t *call, const json_t *policy)
     json_t *sb = json_object_get(policy, "SignBytes");
     if (!json_is_object(policy) || (sa && !json_is_array(sa) && !json_is_null(sa)) ||
         (sb && !json_is_string(sb) && !json_is_null(sb)))
-        return vc_rpc_error(call, VC_RPC_PARSE_ERROR,
-                            "unmarshaling params for 'Gateway.ListenWalletEvent' (param: *types.WalletRegisterPolicy): "
-                            "expected {\"SupportAccounts\":[...],\"SignBytes\":\"<base64>\"}");
+        return vc_rpc_error(
+            call, VC_RPC_PARSE_ERROR,
+            "unmarshaling params for 'Gateway.ListenWalletEvent' (param: *types.WalletRegisterPolicy): "
+            "expected {\"SupportAccounts\":[...],\"SignBytes\":\"<base64>\"}");
     wallet_job_t *j = calloc(1, sizeof(*j));
     if (!j)
         return -ENOMEM;
@@ -742,8 +755,8 @@ int gw_listen_wallet(gw_t *gw, vc_rpc_call_t *call, const json_t *policy)
         }
     }
     if (strv_add(&j->support, &j->n_support, auth->name) < 0 ||
-        (json_is_string(sb) && vc_base64_decode(json_string_value(sb), json_string_length(sb), &j->sign_bytes,
-                                                &j->sb_len) < 0)) {
+        (json_is_string(sb) &&
+         vc_base64_decode(json_string_value(sb), json_string_length(sb), &j->sign_bytes, &j->sb_len) < 0)) {
         wallet_job_free(j);
         return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "SignBytes is not base64");
     }
@@ -763,7 +776,8 @@ int gw_listen_wallet(gw_t *gw, vc_rpc_call_t *call, const json_t *policy)
     strv_free(names, n_names);
     if (r < 0) {
         wallet_job_free(j);
-        vc_logkv(VC_LOG_WARNING, "gateway", "wallet refused: verify users", "account", auth->name, "error", err, NULL);
+        vc_logkv(VC_LOG_WARNING, "gateway", "wallet refused: verify users", "account", auth->name, "error",
+                 err, NULL);
         return vc_rpc_error(call, 1, "verify users failed: %s", err);
     }
     gw_chan_t *ch;
@@ -788,10 +802,12 @@ int gw_listen_miner(gw_t *gw, gw_kind_t kind, vc_rpc_call_t *call, const char *m
     if (vc_strempty(miner) || vc_address_from_string(miner, &a) < 0)
         return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "invalid miner address '%s'", miner ? miner : "");
     char err[768];
-    int r = auth->local && (auth->perms & VC_PERM_ADMIN) ? 0 : auth_miner_exist(gw, auth->name, miner, err, sizeof(err));
+    int r = auth->local && (auth->perms & VC_PERM_ADMIN)
+                ? 0
+                : auth_miner_exist(gw, auth->name, miner, err, sizeof(err));
     if (r < 0) {
-        vc_logkv(VC_LOG_WARNING, "gateway", "prover refused", "kind", kind_names[kind], "miner", miner, "user",
-                 auth->name, "error", err, NULL);
+        vc_logkv(VC_LOG_WARNING, "gateway", "prover refused", "kind", kind_names[kind], "miner", miner,
+                 "user", auth->name, "error", err, NULL);
         if (r == -ENOENT)
             return vc_rpc_error(call, 1, "verify miner:%s failed:%s", miner, err);
         return vc_rpc_error(call, 1, "verify miner:%s failed:%s", miner, err);
@@ -807,8 +823,8 @@ int gw_listen_miner(gw_t *gw, gw_kind_t kind, vc_rpc_call_t *call, const char *m
     gw_stream_notify(gw->streams[kind], ch, "InitConnect", cc);
     json_decref(cc);
     vc_counter_inc(vc_metric_with(gw->m.registers, kind_names[kind], NULL));
-    vc_logkv(VC_LOG_INFO, "gateway", "prover registered", "kind", kind_names[kind], "miner", miner, "user", auth->name,
-             "channel", ch->id, "ip", ch->ip, NULL);
+    vc_logkv(VC_LOG_INFO, "gateway", "prover registered", "kind", kind_names[kind], "miner", miner, "user",
+             auth->name, "channel", ch->id, "ip", ch->ip, NULL);
     gw_chan_unref(ch);
     return 0;
 }
@@ -823,8 +839,9 @@ int gw_respond(gw_t *gw, gw_kind_t kind, const vc_auth_info_t *caller, const jso
     json_t *je = json_object_get(resp, "Error");
     if (!json_is_object(resp) || !json_is_string(jid) || (jp && !json_is_string(jp) && !json_is_null(jp)) ||
         (je && !json_is_string(je) && !json_is_null(je))) {
-        snprintf(errbuf, errlen, "malformed ResponseEvent: expected {\"Id\":\"<uuid>\",\"Payload\":\"<base64>\","
-                                 "\"Error\":\"\"}");
+        snprintf(errbuf, errlen,
+                 "malformed ResponseEvent: expected {\"Id\":\"<uuid>\",\"Payload\":\"<base64>\","
+                 "\"Error\":\"\"}");
         return VC_EPARSE;
     }
     const char *id = json_string_value(jid);
@@ -834,15 +851,16 @@ int gw_respond(gw_t *gw, gw_kind_t kind, const vc_auth_info_t *caller, const jso
     else if (r == VC_EPARSE)
         snprintf(errbuf, errlen, "response %s: Payload is not base64", id);
     if (r < 0)
-        vc_logkv(VC_LOG_NOTICE, "gateway", "response rejected", "stream", kind_names[kind], "user", caller->name,
-                 "error", errbuf, NULL);
+        vc_logkv(VC_LOG_NOTICE, "gateway", "response rejected", "stream", kind_names[kind], "user",
+                 caller->name, "error", errbuf, NULL);
     return r;
 }
 
 /* ---- wallet management while connected ---- */
 
 /* The caller's wallet channel with that id, referenced; NULL with errbuf set. */
-static gw_chan_t *find_wallet_chan(gw_t *gw, const char *caller, const char *chan_id, char *errbuf, size_t errlen)
+static gw_chan_t *find_wallet_chan(gw_t *gw, const char *caller, const char *chan_id, char *errbuf,
+                                   size_t errlen)
 {
     gw_chan_t *found = NULL;
     pthread_mutex_lock(&gw->lock);
@@ -855,8 +873,8 @@ static gw_chan_t *find_wallet_chan(gw_t *gw, const char *caller, const char *cha
     return found;
 }
 
-int gw_support_new_account(gw_t *gw, const char *caller, const char *chan_id, const char *account, char *errbuf,
-                           size_t errlen)
+int gw_support_new_account(gw_t *gw, const char *caller, const char *chan_id, const char *account,
+                           char *errbuf, size_t errlen)
 {
     if (vc_strempty(account)) {
         snprintf(errbuf, errlen, "empty account");
@@ -1038,18 +1056,20 @@ static int route(gw_t *gw, gw_kind_t kind, cand_t *c, size_t n, const char *meth
         last_status = r;
         vc_logkv(VC_LOG_WARNING, "gateway", "request failed on a connection", "method", method, "account",
                  c[i].ch->account, "channel", c[i].ch->id, "error", err, NULL);
-        vc_buf_appendf(&fails, "%s%s %s channel %s (%s): %s", i ? "; " : "", kind == GW_WALLET ? "wallet" : "prover",
-                       c[i].ch->account, c[i].ch->id, c[i].ch->ip, err);
+        vc_buf_appendf(&fails, "%s%s %s channel %s (%s): %s", i ? "; " : "",
+                       kind == GW_WALLET ? "wallet" : "prover", c[i].ch->account, c[i].ch->id, c[i].ch->ip,
+                       err);
     }
     if (r == GW_OK) {
-        vc_histogram_observe(vc_metric_with(gw->m.latency, metric, NULL), (double)(vc_now_mono_us() - t0) / 1e6);
+        vc_histogram_observe(vc_metric_with(gw->m.latency, metric, NULL),
+                             (double)(vc_now_mono_us() - t0) / 1e6);
         count_result(gw, metric, "ok");
     } else {
         if (attempts == 1 && last_status == GW_RESP_ERROR)
             snprintf(errbuf, errlen, "%s", err); /* the provider's own answer, as the Go gateway returns it */
         else
-            snprintf(errbuf, errlen, "all request failed: %s: tried %zu of %zu connection(s): %s", method, attempts, n,
-                     fails.data ? fails.data : "");
+            snprintf(errbuf, errlen, "all request failed: %s: tried %zu of %zu connection(s): %s", method,
+                     attempts, n, fails.data ? fails.data : "");
         count_result(gw, metric, last_status == -ETIMEDOUT ? "timeout" : "error");
         r = r < 0 ? r : -EIO;
     }
@@ -1085,7 +1105,8 @@ int gw_wallet_sign(gw_t *gw, const char *addr, const char *const *accounts, size
         return -ENOENT;
     }
     json_t *payload = json_pack("{s:s, s:s, s:O}", "Signer", addr, "ToSign", to_sign_b64, "Meta", meta);
-    int r = payload ? route(gw, GW_WALLET, c, nc, "WalletSign", "wallet_sign", payload, ret, errbuf, errlen) : -ENOMEM;
+    int r = payload ? route(gw, GW_WALLET, c, nc, "WalletSign", "wallet_sign", payload, ret, errbuf, errlen)
+                    : -ENOMEM;
     if (!payload)
         for (size_t i = 0; i < nc; i++)
             gw_chan_unref(c[i].ch);
@@ -1135,8 +1156,8 @@ static json_t *connect_state(gw_t *gw, gw_chan_t *c, int load)
         for (size_t i = 0; i < c->n_addrs; i++)
             json_array_append_new(addrs, json_string(c->addrs[i]));
     }
-    return json_pack("{s:o, s:s, s:s, s:i, s:s}", "Addrs", addrs, "ChannelId", c->id, "Ip", c->ip, "RequestCount",
-                     load, "CreateTime", c->create_time);
+    return json_pack("{s:o, s:s, s:s, s:i, s:s}", "Addrs", addrs, "ChannelId", c->id, "Ip", c->ip,
+                     "RequestCount", load, "CreateTime", c->create_time);
 }
 
 /* Registered channels of kind, referenced, in a malloc'ed array. */
@@ -1224,7 +1245,8 @@ json_t *gw_miner_state(gw_t *gw, gw_kind_t kind, const char *miner)
     json_t *conns = json_array();
     for (size_t i = 0; i < n; i++)
         if (strcmp(v[i]->miner, miner) == 0)
-            json_array_append_new(conns, connect_state(gw, v[i], gw_stream_outstanding(gw->streams[kind], v[i])));
+            json_array_append_new(conns,
+                                  connect_state(gw, v[i], gw_stream_outstanding(gw->streams[kind], v[i])));
     snapshot_free(v, n);
     size_t cnt = json_array_size(conns);
     if (!cnt) {

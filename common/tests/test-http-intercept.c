@@ -162,8 +162,9 @@ static void test_interceptor(void)
     ASSERT_TRUE(strncmp(r, "HTTP/1.1 401", 12) == 0);
     free(r);
     /* answered before auth and routing, with path, query and body visible */
-    r = roundtrip(port, "POST /nowhere?a=1%202 HTTP/1.1\r\nHost: t\r\nX-Intercept: answer\r\nContent-Length: 3\r\n"
-                        "Connection: close\r\n\r\nabc");
+    r = roundtrip(port,
+                  "POST /nowhere?a=1%202 HTTP/1.1\r\nHost: t\r\nX-Intercept: answer\r\nContent-Length: 3\r\n"
+                  "Connection: close\r\n\r\nabc");
     ASSERT_NOTNULL(r);
     ASSERT_TRUE(strncmp(r, "HTTP/1.1 200", 12) == 0);
     ASSERT_TRUE(strstr(r, "\"answered /nowhere 1 2 3\"") != NULL);
@@ -175,7 +176,8 @@ static void test_interceptor(void)
     ASSERT_TRUE(strstr(r, "\"deferred\"") != NULL);
     free(r);
     /* upgraded set on a non-101 answer: released, the answer goes out */
-    r = roundtrip(port, "GET /x HTTP/1.1\r\nHost: t\r\nX-Intercept: raw-refused\r\nConnection: close\r\n\r\n");
+    r = roundtrip(port,
+                  "GET /x HTTP/1.1\r\nHost: t\r\nX-Intercept: raw-refused\r\nConnection: close\r\n\r\n");
     ASSERT_NOTNULL(r);
     ASSERT_TRUE(strncmp(r, "HTTP/1.1 400", 12) == 0);
     free(r);
@@ -184,7 +186,8 @@ static void test_interceptor(void)
     /* raw upgrade: 101, then the pump owns the socket */
     int fd = dial(port);
     ASSERT_TRUE(fd >= 0);
-    const char *up = "GET /y HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\nX-Intercept: raw\r\n\r\n";
+    const char *up =
+        "GET /y HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\nUpgrade: echo\r\nX-Intercept: raw\r\n\r\n";
     ASSERT_TRUE(send(fd, up, strlen(up), MSG_NOSIGNAL) == (ssize_t)strlen(up));
     r = read_some(fd, "\r\n\r\n");
     ASSERT_TRUE(strncmp(r, "HTTP/1.1 101", 12) == 0);

@@ -51,7 +51,8 @@ static long auth_rest(const char *method, const char *path, const char *body, ch
     long status = 0;
     char *b = NULL;
     size_t len = 0;
-    if (vc_client_new(&o, &c) == 0 && vc_client_rest(c, method, path, body, &status, &b, &len) == 0 && ret_body)
+    if (vc_client_new(&o, &c) == 0 && vc_client_rest(c, method, path, body, &status, &b, &len) == 0 &&
+        ret_body)
         *ret_body = b;
     else
         free(b);
@@ -81,7 +82,8 @@ static int gw_call(const char *token, const char *path, const char *method, json
     char url[256];
     snprintf(url, sizeof(url), "%s%s", gw_url, path);
     const char *eps[] = {url};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1, .timeout_ms = 60000};
+    vc_client_opts_t o = {
+        .endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1, .timeout_ms = 60000};
     vc_client_t *c = NULL;
     int r = vc_client_new(&o, &c);
     if (r < 0) {
@@ -125,7 +127,7 @@ typedef struct provider {
     atomic_int signs;  /* WalletSign answered */
     atomic_int proofs; /* ComputeProof answered */
     atomic_bool closed;
-    atomic_bool dead;  /* stop answering */
+    atomic_bool dead; /* stop answering */
     pthread_mutex_t lock;
     char chan_id[37];
     atomic_int inflight; /* jobs running */
@@ -162,8 +164,8 @@ static json_t *decode_payload(json_t *ev)
 
 static void answer(provider_t *p, const char *id, json_t *payload, const char *error)
 {
-    json_t *resp = json_pack("{s:s, s:o, s:s}", "Id", id, "Payload", payload ? b64_json(payload) : json_null(), "Error",
-                             error ? error : "");
+    json_t *resp = json_pack("{s:s, s:o, s:s}", "Id", id, "Payload",
+                             payload ? b64_json(payload) : json_null(), "Error", error ? error : "");
     char method[64];
     snprintf(method, sizeof(method), "Gateway.Response%sEvent", p->stream);
     vc_rpc_err_t err;
@@ -221,6 +223,13 @@ static void run_job(void *arg)
             json_decref(sj);
         }
         free(msg);
+    } else if (vc_streq(method, "SectorsUnsealPiece")) {
+        json_t *st = json_string(json_integer_value(json_object_get(pl, "Sid")) == 7 &&
+                                         vc_streq(json_string_value(json_object_get(pl, "Dest")), "/tmp/x")
+                                     ? "finished"
+                                     : "failed");
+        answer(p, id, st, NULL);
+        json_decref(st);
     } else if (vc_streq(method, "ComputeProof")) {
         if (p->delay_ms)
             vc_sleep_ms(p->delay_ms);
@@ -259,7 +268,8 @@ static void on_sub_close(void *ud)
 }
 
 /* Connects and subscribes. Returns 0, or the subscription error (err filled). */
-static int provider_start(provider_t *p, const char *stream, const char *token, json_t *policy, vc_rpc_err_t *err)
+static int provider_start(provider_t *p, const char *stream, const char *token, json_t *policy,
+                          vc_rpc_err_t *err)
 {
     pthread_mutex_init(&p->lock, NULL);
     p->stream = stream;
@@ -277,8 +287,8 @@ static int provider_start(provider_t *p, const char *stream, const char *token, 
     }
     char method[64];
     snprintf(method, sizeof(method), "Gateway.Listen%sEvent", stream);
-    return vc_rpc_conn_subscribe(p->conn, method, json_pack("[o]", policy), 10000, on_event, on_sub_close, p, &p->sub,
-                                 err);
+    return vc_rpc_conn_subscribe(p->conn, method, json_pack("[o]", policy), 10000, on_event, on_sub_close, p,
+                                 &p->sub, err);
 }
 
 static void provider_stop(provider_t *p)
@@ -323,7 +333,8 @@ static bool is_closed(void *arg)
 static int wallet_has(const char *addr, const char *account)
 {
     json_t *res = NULL;
-    int r = gw_call(gw_admin, "/rpc/v2", "Gateway.WalletHas", json_pack("[s, [s]]", addr, account), &res, NULL);
+    int r =
+        gw_call(gw_admin, "/rpc/v2", "Gateway.WalletHas", json_pack("[s, [s]]", addr, account), &res, NULL);
     int v = r < 0 ? r : json_is_true(res);
     json_decref(res);
     return v;
@@ -335,7 +346,8 @@ static int sign_and_verify(const char *addr, const char *account, const char *te
     char *b = vc_base64_encode((const uint8_t *)text, strlen(text));
     json_t *res = NULL;
     int r = gw_call(gw_admin, "/rpc/v2", "Gateway.WalletSign",
-                    json_pack("[s, [s], s, {s:s, s:n}]", addr, account, b, "Type", "message", "Extra"), &res, err);
+                    json_pack("[s, [s], s, {s:s, s:n}]", addr, account, b, "Type", "message", "Extra"), &res,
+                    err);
     free(b);
     if (r < 0)
         return r;
@@ -386,8 +398,8 @@ static void start_daemons(void)
     wallet_tok = gen_token("walletuser", "sign");
     wallet2_tok = gen_token("walletuser2", "sign");
     prover_tok = gen_token("prover", "write");
-    if (auth_rest("POST", "/user/miner/add", "{\"User\":\"prover\",\"Miner\":\"f01000\",\"OpenMining\":true}", NULL) !=
-        200) {
+    if (auth_rest("POST", "/user/miner/add", "{\"User\":\"prover\",\"Miner\":\"f01000\",\"OpenMining\":true}",
+                  NULL) != 200) {
         fprintf(stderr, "cannot bind the miner\n");
         exit(2);
     }
@@ -400,7 +412,8 @@ static void start_daemons(void)
     snprintf(conf, sizeof(conf),
              "[API]\nListenAddress = \"127.0.0.1:0\"\n[Auth]\nURL = \"%s\"\nToken = \"%s\"\n"
              "ReverifyInterval = \"300ms\"\nVerifyCacheTTL = \"200ms\"\n"
-             "[Request]\nWalletTimeout = \"3s\"\nProofTimeout = \"3s\"\nClearInterval = \"100ms\"\nMaxAttempts = 3\n",
+             "[Request]\nWalletTimeout = \"3s\"\nProofTimeout = \"3s\"\nClearInterval = "
+             "\"100ms\"\nMaxAttempts = 3\n",
              auth_url, auth_admin);
     vc_write_file_atomic(path, conf, strlen(conf), 0600);
     snprintf(log, sizeof(log), "%s/gateway.log", vc_test_tmpdir());
@@ -477,8 +490,8 @@ static void test_bad_signer_not_registered(void)
 static void test_listen_over_http_refused(void)
 {
     vc_rpc_err_t err = {0};
-    int r = gw_call(wallet_tok, "/rpc/v2", "Gateway.ListenWalletEvent", json_pack("[o]", wallet_policy(NULL)), NULL,
-                    &err);
+    int r = gw_call(wallet_tok, "/rpc/v2", "Gateway.ListenWalletEvent", json_pack("[o]", wallet_policy(NULL)),
+                    NULL, &err);
     ASSERT_TRUE(r < 0);
     ASSERT_TRUE(strstr(err.message, "no out channel support") != NULL);
 }
@@ -495,7 +508,8 @@ static void test_register_has_sign(void)
     ASSERT_EQ(wallet_has("f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za", "walletuser"), 0);
     /* v1 parameter order */
     json_t *res = NULL;
-    ASSERT_OK(gw_call(gw_admin, "/rpc/v1", "Gateway.WalletHas", json_pack("[s, s]", "walletuser", addrs[1]), &res, NULL));
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v1", "Gateway.WalletHas", json_pack("[s, s]", "walletuser", addrs[1]),
+                      &res, NULL));
     ASSERT_TRUE(json_is_true(res));
     json_decref(res);
     /* signing through the gateway verifies against the vector key's address */
@@ -515,21 +529,21 @@ static void test_register_has_sign(void)
     ASSERT_TRUE(sign_and_verify(addrs[0], "walletuser2", "x", &err) < 0);
     ASSERT_TRUE(strstr(err.message, "send request must have channel") != NULL);
     /* admin only */
-    ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.WalletHas", json_pack("[s, [s]]", addrs[0], "walletuser"),
-                        NULL, &err) < 0);
+    ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.WalletHas",
+                        json_pack("[s, [s]]", addrs[0], "walletuser"), NULL, &err) < 0);
     ASSERT_TRUE(strstr(err.message, "missing permission") != NULL);
 
     /* listings and venus-auth bookkeeping */
-    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.ListWalletInfoByWallet", json_pack("[s]", "walletuser"), &res,
-                      NULL));
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.ListWalletInfoByWallet", json_pack("[s]", "walletuser"),
+                      &res, NULL));
     ASSERT_STREQ(json_string_value(json_object_get(res, "Account")), "walletuser");
     ASSERT_EQ(json_array_size(json_object_get(res, "SupportAccounts")), 2);
     json_t *cs = json_array_get(json_object_get(res, "ConnectStates"), 0);
     ASSERT_STREQ(json_string_value(json_object_get(cs, "ChannelId")), p.chan_id);
     ASSERT_EQ(json_array_size(json_object_get(cs, "Addrs")), 2);
     json_decref(res);
-    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.ListWalletInfoByWallet", json_pack("[s]", "nobody"), NULL,
-                        &err) < 0);
+    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.ListWalletInfoByWallet", json_pack("[s]", "nobody"),
+                        NULL, &err) < 0);
     ASSERT_STREQ(err.message, "wallet nobody not exit");
     char q[256], *ans = NULL;
     snprintf(q, sizeof(q), "/user/signer/exist?signer=%s&user=msgr", addrs[1]);
@@ -540,23 +554,23 @@ static void test_register_has_sign(void)
     /* RemoveAddress / AddNewAddress over the same connection */
     vc_rpc_err_t e2;
     json_t *r2 = NULL;
-    ASSERT_OK(vc_rpc_conn_call(p.conn, "Gateway.RemoveAddress", json_pack("[s, [s]]", p.chan_id, addrs[1]), 5000, &r2,
-                               &e2));
+    ASSERT_OK(vc_rpc_conn_call(p.conn, "Gateway.RemoveAddress", json_pack("[s, [s]]", p.chan_id, addrs[1]),
+                               5000, &r2, &e2));
     json_decref(r2);
     ASSERT_EQ(wallet_has(addrs[1], "walletuser"), 0);
-    ASSERT_OK(vc_rpc_conn_call(p.conn, "Gateway.AddNewAddress", json_pack("[s, [s]]", p.chan_id, addrs[1]), 5000, &r2,
-                               &e2));
+    ASSERT_OK(vc_rpc_conn_call(p.conn, "Gateway.AddNewAddress", json_pack("[s, [s]]", p.chan_id, addrs[1]),
+                               5000, &r2, &e2));
     json_decref(r2);
     ASSERT_EQ(wallet_has(addrs[1], "walletuser"), 1);
     /* SupportNewAccount: the new account can use the wallet */
-    ASSERT_OK(vc_rpc_conn_call(p.conn, "Gateway.SupportNewAccount", json_pack("[s, s]", p.chan_id, "walletuser2"), 5000,
-                               &r2, &e2));
+    ASSERT_OK(vc_rpc_conn_call(p.conn, "Gateway.SupportNewAccount",
+                               json_pack("[s, s]", p.chan_id, "walletuser2"), 5000, &r2, &e2));
     json_decref(r2);
     ASSERT_EQ(wallet_has(addrs[0], "walletuser2"), 1);
     /* someone else's channel id */
     ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.AddNewAddress",
-                                 json_pack("[s, [s]]", "00000000-0000-4000-8000-000000000000", addrs[1]), 5000, &r2,
-                                 &e2) < 0);
+                                 json_pack("[s, [s]]", "00000000-0000-4000-8000-000000000000", addrs[1]),
+                                 5000, &r2, &e2) < 0);
     ASSERT_TRUE(strstr(e2.message, "no connect found") != NULL);
 
     /* disconnect: gone from routing */
@@ -659,7 +673,8 @@ static void test_compute_proof(void)
     provider_t p = {0};
     vc_rpc_err_t err = {0};
     /* a miner not bound to the token's user is refused */
-    ASSERT_EQ(provider_start(&p, "Proof", prover_tok, json_pack("{s:s}", "MinerAddress", "f01001"), &err), VC_EREMOTE);
+    ASSERT_EQ(provider_start(&p, "Proof", prover_tok, json_pack("{s:s}", "MinerAddress", "f01001"), &err),
+              VC_EREMOTE);
     ASSERT_TRUE(strstr(err.message, "not exist in user:prover") != NULL);
     provider_stop(&p);
 
@@ -671,15 +686,17 @@ static void test_compute_proof(void)
     ASSERT_EQ(json_array_size(res), 1);
     ASSERT_STREQ(json_string_value(json_array_get(res, 0)), "f01000");
     json_decref(res);
-    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.ListMinerConnection", json_pack("[s]", "f01000"), &res, NULL));
+    ASSERT_OK(
+        gw_call(gw_admin, "/rpc/v2", "Gateway.ListMinerConnection", json_pack("[s]", "f01000"), &res, NULL));
     ASSERT_EQ(json_integer_value(json_object_get(res, "ConnectionCount")), 1);
-    ASSERT_TRUE(json_is_null(json_object_get(json_array_get(json_object_get(res, "Connections"), 0), "Addrs")));
+    ASSERT_TRUE(
+        json_is_null(json_object_get(json_array_get(json_object_get(res, "Connections"), 0), "Addrs")));
     json_decref(res);
-    json_t *sectors = json_pack("[{s:i, s:i, s:n, s:{s:s}}]", "SealProof", 8, "SectorNumber", 9, "SectorKey", "SealedCID",
-                                "/", "bafy2bzacedswlcz5ddgqnyo3sak3jmhmkxashisnlpq6ujgyhe4mlobzpnhs6");
-    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.ComputeProof", json_pack("[s, o, s, i, i]", "f01000", sectors,
-                                                                            "AQID", 10101, 21),
-                      &res, &err));
+    json_t *sectors =
+        json_pack("[{s:i, s:i, s:n, s:{s:s}}]", "SealProof", 8, "SectorNumber", 9, "SectorKey", "SealedCID",
+                  "/", "bafy2bzacedswlcz5ddgqnyo3sak3jmhmkxashisnlpq6ujgyhe4mlobzpnhs6");
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.ComputeProof",
+                      json_pack("[s, o, s, i, i]", "f01000", sectors, "AQID", 10101, 21), &res, &err));
     ASSERT_EQ(json_array_size(res), 1);
     ASSERT_STREQ(json_string_value(json_object_get(json_array_get(res, 0), "ProofBytes")), "AQID");
     json_decref(res);
@@ -687,6 +704,29 @@ static void test_compute_proof(void)
     ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.ComputeProof",
                         json_pack("[s, [], s, i, i]", "f01002", "AQID", 1, 21), NULL, &err) < 0);
     ASSERT_STREQ(err.message, "no connections for this miner f01002");
+    provider_stop(&q);
+}
+
+static void test_market_unseal(void)
+{
+    provider_t p = {0};
+    vc_rpc_err_t err = {0};
+    ASSERT_OK(provider_start(&p, "Market", prover_tok, json_pack("{s:s}", "Miner", "f01000"), &err));
+    ASSERT_TRUE(wait_until(has_chan_id, &p, 5000));
+    json_t *res = NULL;
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.ListMarketConnectionsState", NULL, &res, NULL));
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(res, 0), "Addr")), "f01000");
+    json_decref(res);
+    json_t *cid = json_pack("{s:s}", "/", "bafy2bzacedswlcz5ddgqnyo3sak3jmhmkxashisnlpq6ujgyhe4mlobzpnhs6");
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.SectorsUnsealPiece",
+                      json_pack("[s, o, i, i, i, s]", "f01000", cid, 7, 0, 2032, "/tmp/x"), &res, &err));
+    ASSERT_STREQ(json_string_value(res), "finished");
+    json_decref(res);
+    provider_stop(&p);
+    provider_t q = {0};
+    ASSERT_EQ(provider_start(&q, "Market", wallet_tok, json_pack("{s:s}", "Miner", "f01000"), &err),
+              VC_EREMOTE);
+    ASSERT_TRUE(strstr(err.message, "not exist in user:walletuser") != NULL);
     provider_stop(&q);
 }
 
@@ -705,8 +745,8 @@ static void test_proxy(void)
     long status = 0;
     size_t len = 0;
     const char *eps[] = {gw_url};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = auth_admin, .api_namespace = "foo.Bar",
-                          .retries = -1};
+    vc_client_opts_t o = {
+        .endpoints = eps, .n_endpoints = 1, .token = auth_admin, .api_namespace = "foo.Bar", .retries = -1};
     vc_client_t *c = NULL;
     ASSERT_OK(vc_client_new(&o, &c));
     ASSERT_OK(vc_client_rest(c, "GET", "/user/has?name=walletuser", NULL, &status, &body, &len));
@@ -747,13 +787,17 @@ static void test_proxy(void)
     char upurl[128];
     snprintf(upurl, sizeof(upurl), "/ip4/127.0.0.1/tcp/%u", vc_http_port(up));
     json_t *res = NULL;
-    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.RegisterReverse", json_pack("[s, s]", "MINER", upurl), &res, NULL));
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.RegisterReverse", json_pack("[s, s]", "MINER", upurl),
+                      &res, NULL));
     json_decref(res);
     char mu[200];
     snprintf(mu, sizeof(mu), "%s/rpc/v0", gw_url);
     const char *meps[] = {mu};
-    vc_client_opts_t mo = {.endpoints = meps, .n_endpoints = 1, .token = "not-checked-by-the-gateway",
-                           .api_namespace = "miner.MinerAPI", .retries = -1};
+    vc_client_opts_t mo = {.endpoints = meps,
+                           .n_endpoints = 1,
+                           .token = "not-checked-by-the-gateway",
+                           .api_namespace = "miner.MinerAPI",
+                           .retries = -1};
     ASSERT_OK(vc_client_new(&mo, &c));
     vc_rpc_err_t err;
     ASSERT_OK(vc_client_call(c, "Up.Echo", json_pack("[s]", "over http"), &res, &err));
@@ -770,10 +814,11 @@ static void test_proxy(void)
     vc_rpc_conn_unref(conn);
     vc_client_free(c);
     /* unset */
-    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.RegisterReverse", json_pack("[s, s]", "MINER", ""), &res, NULL));
+    ASSERT_OK(gw_call(gw_admin, "/rpc/v2", "Gateway.RegisterReverse", json_pack("[s, s]", "MINER", ""), &res,
+                      NULL));
     json_decref(res);
-    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.RegisterReverse", json_pack("[s, s]", "BOGUS", ""), NULL, &err) <
-                0);
+    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.RegisterReverse", json_pack("[s, s]", "BOGUS", ""),
+                        NULL, &err) < 0);
     vc_http_stop(up);
     vc_rpc_server_free(rpc);
     vc_http_server_free(up);
@@ -781,7 +826,10 @@ static void test_proxy(void)
     char gwu[200];
     snprintf(gwu, sizeof(gwu), "%s/rpc/v2", gw_url);
     const char *geps[] = {gwu};
-    vc_client_opts_t go = {.endpoints = geps, .n_endpoints = 1, .token = gw_admin, .api_namespace = "gateway.IGateway",
+    vc_client_opts_t go = {.endpoints = geps,
+                           .n_endpoints = 1,
+                           .token = gw_admin,
+                           .api_namespace = "gateway.IGateway",
                            .retries = -1};
     ASSERT_OK(vc_client_new(&go, &c));
     ASSERT_OK(vc_client_call(c, "Gateway.Version", NULL, &res, &err));
@@ -795,36 +843,37 @@ static void test_bad_input(void)
     vc_rpc_err_t err;
     json_t *res = NULL;
     ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseWalletEvent",
-                        json_pack("[{s:s, s:n, s:s}]", "Id", "3f1e0b4e-0000-4000-8000-000000000001", "Payload", "Error",
-                                  ""),
+                        json_pack("[{s:s, s:n, s:s}]", "Id", "3f1e0b4e-0000-4000-8000-000000000001",
+                                  "Payload", "Error", ""),
                         NULL, &err) < 0);
     ASSERT_STREQ(err.message, "request id 3f1e0b4e-0000-4000-8000-000000000001 not exit");
-    ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseProofEvent", json_pack("[s]", "garbage"), NULL, &err) <
-                0);
+    ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseProofEvent", json_pack("[s]", "garbage"),
+                        NULL, &err) < 0);
     ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseWalletEvent",
                         json_pack("[{s:i, s:i}]", "Id", 5, "Payload", 7), NULL, &err) < 0);
     ASSERT_TRUE(gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseWalletEvent",
                         json_pack("[{s:s, s:s}]", "Id", "x", "Payload", "!!notbase64"), NULL, &err) < 0);
+    ASSERT_TRUE(
+        gw_call(gw_admin, "/rpc/v2", "Gateway.WalletSign",
+                json_pack("[s, [s], s, {s:s}]", "notanaddress", "walletuser", "AA==", "Type", "message"),
+                NULL, &err) < 0);
     ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.WalletSign",
-                        json_pack("[s, [s], s, {s:s}]", "notanaddress", "walletuser", "AA==", "Type", "message"), NULL,
+                        json_pack("[s, [i], s, {s:s}]", addrs[0], 3, "AA==", "Type", "message"), NULL,
                         &err) < 0);
     ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.WalletSign",
-                        json_pack("[s, [i], s, {s:s}]", addrs[0], 3, "AA==", "Type", "message"), NULL, &err) < 0);
-    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.WalletSign",
                         json_pack("[s, [s], s, s]", addrs[0], "walletuser", "%%%", "meta"), NULL, &err) < 0);
-    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.ComputeProof", json_pack("[s, s, s, s, s]", "f01000", "a", "b",
-                                                                              "c", "d"),
-                        NULL, &err) < 0);
-    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.SectorsUnsealPiece", json_pack("[s, i, i, i, i, i]", "f01000", 1,
-                                                                                    2, 3, 4, 5),
-                        NULL, &err) < 0);
+    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.ComputeProof",
+                        json_pack("[s, s, s, s, s]", "f01000", "a", "b", "c", "d"), NULL, &err) < 0);
+    ASSERT_TRUE(gw_call(gw_admin, "/rpc/v2", "Gateway.SectorsUnsealPiece",
+                        json_pack("[s, i, i, i, i, i]", "f01000", 1, 2, 3, 4, 5), NULL, &err) < 0);
     /* a wallet answering an unknown id and a malformed payload over its own session */
     provider_t p = {.nkeys = 1};
     ASSERT_OK(provider_start(&p, "Wallet", wallet_tok, wallet_policy(NULL), &err));
     ASSERT_TRUE(wait_until(has_chan_id, &p, 5000));
-    ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.ResponseWalletEvent", json_pack("[[]]"), 5000, &res, &err) < 0);
-    ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.AddNewAddress", json_pack("[s, s]", p.chan_id, "x"), 5000, &res,
-                                 &err) < 0);
+    ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.ResponseWalletEvent", json_pack("[[]]"), 5000, &res, &err) <
+                0);
+    ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.AddNewAddress", json_pack("[s, s]", p.chan_id, "x"), 5000,
+                                 &res, &err) < 0);
     ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.NoSuchMethod", NULL, 5000, &res, &err) < 0);
     /* still serving, and the wallet still works */
     ASSERT_OK(sign_and_verify(addrs[0], "walletuser", "after bad input", &err));
@@ -867,7 +916,8 @@ static void test_token_revocation(void)
     ASSERT_EQ(auth_rest("DELETE", "/token", body, NULL), 200);
     int64_t t0 = vc_now_mono_us();
     ASSERT_TRUE(wait_until(is_closed, &p, 6000));
-    fprintf(stderr, "# session closed %lld ms after the revocation\n", (long long)(vc_now_mono_us() - t0) / 1000);
+    fprintf(stderr, "# session closed %lld ms after the revocation\n",
+            (long long)(vc_now_mono_us() - t0) / 1000);
     for (int i = 0; i < 100 && wallet_has(addrs[0], "walletuser") == 1; i++)
         vc_sleep_ms(20);
     ASSERT_EQ(wallet_has(addrs[0], "walletuser"), 0);
@@ -897,7 +947,8 @@ static void test_cli(void)
     ASSERT_TRUE(strncmp(out, "{\n \t\"Connections\": [\n \t\t{\n \t\t\t\"Addrs\": null,", 42) == 0);
     free(out);
     free(errout);
-    const char *a3[] = {bin, "--repo", repo, "proxy", "set", "--type", "DROPLET", "--url", "/ip4/127.0.0.1/tcp/1", NULL};
+    const char *a3[] = {
+        bin, "--repo", repo, "proxy", "set", "--type", "DROPLET", "--url", "/ip4/127.0.0.1/tcp/1", NULL};
     ASSERT_EQ(vc_test_run_cmd(a3, &out, &errout), 0);
     ASSERT_STREQ(out, "set DROPLET to /ip4/127.0.0.1/tcp/1 success\n");
     free(out);
@@ -924,6 +975,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_failover_two_wallets);
     VC_TEST_RUN(test_sign_timeout);
     VC_TEST_RUN(test_compute_proof);
+    VC_TEST_RUN(test_market_unseal);
     VC_TEST_RUN(test_proxy);
     VC_TEST_RUN(test_bad_input);
     VC_TEST_RUN(test_token_revocation);
