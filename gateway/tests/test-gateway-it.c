@@ -130,7 +130,8 @@ typedef struct provider {
     atomic_bool dead; /* stop answering */
     pthread_mutex_t lock;
     char chan_id[37];
-    atomic_int inflight; /* jobs running */
+    atomic_int inflight;    /* jobs running */
+    const char *extra_addr; /* a BLS address listed too, "signed" with a dummy type-2 signature */
 } provider_t;
 
 typedef struct job {
@@ -189,6 +190,8 @@ static void run_job(void *arg)
         json_t *l = json_array();
         for (size_t i = 0; i < p->nkeys; i++)
             json_array_append_new(l, json_string(addrs[i]));
+        if (p->extra_addr)
+            json_array_append_new(l, json_string(p->extra_addr));
         answer(p, id, l, NULL);
         json_decref(l);
     } else if (vc_streq(method, "WalletSign")) {
@@ -200,6 +203,15 @@ static void run_job(void *arg)
             vc_sleep_ms(p->delay_ms);
         if (atomic_load(&p->dead))
             goto out;
+        if (p->extra_addr && vc_streq(signer, p->extra_addr)) {
+            uint8_t dummy[96] = {1};
+            vc_signature_t s;
+            vc_signature_set(&s, VC_SIG_BLS, dummy, sizeof(dummy));
+            json_t *sj = vc_signature_to_json(&s);
+            answer(p, id, sj, NULL);
+            json_decref(sj);
+            goto out;
+        }
         int k = -1;
         for (size_t i = 0; i < p->nkeys; i++)
             if (vc_streq(signer, addrs[i]))
@@ -413,7 +425,8 @@ static void start_daemons(void)
              "[API]\nListenAddress = \"127.0.0.1:0\"\n[Auth]\nURL = \"%s\"\nToken = \"%s\"\n"
              "ReverifyInterval = \"300ms\"\nVerifyCacheTTL = \"200ms\"\n"
              "[Request]\nWalletTimeout = \"3s\"\nProofTimeout = \"3s\"\nClearInterval = "
-             "\"100ms\"\nMaxAttempts = 3\n",
+             "\"100ms\"\nMaxAttempts = 3\n"
+             "[Wallet]\nTrustUnverifiableKeyAccounts = [\"walletuser2\"]\n",
              auth_url, auth_admin);
     vc_write_file_atomic(path, conf, strlen(conf), 0600);
     snprintf(log, sizeof(log), "%s/gateway.log", vc_test_tmpdir());
@@ -730,6 +743,35 @@ static void test_market_unseal(void)
     provider_stop(&q);
 }
 
+/* BLS addresses cannot be verified: refused unless the account is trusted in the config. */
+static void test_unverifiable_addresses(void)
+{
+    uint8_t pub[48];
+    vc_random(pub, sizeof(pub));
+    vc_address_t a;
+    char f3[VC_ADDRESS_STRLEN_MAX];
+    ASSERT_OK(vc_address_new_bls(pub, sizeof(pub), &a));
+    ASSERT_OK(vc_address_to_string(&a, 'f', f3));
+    provider_t p = {.nkeys = 1, .extra_addr = f3};
+    vc_rpc_err_t err;
+    ASSERT_OK(provider_start(&p, "Wallet", wallet_tok, wallet_policy(NULL), &err));
+    ASSERT_TRUE(wait_until(has_chan_id, &p, 5000));
+    ASSERT_EQ(wallet_has(addrs[0], "walletuser"), 1); /* the rest of the wallet registers */
+    ASSERT_EQ(wallet_has(f3, "walletuser"), 0);
+    /* and AddNewAddress says why */
+    json_t *res = NULL;
+    ASSERT_TRUE(vc_rpc_conn_call(p.conn, "Gateway.AddNewAddress", json_pack("[s, [s]]", p.chan_id, f3), 5000,
+                                 &res, &err) < 0);
+    ASSERT_TRUE(strstr(err.message, "cannot be verified") != NULL);
+    provider_stop(&p);
+    /* walletuser2 is listed in [Wallet] TrustUnverifiableKeyAccounts */
+    provider_t q = {.nkeys = 1, .extra_addr = f3};
+    ASSERT_OK(provider_start(&q, "Wallet", wallet2_tok, wallet_policy(NULL), &err));
+    ASSERT_TRUE(wait_until(has_chan_id, &q, 5000));
+    ASSERT_EQ(wallet_has(f3, "walletuser2"), 1);
+    provider_stop(&q);
+}
+
 /* An in-process JSON-RPC server standing in for an upstream with WebSocket support. */
 static int m_echo(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
@@ -896,6 +938,7 @@ static void test_bad_input(void)
     ASSERT_EQ(status, 200);
     ASSERT_TRUE(strstr(body, "gateway_requests_total{method=\"wallet_sign\",result=\"ok\"}") != NULL);
     ASSERT_TRUE(strstr(body, "gateway_wallet_conn_num") != NULL);
+    ASSERT_TRUE(strstr(body, "gateway_retries_total{method=\"wallet_sign\"}") != NULL);
     free(body);
     vc_client_free(c);
     ASSERT_TRUE(vc_test_alive(gw_pid));
@@ -972,6 +1015,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_bad_signer_not_registered);
     VC_TEST_RUN(test_listen_over_http_refused);
     VC_TEST_RUN(test_register_has_sign);
+    VC_TEST_RUN(test_unverifiable_addresses);
     VC_TEST_RUN(test_failover_two_wallets);
     VC_TEST_RUN(test_sign_timeout);
     VC_TEST_RUN(test_compute_proof);
