@@ -127,9 +127,11 @@ int gw_stream_request(gw_stream_t *s, gw_chan_t *ch, const char *method, const j
                       json_t **ret_payload, char *errbuf, size_t errlen);
 /* Pushes an event that expects no answer (InitConnect). */
 int gw_stream_notify(gw_stream_t *s, gw_chan_t *ch, const char *method, const json_t *payload);
-/* Delivers a ResponseEvent. -ENOENT for an unknown (or already answered) id, VC_EPARSE for a
- * payload that is not base64. */
-int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, const char *error);
+/* Delivers a ResponseEvent from user caller (admin: any request). -ENOENT for an unknown (or
+ * already answered) id, VC_EPARSE for a payload that is not base64, VC_EPERM when the request was
+ * sent to another user's connection (the request stays pending). */
+int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, const char *error, const char *caller,
+                      bool admin);
 /* Fails every request waiting on ch ("channel closed") and wakes slot waiters. */
 void gw_stream_chan_closed(gw_stream_t *s, gw_chan_t *ch);
 /* Fails requests older than the stream's timeout; returns how many. */

@@ -845,9 +845,12 @@ int gw_respond(gw_t *gw, gw_kind_t kind, const vc_auth_info_t *caller, const jso
         return VC_EPARSE;
     }
     const char *id = json_string_value(jid);
-    int r = gw_stream_respond(gw->streams[kind], id, json_string_value(jp), json_string_value(je));
+    int r = gw_stream_respond(gw->streams[kind], id, json_string_value(jp), json_string_value(je), caller->name,
+                              (caller->perms & VC_PERM_ADMIN) != 0);
     if (r == -ENOENT)
         snprintf(errbuf, errlen, "request id %s not exit", id);
+    else if (r == VC_EPERM)
+        snprintf(errbuf, errlen, "request id %s was not sent to a connection of user %s", id, caller->name);
     else if (r == VC_EPARSE)
         snprintf(errbuf, errlen, "response %s: Payload is not base64", id);
     if (r < 0)

@@ -228,7 +228,8 @@ out:
     return r;
 }
 
-int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, const char *error)
+int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, const char *error, const char *caller,
+                      bool admin)
 {
     uint8_t *payload = NULL;
     size_t len = 0;
@@ -240,11 +241,11 @@ int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, c
     pending_t *p = s->buckets[bucket_of(id)];
     while (p && strcmp(p->id, id) != 0)
         p = p->next;
-    if (!p) {
+    if (!p || (!admin && strcmp(p->chan->account, caller) != 0)) {
         pthread_mutex_unlock(&s->lock);
         free(payload);
         free(err);
-        return -ENOENT;
+        return p ? VC_EPERM : -ENOENT;
     }
     if (err) {
         free(payload);

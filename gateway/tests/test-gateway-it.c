@@ -132,6 +132,7 @@ typedef struct provider {
     char chan_id[37];
     atomic_int inflight;    /* jobs running */
     const char *extra_addr; /* a BLS address listed too, "signed" with a dummy type-2 signature */
+    char last_sign_id[64];  /* Id of the last WalletSign (not a challenge) */
 } provider_t;
 
 typedef struct job {
@@ -199,6 +200,11 @@ static void run_job(void *arg)
         const char *ts = json_string_value(json_object_get(pl, "ToSign"));
         const char *mt = json_string_value(json_object_get(json_object_get(pl, "Meta"), "Type"));
         bool challenge = vc_streq(mt, "verifyaddress");
+        if (!challenge) {
+            pthread_mutex_lock(&p->lock);
+            snprintf(p->last_sign_id, sizeof(p->last_sign_id), "%s", id);
+            pthread_mutex_unlock(&p->lock);
+        }
         if (!challenge && p->delay_ms)
             vc_sleep_ms(p->delay_ms);
         if (atomic_load(&p->dead))
@@ -665,7 +671,24 @@ static void test_failover_two_wallets(void)
     provider_stop(&c);
 }
 
-/* A wallet that never answers: the request times out (sweeper) and the error says so. */
+static void *sign_bg(void *arg)
+{
+    vc_rpc_err_t err;
+    *(int *)arg = sign_and_verify(addrs[0], "walletuser", "answered over http", &err);
+    return NULL;
+}
+
+static bool has_sign_id(void *arg)
+{
+    provider_t *p = arg;
+    pthread_mutex_lock(&p->lock);
+    bool ok = p->last_sign_id[0] != 0;
+    pthread_mutex_unlock(&p->lock);
+    return ok;
+}
+
+/* A request answered over a separate HTTP POST, by the right user only, and only once; then a
+ * wallet that never answers: the request times out (sweeper) and the error says so. */
 static void test_sign_timeout(void)
 {
     provider_t p = {.nkeys = 1};
@@ -673,6 +696,34 @@ static void test_sign_timeout(void)
     ASSERT_OK(provider_start(&p, "Wallet", wallet_tok, wallet_policy(NULL), &err));
     ASSERT_TRUE(wait_until(has_chan_id, &p, 5000));
     atomic_store(&p.dead, true);
+
+    int bg = 1;
+    pthread_t th;
+    pthread_create(&th, NULL, sign_bg, &bg);
+    bool got = wait_until(has_sign_id, &p, 5000);
+    uint8_t sig[65];
+    vc_secp256k1_sign(keys[0], "answered over http", 18, sig);
+    vc_signature_t vs;
+    vc_signature_set(&vs, VC_SIG_SECP256K1, sig, sizeof(sig));
+    json_t *sj = vc_signature_to_json(&vs);
+    json_t *resp = json_pack("{s:s, s:o, s:s}", "Id", p.last_sign_id, "Payload", b64_json(sj), "Error", "");
+    json_decref(sj);
+    int r_other =
+        gw_call(wallet2_tok, "/rpc/v2", "Gateway.ResponseWalletEvent", json_pack("[O]", resp), NULL, &err);
+    bool other_msg = strstr(err.message, "not sent to a connection of user walletuser2") != NULL;
+    int r_ok =
+        gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseWalletEvent", json_pack("[O]", resp), NULL, &err);
+    int r_again =
+        gw_call(wallet_tok, "/rpc/v2", "Gateway.ResponseWalletEvent", json_pack("[O]", resp), NULL, &err);
+    bool again_msg = strstr(err.message, "not exit") != NULL;
+    json_decref(resp);
+    pthread_join(th, NULL);
+    ASSERT_TRUE(got);
+    ASSERT_TRUE(r_other < 0 && other_msg);
+    ASSERT_OK(r_ok);
+    ASSERT_TRUE(r_again < 0 && again_msg);
+    ASSERT_OK(bg);
+
     int64_t t0 = vc_now_mono_us();
     ASSERT_TRUE(sign_and_verify(addrs[0], "walletuser", "hang", &err) < 0);
     int64_t ms = (vc_now_mono_us() - t0) / 1000;
