@@ -133,6 +133,7 @@ typedef struct provider {
     atomic_int inflight;    /* jobs running */
     const char *extra_addr; /* a BLS address listed too, "signed" with a dummy type-2 signature */
     char last_sign_id[64];  /* Id of the last WalletSign (not a challenge) */
+    atomic_int concurrent, max_concurrent; /* WalletSign being worked on */
 } provider_t;
 
 typedef struct job {
@@ -205,8 +206,14 @@ static void run_job(void *arg)
             snprintf(p->last_sign_id, sizeof(p->last_sign_id), "%s", id);
             pthread_mutex_unlock(&p->lock);
         }
-        if (!challenge && p->delay_ms)
+        if (!challenge && p->delay_ms) {
+            int now = atomic_fetch_add(&p->concurrent, 1) + 1;
+            int m = atomic_load(&p->max_concurrent);
+            while (now > m && !atomic_compare_exchange_weak(&p->max_concurrent, &m, now))
+                ;
             vc_sleep_ms(p->delay_ms);
+            atomic_fetch_sub(&p->concurrent, 1);
+        }
         if (atomic_load(&p->dead))
             goto out;
         if (p->extra_addr && vc_streq(signer, p->extra_addr)) {
@@ -671,6 +678,30 @@ static void test_failover_two_wallets(void)
     provider_stop(&c);
 }
 
+/* 40 concurrent signs on one wallet: at most 30 outstanding on its connection, all complete. */
+static void test_queue_bound(void)
+{
+    provider_t p = {.nkeys = 2, .delay_ms = 150};
+    vc_rpc_err_t err;
+    ASSERT_OK(provider_start(&p, "Wallet", wallet_tok, wallet_policy(NULL), &err));
+    ASSERT_TRUE(wait_until(has_chan_id, &p, 5000));
+    enum { N = 40 };
+    atomic_int ok = 0, failed = 0;
+    pthread_t th[N];
+    signer_arg_t args[N];
+    for (int i = 0; i < N; i++) {
+        args[i] = (signer_arg_t){.n = 1, .ok = &ok, .failed = &failed, .idx = 100 + i};
+        pthread_create(&th[i], NULL, signer_main, &args[i]);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(th[i], NULL);
+    fprintf(stderr, "# at most %d signs outstanding on the wallet\n", atomic_load(&p.max_concurrent));
+    ASSERT_EQ(atomic_load(&ok), N);
+    ASSERT_TRUE(atomic_load(&p.max_concurrent) <= 30);
+    ASSERT_TRUE(atomic_load(&p.max_concurrent) >= 20);
+    provider_stop(&p);
+}
+
 static void *sign_bg(void *arg)
 {
     vc_rpc_err_t err;
@@ -1068,6 +1099,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_register_has_sign);
     VC_TEST_RUN(test_unverifiable_addresses);
     VC_TEST_RUN(test_failover_two_wallets);
+    VC_TEST_RUN(test_queue_bound);
     VC_TEST_RUN(test_sign_timeout);
     VC_TEST_RUN(test_compute_proof);
     VC_TEST_RUN(test_market_unseal);
