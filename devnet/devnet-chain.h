@@ -171,6 +171,13 @@ int dn_sync_submit_block(dn_chain_t *c, json_t *blockmsg_json, char **err);
  * notifies subscribers. Returns after dn_chain_stop. Call from a dedicated thread.
  */
 int dn_chain_run(dn_chain_t *c, dn_mine_mode_t mode);
+/* Closes one epoch now (as the clock would), in the current mode; subscribers are notified
+ * before it returns. For tests and admin calls. */
+int dn_chain_step(dn_chain_t *c);
+/* Mining mode used by dn_chain_step (dn_chain_run sets it too); default DN_MINE_SELF. */
+void dn_chain_set_mode(dn_chain_t *c, dn_mine_mode_t mode);
+/* The epoch being collected (the next one to close): head height + 1 plus null rounds. */
+int64_t dn_chain_epoch(dn_chain_t *c);
 void dn_chain_stop(dn_chain_t *c);
 void dn_chain_pause(dn_chain_t *c, bool paused); /* admin hook */
 /* Admin hook: reverts the head by n tipsets and builds an alternative chain of the same

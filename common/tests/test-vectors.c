@@ -356,6 +356,63 @@ static void test_block_header(void)
     vc_cbor_reader_init(&r, b.data, b.len);
     ASSERT_OK(vc_cbor_skip(&r));
     ASSERT_OK(vc_cbor_expect_end(&r));
+
+    /* decode the signing bytes back, re-encode, compare */
+    vc_block_header_t d, d2;
+    ASSERT_OK(vc_block_header_decode((const uint8_t *)b.data, b.len, &d));
+    ASSERT_TRUE(d.has_ticket && d.ticket_vrf_len == 3 && memcmp(d.ticket_vrf, ticket, 3) == 0);
+    ASSERT_TRUE(d.has_election_proof && d.win_count == 0 && d.election_vrf_len == 2);
+    ASSERT_EQ(d.n_beacon_entries, 1);
+    ASSERT_EQ(d.beacon_entries[0].round, 5);
+    ASSERT_EQ(d.n_win_post_proof, 1);
+    ASSERT_EQ(d.n_parents, 1);
+    ASSERT_TRUE(vc_cid_equal(&d.parents[0], &parent));
+    ASSERT_EQ(d.height, 2);
+    ASSERT_EQ(d.timestamp, 1);
+    ASSERT_EQ(d.fork_signaling, 3);
+    ASSERT_NOTNULL(d.bls_aggregate);
+    ASSERT_EQ(d.bls_aggregate->type, 0);
+    ASSERT_TRUE(d.block_sig == NULL);
+    vc_buf_t b2 = {0};
+    ASSERT_OK(vc_block_header_encode(&d, &b2));
+    ASSERT_EQ(b2.len, b.len);
+    ASSERT_MEMEQ(b2.data, b.data, b.len);
+    /* JSON both ways */
+    json_t *j;
+    ASSERT_OK(vc_block_header_to_json(&d, 'f', &j));
+    ASSERT_EQ(json_integer_value(json_object_get(j, "Height")), 2);
+    ASSERT_STREQ(json_string_value(json_object_get(j, "ParentBaseFee")), "1000000000");
+    ASSERT_STREQ(json_string_value(json_object_get(json_object_get(j, "Ticket"), "VRFProof")), "AQID");
+    ASSERT_TRUE(json_is_null(json_object_get(j, "BlockSig")));
+    ASSERT_OK(vc_block_header_from_json(j, &d2));
+    json_decref(j);
+    vc_buf_done(&b2);
+    ASSERT_OK(vc_block_header_encode(&d2, &b2));
+    ASSERT_EQ(b2.len, b.len);
+    ASSERT_MEMEQ(b2.data, b.data, b.len);
+    /* with a block signature: CID changes, signing bytes do not */
+    vc_signature_t sig;
+    ASSERT_OK(vc_signature_set(&sig, VC_SIG_SECP256K1, ticket, 3));
+    d2.block_sig = &sig;
+    vc_block_header_t d3;
+    ASSERT_OK(vc_block_header_copy(&d2, &d3));
+    ASSERT_NOTNULL(d3.block_sig);
+    ASSERT_EQ(d3.block_sig->type, 1);
+    vc_cid_t c1, c2;
+    ASSERT_OK(vc_block_header_cid(&d3, &c1));
+    ASSERT_OK(vc_block_header_cid(&d, &c2));
+    ASSERT_FALSE(vc_cid_equal(&c1, &c2));
+    /* truncations and trailing bytes are refused */
+    for (size_t cut = 0; cut < b.len; cut++)
+        ASSERT_TRUE(vc_block_header_decode((const uint8_t *)b.data, cut, &d3 /* untouched on error */) < 0 ||
+                    (vc_block_header_done(&d3), false));
+    ASSERT_OK(vc_buf_append(&b, "\x00", 1));
+    vc_block_header_t bad;
+    ASSERT_TRUE(vc_block_header_decode((const uint8_t *)b.data, b.len, &bad) < 0);
+    vc_block_header_done(&d3);
+    vc_block_header_done(&d2);
+    vc_block_header_done(&d);
+    vc_buf_done(&b2);
     vc_buf_done(&b);
 }
 
