@@ -100,6 +100,8 @@ struct gw_chan {
     char **addrs; /* wallet: verified addresses */
     size_t n_addrs;
     char miner[128];     /* proof / market */
+    uint8_t *sign_bytes; /* wallet: the policy's SignBytes, for later challenges (immutable) */
+    size_t sb_len;
     gw_chan_t *next;     /* gw->chans[kind] */
     gw_chan_t *all_next; /* gw->linked: channels whose link is still held */
 };
@@ -130,8 +132,8 @@ int gw_stream_notify(gw_stream_t *s, gw_chan_t *ch, const char *method, const js
 /* Delivers a ResponseEvent from user caller (admin: any request). -ENOENT for an unknown (or
  * already answered) id, VC_EPARSE for a payload that is not base64, VC_EPERM when the request was
  * sent to another user's connection (the request stays pending). */
-int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, const char *error, const char *caller,
-                      bool admin);
+int gw_stream_respond(gw_stream_t *s, const char *id, const char *payload_b64, const char *error,
+                      const char *caller, bool admin);
 /* Fails every request waiting on ch ("channel closed") and wakes slot waiters. */
 void gw_stream_chan_closed(gw_stream_t *s, gw_chan_t *ch);
 /* Fails requests older than the stream's timeout; returns how many. */

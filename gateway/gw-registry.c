@@ -102,6 +102,7 @@ gw_chan_t *gw_chan_unref(gw_chan_t *c)
     if (!c || atomic_fetch_sub(&c->refs, 1) != 1)
         return NULL;
     strv_free(c->addrs, c->n_addrs);
+    free(c->sign_bytes);
     vc_rpc_chan_unref(c->rpc);
     free(c);
     return NULL;
@@ -785,7 +786,11 @@ int gw_listen_wallet(gw_t *gw, vc_rpc_call_t *call, const json_t *policy)
         wallet_job_free(j);
         return r;
     }
-    j->ch = ch; /* the caller's reference goes to the job */
+    j->ch = ch;                                              /* the caller's reference goes to the job */
+    if (j->sb_len && (ch->sign_bytes = malloc(j->sb_len))) { /* set before anyone can find ch */
+        memcpy(ch->sign_bytes, j->sign_bytes, j->sb_len);
+        ch->sb_len = j->sb_len;
+    }
     if (vc_workq_submit(gw->jobs, wallet_register_job, j) < 0) {
         close_chan(gw, ch);
         wallet_job_free(j);
@@ -845,8 +850,8 @@ int gw_respond(gw_t *gw, gw_kind_t kind, const vc_auth_info_t *caller, const jso
         return VC_EPARSE;
     }
     const char *id = json_string_value(jid);
-    int r = gw_stream_respond(gw->streams[kind], id, json_string_value(jp), json_string_value(je), caller->name,
-                              (caller->perms & VC_PERM_ADMIN) != 0);
+    int r = gw_stream_respond(gw->streams[kind], id, json_string_value(jp), json_string_value(je),
+                              caller->name, (caller->perms & VC_PERM_ADMIN) != 0);
     if (r == -ENOENT)
         snprintf(errbuf, errlen, "request id %s not exit", id);
     else if (r == VC_EPERM)
@@ -933,15 +938,14 @@ int gw_add_address(gw_t *gw, const char *caller, const char *chan_id, const json
     gw_chan_t *ch = find_wallet_chan(gw, caller, chan_id, errbuf, errlen);
     if (!ch)
         return -ENOENT;
-    /* the sign bytes of the original policy are not kept: the challenge uses none here, which
-     * is as strong (gatewayRand alone is unpredictable to the wallet) */
+    /* the same challenge as at registration: the wallet checks it against its SignBytes */
     size_t i;
     json_t *v;
     char **ok = NULL;
     size_t n_ok = 0;
     json_array_foreach(addrs, i, v)
     {
-        r = verify_address(gw, ch, json_string_value(v), NULL, 0, errbuf, errlen);
+        r = verify_address(gw, ch, json_string_value(v), ch->sign_bytes, ch->sb_len, errbuf, errlen);
         if (r < 0)
             goto out;
         strv_add(&ok, &n_ok, json_string_value(v));

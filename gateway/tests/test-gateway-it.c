@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "vc-test-proc.h"
 #include "vc-test.h"
 #include "vc/address.h"
@@ -28,6 +30,7 @@ static pid_t auth_pid, gw_pid;
 static uint8_t keys[2][32];
 static char addrs[2][VC_ADDRESS_STRLEN_MAX];
 static vc_workq_t *pool;
+static uint8_t sign_bytes[32]; /* every fake wallet's SignBytes */
 
 /* ---------------------------------------------------------------- helpers */
 
@@ -165,6 +168,23 @@ static json_t *decode_payload(json_t *ev)
     return j;
 }
 
+/* ToSign of a verifyaddress challenge must be SHA-256(Extra || SignBytes). */
+static bool challenge_ok(json_t *pl, const uint8_t *msg, size_t n)
+{
+    const char *ex = json_string_value(json_object_get(json_object_get(pl, "Meta"), "Extra"));
+    uint8_t *extra = NULL, d[32];
+    size_t el = 0;
+    if (!ex || n != 32 || vc_base64_decode(ex, strlen(ex), &extra, &el) < 0)
+        return false;
+    crypto_hash_sha256_state st;
+    crypto_hash_sha256_init(&st);
+    crypto_hash_sha256_update(&st, extra, el);
+    crypto_hash_sha256_update(&st, sign_bytes, sizeof(sign_bytes));
+    crypto_hash_sha256_final(&st, d);
+    free(extra);
+    return memcmp(d, msg, 32) == 0;
+}
+
 static void answer(provider_t *p, const char *id, json_t *payload, const char *error)
 {
     json_t *resp = json_pack("{s:s, s:o, s:s}", "Id", id, "Payload",
@@ -233,6 +253,8 @@ static void run_job(void *arg)
         size_t n = 0;
         if (k < 0 || !ts || vc_base64_decode(ts, strlen(ts), &msg, &n) < 0) {
             answer(p, id, NULL, "key not found");
+        } else if (challenge && !challenge_ok(pl, msg, n)) { /* as venus-wallet checks it */
+            answer(p, id, NULL, "verifyaddress: the data to sign is not SHA-256(Extra || SignBytes)");
         } else if (p->mode == MODE_ERROR && !challenge) {
             answer(p, id, NULL, "wallet is locked");
         } else {
@@ -332,9 +354,7 @@ static void provider_stop(provider_t *p)
 
 static json_t *wallet_policy(const char *account)
 {
-    uint8_t sb[32];
-    vc_random(sb, sizeof(sb));
-    char *b = vc_base64_encode(sb, sizeof(sb));
+    char *b = vc_base64_encode(sign_bytes, sizeof(sign_bytes));
     json_t *p = account ? json_pack("{s:[s], s:s}", "SupportAccounts", account, "SignBytes", b)
                         : json_pack("{s:[], s:s}", "SupportAccounts", "SignBytes", b);
     free(b);
@@ -1090,6 +1110,7 @@ int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
     vc_init();
+    vc_random(sign_bytes, sizeof(sign_bytes));
     load_keys();
     start_daemons();
     vc_workq_new(2, 64, &pool);
