@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "vc/log.h"
@@ -29,11 +30,22 @@ typedef struct route {
     void *userdata;
 } route_t;
 
+/* A raw upgrade waiting for MHD to hand over the socket (vc_http_response_t.upgraded). */
+typedef struct raw_up {
+    void (*fn)(int fd, const void *extra, size_t extra_len, void *arg);
+    void *arg;
+} raw_up_t;
+
 typedef struct ws_thread {
     struct ws_thread *next;
     vc_http_server_t *server;
-    const route_t *route;
+    const route_t *route; /* NULL for raw upgrades */
     struct vc_ws *ws;
+    raw_up_t raw;         /* raw upgrades: the callback, the socket, MHD's handle */
+    int raw_fd;
+    char *extra;
+    size_t extra_len;
+    struct MHD_UpgradeResponseHandle *urh;
     vc_http_request_t req; /* copy: auth, remote, token */
     char *token;
     pthread_t thread;
@@ -48,6 +60,8 @@ struct vc_http_server {
     size_t n_routes;
     vc_http_auth_fn auth_fn;
     void *auth_userdata;
+    vc_http_handler_t intercept_fn;
+    void *intercept_userdata;
     vc_metrics_t *metrics;
     vc_metric_t *m_requests;  /* counter {path, code} */
     vc_metric_t *m_latency;   /* histogram {path} */
@@ -72,9 +86,11 @@ typedef struct req_ctx {
     char *token;
     /* VC_HTTP_DEFER: the handler runs again on the pool while MHD keeps the connection suspended */
     struct MHD_Connection *conn;
-    const route_t *async_route;
+    vc_http_handler_t async_fn; /* set while deferred */
+    void *async_userdata;
     vc_http_response_t async_resp;
     bool async_done;
+    raw_up_t *raw; /* a raw upgrade queued, not yet handed over */
 } req_ctx_t;
 
 static const char *const default_cors_headers =
@@ -148,6 +164,12 @@ void vc_http_set_auth(vc_http_server_t *s, vc_http_auth_fn fn, void *userdata)
     s->auth_userdata = userdata;
 }
 
+void vc_http_set_interceptor(vc_http_server_t *s, vc_http_handler_t fn, void *userdata)
+{
+    s->intercept_fn = fn;
+    s->intercept_userdata = userdata;
+}
+
 void vc_http_set_metrics(vc_http_server_t *s, vc_metrics_t *m)
 {
     static const char *const path_code[] = {"path", "code", NULL};
@@ -178,6 +200,30 @@ const char *vc_http_bound(const vc_http_server_t *s)
 const char *vc_http_header(const vc_http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->internal, MHD_HEADER_KIND, name);
+}
+
+typedef struct foreach_ctx {
+    int (*fn)(const char *name, const char *value, void *userdata);
+    void *userdata;
+    int n;
+} foreach_ctx_t;
+
+static enum MHD_Result foreach_cb(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+    foreach_ctx_t *f = cls;
+    f->n++;
+    return f->fn(key, value, f->userdata) ? MHD_NO : MHD_YES;
+}
+
+int vc_http_foreach(const vc_http_request_t *req, vc_http_kind_t kind,
+                    int (*fn)(const char *name, const char *value, void *userdata), void *userdata)
+{
+    foreach_ctx_t f = {fn, userdata, 0};
+    if (!req->internal || kind < 0 || kind >= VC_HTTP_KIND_MAX)
+        return -EINVAL;
+    MHD_get_connection_values(req->internal, kind == VC_HTTP_KIND_HEADER ? MHD_HEADER_KIND : MHD_GET_ARGUMENT_KIND,
+                              foreach_cb, &f);
+    return f.n;
 }
 
 const char *vc_http_query(const vc_http_request_t *req, const char *name)
@@ -306,6 +352,15 @@ static enum MHD_Result send_text(struct MHD_Connection *c, int status, const cha
 static void *ws_thread_main(void *arg)
 {
     ws_thread_t *t = arg;
+    if (!t->route) { /* raw upgrade: the callback owns the socket until it returns */
+        t->raw.fn(t->raw_fd, t->extra, t->extra_len, t->raw.arg);
+        pthread_mutex_lock(&t->server->ws_lock);
+        t->raw_fd = -1;
+        t->done = true;
+        pthread_mutex_unlock(&t->server->ws_lock);
+        MHD_upgrade_action(t->urh, MHD_UPGRADE_ACTION_CLOSE);
+        return NULL;
+    }
     t->route->ws_handler(t->ws, &t->req, t->route->userdata);
     pthread_mutex_lock(&t->server->ws_lock);
     struct vc_ws *ws = t->ws;
@@ -338,6 +393,7 @@ static void reap_ws_threads(vc_http_server_t *s, bool all)
             return;
         pthread_join(victim->thread, NULL);
         free(victim->token);
+        free(victim->extra);
         free(victim);
     }
 }
@@ -347,6 +403,43 @@ static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *
 {
     req_ctx_t *ctx = cls;
     vc_http_server_t *s = ctx->server;
+    if (ctx->raw) {
+        raw_up_t *raw = ctx->raw;
+        ctx->raw = NULL;
+        ws_thread_t *t = calloc(1, sizeof(*t));
+        if (t && extra_in_size && !(t->extra = malloc(extra_in_size))) {
+            free(t);
+            t = NULL;
+        }
+        if (!t) {
+            raw->fn(-1, NULL, 0, raw->arg);
+            free(raw);
+            MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+            return;
+        }
+        if (extra_in_size)
+            memcpy(t->extra, extra_in, extra_in_size);
+        t->extra_len = extra_in_size;
+        t->server = s;
+        t->raw = *raw;
+        free(raw);
+        t->raw_fd = sock;
+        t->urh = urh;
+        reap_ws_threads(s, false);
+        pthread_mutex_lock(&s->ws_lock);
+        if (s->stopping || pthread_create(&t->thread, NULL, ws_thread_main, t) != 0) {
+            pthread_mutex_unlock(&s->ws_lock);
+            t->raw.fn(-1, NULL, 0, t->raw.arg);
+            MHD_upgrade_action(urh, MHD_UPGRADE_ACTION_CLOSE);
+            free(t->extra);
+            free(t);
+            return;
+        }
+        t->next = s->ws_threads;
+        s->ws_threads = t;
+        pthread_mutex_unlock(&s->ws_lock);
+        return;
+    }
     vc_ws_opts_t wopts = {
         .max_message = s->opts.ws_max_message,
         .max_frame = s->opts.ws_max_message,
@@ -447,24 +540,79 @@ static void run_async(void *arg)
     vc_http_response_t *resp = &ctx->async_resp;
     resp->status = 200;
     resp->content_type = "application/json";
-    int rr = ctx->async_route->handler(&ctx->req, resp, ctx->async_route->userdata);
-    if (rr < 0 || rr == VC_HTTP_DEFER) {
+    int rr = ctx->async_fn(&ctx->req, resp, ctx->async_userdata);
+    if (rr < 0 || rr == VC_HTTP_DEFER || rr == VC_HTTP_NEXT) {
         vc_buf_done(&resp->body);
         resp->n_headers = 0;
+        if (resp->upgraded)
+            resp->upgraded(-1, NULL, 0, resp->upgrade_arg);
+        resp->upgraded = NULL;
         vc_http_reply_error(resp, 500, "%s", vc_strerror(rr));
     }
     ctx->async_done = true;
     MHD_resume_connection(ctx->conn);
 }
 
+/* Queues a 101 whose socket goes to resp->upgraded (see vc_http_response_t). */
+static enum MHD_Result send_raw_upgrade(req_ctx_t *ctx, struct MHD_Connection *c, vc_http_response_t *resp)
+{
+    raw_up_t *raw = calloc(1, sizeof(*raw));
+    struct MHD_Response *mr = raw ? MHD_create_response_for_upgrade(upgrade_handler, ctx) : NULL;
+    if (!mr) {
+        free(raw);
+        resp->upgraded(-1, NULL, 0, resp->upgrade_arg);
+        return MHD_NO;
+    }
+    raw->fn = resp->upgraded;
+    raw->arg = resp->upgrade_arg;
+    for (size_t i = 0; i < resp->n_headers; i++)
+        MHD_add_response_header(mr, resp->headers[i][0], resp->headers[i][1]);
+    ctx->raw = raw; /* handed over in upgrade_handler, or released in request_completed */
+    enum MHD_Result ret = MHD_queue_response(c, MHD_HTTP_SWITCHING_PROTOCOLS, mr);
+    MHD_destroy_response(mr);
+    return ret;
+}
+
+/* Sends what a handler (route or interceptor) produced. */
+static enum MHD_Result send_handler_resp(req_ctx_t *ctx, struct MHD_Connection *c, vc_http_response_t *resp,
+                                         const char *metric_path)
+{
+    count_request(ctx->server, metric_path, resp->status, ctx->start_us);
+    if (resp->upgraded) {
+        vc_buf_done(&resp->body);
+        if (resp->status == 101)
+            return send_raw_upgrade(ctx, c, resp);
+        resp->upgraded(-1, NULL, 0, resp->upgrade_arg); /* not an upgrade after all */
+        resp->upgraded = NULL;
+    }
+    enum MHD_Result ret =
+        send_buf(c, resp->status, resp->body.len || resp->content_type ? resp->content_type : NULL, &resp->body, resp);
+    vc_buf_done(&resp->body);
+    return ret;
+}
+
 static enum MHD_Result finish_async(req_ctx_t *ctx, struct MHD_Connection *c)
 {
-    vc_http_response_t *resp = &ctx->async_resp;
-    count_request(ctx->server, ctx->req.path, resp->status, ctx->start_us);
-    enum MHD_Result ret = send_buf(c, resp->status, resp->content_type, &resp->body, resp);
-    vc_buf_done(&resp->body);
-    ctx->async_route = NULL;
-    return ret;
+    ctx->async_fn = NULL;
+    ctx->async_done = false;
+    return send_handler_resp(ctx, c, &ctx->async_resp, ctx->req.path);
+}
+
+/* VC_HTTP_DEFER: run fn again on the pool while MHD keeps the connection suspended. */
+static enum MHD_Result defer(req_ctx_t *ctx, struct MHD_Connection *c, vc_http_handler_t fn, void *userdata)
+{
+    vc_http_server_t *s = ctx->server;
+    ctx->req.deferred = true;
+    ctx->conn = c;
+    ctx->async_fn = fn;
+    ctx->async_userdata = userdata;
+    MHD_suspend_connection(c);
+    if (vc_workq_submit(s->pool, run_async, ctx) < 0) {
+        MHD_resume_connection(c);
+        ctx->async_fn = NULL;
+        return send_text(c, 503, "text/plain", "shutting down\n");
+    }
+    return MHD_YES;
 }
 
 static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const char *method, const char *url)
@@ -491,6 +639,30 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
         enum MHD_Result ret = MHD_queue_response(c, 204, resp);
         MHD_destroy_response(resp);
         return ret;
+    }
+    if (s->intercept_fn && !ctx->too_big) {
+        req->body = ctx->body.data ? ctx->body.data : "";
+        req->body_len = ctx->body.len;
+        vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
+        int rr = s->intercept_fn(req, &resp, s->intercept_userdata);
+        if (rr == VC_HTTP_DEFER) {
+            vc_buf_done(&resp.body);
+            if (resp.upgraded)
+                resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
+            return defer(ctx, c, s->intercept_fn, s->intercept_userdata);
+        }
+        if (rr != VC_HTTP_NEXT) {
+            if (rr < 0) {
+                vc_buf_done(&resp.body);
+                resp.n_headers = 0;
+                if (resp.upgraded)
+                    resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
+                resp.upgraded = NULL;
+                vc_http_reply_error(&resp, 500, "%s", vc_strerror(rr));
+            }
+            return send_handler_resp(ctx, c, &resp, url);
+        }
+        vc_buf_done(&resp.body);
     }
     if (vc_streq(url, "/healthcheck") && !find_route(s, method, url, false, &path_known)) {
         count_request(s, url, 200, ctx->start_us);
@@ -555,26 +727,19 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
     int rr = r->handler(req, &resp, r->userdata);
     if (rr == VC_HTTP_DEFER) { /* run it again on the pool, off MHD's threads */
         vc_buf_done(&resp.body);
-        req->deferred = true;
-        ctx->conn = c;
-        ctx->async_route = r;
-        MHD_suspend_connection(c);
-        if (vc_workq_submit(s->pool, run_async, ctx) < 0) {
-            MHD_resume_connection(c);
-            ctx->async_route = NULL;
-            return send_text(c, 503, "text/plain", "shutting down\n");
-        }
-        return MHD_YES;
+        if (resp.upgraded)
+            resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
+        return defer(ctx, c, r->handler, r->userdata);
     }
     if (rr < 0) {
         vc_buf_done(&resp.body);
+        resp.n_headers = 0;
+        if (resp.upgraded)
+            resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
+        resp.upgraded = NULL;
         vc_http_reply_error(&resp, 500, "%s", vc_strerror(rr));
     }
-    count_request(s, url, resp.status, ctx->start_us);
-    enum MHD_Result ret = send_buf(c, resp.status, resp.body.len || resp.content_type ? resp.content_type : NULL,
-                                   &resp.body, &resp);
-    vc_buf_done(&resp.body);
-    return ret;
+    return send_handler_resp(ctx, c, &resp, url);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -607,7 +772,7 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
     }
     if (ctx->async_done)
         return finish_async(ctx, c);
-    if (ctx->async_route)
+    if (ctx->async_fn)
         return MHD_YES; /* still running */
     if (*upload_data_size) {
         if (!ctx->too_big) {
@@ -630,6 +795,10 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
     if (!ctx)
         return;
     vc_buf_done(&ctx->body);
+    if (ctx->raw) { /* the 101 never went out */
+        ctx->raw->fn(-1, NULL, 0, ctx->raw->arg);
+        free(ctx->raw);
+    }
     if (ctx->req.scratch_free)
         ctx->req.scratch_free(ctx->req.scratch);
     for (size_t i = 0; i < ctx->n_decoded; i++)
@@ -680,9 +849,12 @@ void vc_http_stop(vc_http_server_t *s)
         return;
     pthread_mutex_lock(&s->ws_lock);
     s->stopping = true;
-    for (ws_thread_t *t = s->ws_threads; t; t = t->next)
+    for (ws_thread_t *t = s->ws_threads; t; t = t->next) {
         if (t->ws)
             vc_ws_shutdown(t->ws);
+        if (!t->route && t->raw_fd >= 0)
+            shutdown(t->raw_fd, SHUT_RDWR);
+    }
     pthread_mutex_unlock(&s->ws_lock);
     reap_ws_threads(s, true);
     /* let async handlers finish and resume their connections before MHD goes away */

@@ -42,6 +42,8 @@ typedef struct vc_http_request {
 
 /* Handler return value: "call me again on the worker pool" (see above). */
 #define VC_HTTP_DEFER 0x44454652 /* "DEFR"; other non-negative returns mean success */
+/* Interceptor return value (first call only): "not mine", go on with routing and auth. */
+#define VC_HTTP_NEXT 0x4e455854 /* "NEXT" */
 
 #define VC_HTTP_MAX_HEADERS 8
 
@@ -51,6 +53,18 @@ typedef struct vc_http_response {
     const char *content_type; /* static string; default "application/json" */
     const char *headers[VC_HTTP_MAX_HEADERS][2]; /* extra headers, static or request-scoped */
     size_t n_headers;
+    /*
+     * Raw upgrades (status 101 with upgraded set; e.g. a WebSocket pass-through proxy): the 101
+     * goes out with the headers above (set "Upgrade" yourself; the server adds "Connection:
+     * Upgrade"), then upgraded(fd, extra, extra_len, upgrade_arg) runs on a thread of its own
+     * with the raw client socket (possibly non-blocking) and the bytes already read past the
+     * request. The server closes the socket when upgraded returns; vc_http_stop shuts the
+     * socket down (shutdown(2)) so a pump blocked on it wakes up. If the upgrade cannot happen
+     * (client gone, OOM, server stopping), upgraded is called once with fd -1 instead, so it
+     * can release upgrade_arg.
+     */
+    void (*upgraded)(int fd, const void *extra, size_t extra_len, void *upgrade_arg);
+    void *upgrade_arg;
 } vc_http_response_t;
 
 /* Fills resp. A negative return makes a 500 with {"error":"<vc_strerror>"}. */
@@ -86,6 +100,15 @@ int vc_http_route(vc_http_server_t *s, const char *method, const char *path, uns
 int vc_http_route_ws(vc_http_server_t *s, const char *path, unsigned flags, vc_http_ws_handler_t handler,
                      void *userdata);
 void vc_http_set_auth(vc_http_server_t *s, vc_http_auth_fn fn, void *userdata);
+/*
+ * Interceptor: fn sees every request once its body is read, before /healthcheck, /metrics,
+ * routing and authentication (OPTIONS preflights and bodies over max_body excepted), e.g. a
+ * reverse proxy chosen by a header. It returns VC_HTTP_NEXT to let the server go on as if it
+ * were not there; any other return is a handler's (fill resp, VC_HTTP_DEFER to be called again
+ * on the worker pool, where it must then answer, negative = 500). req->auth and req->token are
+ * not filled. One interceptor per server, set before vc_http_start.
+ */
+void vc_http_set_interceptor(vc_http_server_t *s, vc_http_handler_t fn, void *userdata);
 /* Serves GET /metrics (public) from this registry, and counts requests in it. */
 void vc_http_set_metrics(vc_http_server_t *s, struct vc_metrics *m);
 
@@ -100,6 +123,15 @@ void vc_http_stop(vc_http_server_t *s);
 /* Request accessors (valid during the handler). */
 const char *vc_http_header(const vc_http_request_t *req, const char *name);
 const char *vc_http_query(const vc_http_request_t *req, const char *name);
+typedef enum vc_http_kind {
+    VC_HTTP_KIND_HEADER, /* request headers, as received */
+    VC_HTTP_KIND_QUERY,  /* query arguments, decoded; value NULL for "?flag" */
+    VC_HTTP_KIND_MAX,
+} vc_http_kind_t;
+/* Calls fn for each header or query argument (valid during the handler) until fn returns
+ * non-zero; returns the number visited. */
+int vc_http_foreach(const vc_http_request_t *req, vc_http_kind_t kind,
+                    int (*fn)(const char *name, const char *value, void *userdata), void *userdata);
 /* A value from the query string or an application/x-www-form-urlencoded body. */
 const char *vc_http_form(const vc_http_request_t *req, const char *name);
 
