@@ -666,7 +666,7 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
     }
     if (vc_streq(url, "/healthcheck") && !find_route(s, method, url, false, &path_known)) {
         count_request(s, url, 200, ctx->start_us);
-        return send_text(c, 200, "application/json", "{\"status\":\"ok\"}");
+        return send_text(c, 200, "application/json", "{\"status\":\"OK\"}");
     }
     if (vc_streq(url, "/metrics") && s->metrics && vc_streq(method, "GET"))
         return serve_metrics(s, c);
