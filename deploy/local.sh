@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 run="$top/run"
 build="$top/build-local"
-DAEMONS="auth devnet" # in start order; grows as daemons land
+DAEMONS="auth gateway devnet wallet" # the documented order; grows as daemons land
 
 bin_of() { echo "$build/$1/venus-$1"; }
 
@@ -70,6 +70,39 @@ start_auth() {
     wait_api auth "$run/auth"
 }
 
+# start_gateway: venus-gateway, verifying tokens with venus-auth (its local admin token).
+start_gateway() {
+    if running gateway; then echo "gateway already running (pid $(cat "$run/gateway.pid"))"; return 0; fi
+    mkdir -p "$run/gateway"
+    rm -f "$run/gateway/api"
+    nohup "$(bin_of gateway)" --repo "$run/gateway" run --auth-url "http://$(cat "$run/auth/api")" \
+        --auth-token "$(cat "$run/auth/token")" >"$run/gateway.log" 2>&1 &
+    echo $! >"$run/gateway.pid"
+    wait_api gateway "$run/gateway"
+}
+
+# start_wallet: venus-wallet holding the devnet owner key, registered with the gateway as the
+# venus-auth user "wallet" (made once, with its token kept in run/wallet.token).
+start_wallet() {
+    if running wallet; then echo "wallet already running (pid $(cat "$run/wallet.pid"))"; return 0; fi
+    va="$(bin_of auth) --repo $run/auth"
+    if [ ! -s "$run/wallet.token" ]; then
+        $va user get wallet >/dev/null 2>&1 || $va user add wallet >/dev/null
+        $va token gen --perm sign wallet | sed -n 's/^generate token success: //p' >"$run/wallet.token"
+    fi
+    mkdir -p "$run/wallet"
+    [ -s "$run/wallet.password" ] || (umask 077 && head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$run/wallet.password")
+    rm -f "$run/wallet/api"
+    nohup "$(bin_of wallet)" --repo "$run/wallet" run --password-file "$run/wallet.password" \
+        --gateway-api "$(cat "$run/gateway/api")" --gateway-token "$(cat "$run/wallet.token")" \
+        --support-accounts wallet >"$run/wallet.log" 2>&1 &
+    echo $! >"$run/wallet.pid"
+    wait_api wallet "$run/wallet"
+    if ! "$(bin_of wallet)" --repo "$run/wallet" list 2>/dev/null | grep -q .; then
+        "$(bin_of wallet)" --repo "$run/wallet" import "$run/keys/owner.key" >/dev/null
+    fi
+}
+
 cmd=${1:-up}
 case "$cmd" in
 up)
@@ -78,7 +111,9 @@ up)
     cmake --build "$build" -j "$(nproc 2>/dev/null || echo 2)"
     mkdir -p "$run"
     start_auth
+    start_gateway
     start_devnet
+    start_wallet
     cat <<TXT
 
 venus-c is running under $run (logs: $run/*.log). Try:
@@ -87,11 +122,13 @@ venus-c is running under $run (logs: $run/*.log). Try:
   $(bin_of auth) --repo $run/auth user list
   $(bin_of devnet) --repo $run/devnet chain head
   $(bin_of devnet) --repo $run/devnet state actor t0100
+  $(bin_of wallet) --repo $run/wallet list
+  $(bin_of gateway) --repo $run/gateway wallet list
 Stop with: ./deploy/local.sh down
 TXT
     ;;
 down)
-    for d in $DAEMONS; do
+    for d in $(echo "$DAEMONS" | tr ' ' '\n' | sed '1!G;h;$!d'); do # reverse order
         pidf="$run/$d.pid"
         if [ -f "$pidf" ]; then
             kill "$(cat "$pidf")" 2>/dev/null && echo "stopped $d"
