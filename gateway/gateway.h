@@ -21,6 +21,7 @@
 #include "vc/authn.h"
 #include "vc/cli.h"
 #include "vc/client.h"
+#include "vc/gofmt.h"
 #include "vc/http.h"
 #include "vc/metrics.h"
 #include "vc/rpc.h"
@@ -88,7 +89,7 @@ struct gw_chan {
     char id[37];                    /* ChannelId */
     char ip[64];                    /* caller's ip:port */
     char account[VC_AUTH_NAME_MAX]; /* token user */
-    char create_time[48];           /* RFC3339Nano */
+    char create_time[VC_GOTIME_STRLEN_MAX]; /* RFC3339Nano, local time */
     vc_rpc_chan_t *rpc;
     vc_rpc_conn_t *conn; /* borrowed: valid while the link is held */
     /* stream lock */

@@ -95,7 +95,7 @@ static int m_list_wallet_info_by_wallet(vc_rpc_call_t *call, json_t *params, jso
 static int m_wallet_has(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     int ia = is_v1(call) ? 1 : 0, iacc = is_v1(call) ? 0 : 1;
-    const char *addr;
+    const char *addr = NULL;
     const char **accounts = NULL;
     size_t n = 0;
     int r;
@@ -113,7 +113,7 @@ static int m_wallet_has(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static int m_wallet_sign(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     int ia = is_v1(call) ? 1 : 0, iacc = is_v1(call) ? 0 : 1;
-    const char *addr;
+    const char *addr = NULL;
     const char **accounts = NULL;
     size_t n = 0;
     int r;
@@ -186,7 +186,7 @@ static int chan_id_of(vc_rpc_call_t *call, json_t *params, const char **ret)
 
 static int m_support_new_account(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    const char *id, *acc = json_string_value(json_array_get(params, 1));
+    const char *id = NULL, *acc = json_string_value(json_array_get(params, 1));
     int r;
     if ((r = chan_id_of(call, params, &id)) < 0)
         return r;
@@ -199,7 +199,7 @@ static int m_support_new_account(vc_rpc_call_t *call, json_t *params, json_t **r
 
 static int m_add_new_address(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    const char *id;
+    const char *id = NULL;
     int r;
     if ((r = chan_id_of(call, params, &id)) < 0)
         return r;
@@ -211,7 +211,7 @@ static int m_add_new_address(vc_rpc_call_t *call, json_t *params, json_t **ret)
 
 static int m_remove_address(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    const char *id;
+    const char *id = NULL;
     int r;
     if ((r = chan_id_of(call, params, &id)) < 0)
         return r;
@@ -231,7 +231,7 @@ static int m_list_connected_miners(vc_rpc_call_t *call, json_t *params, json_t *
 
 static int m_list_miner_connection(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    const char *m;
+    const char *m = NULL;
     int r;
     if ((r = check_addr(call, json_array_get(params, 0), 0, &m)) < 0)
         return r;
@@ -244,7 +244,7 @@ static int m_list_miner_connection(vc_rpc_call_t *call, json_t *params, json_t *
 
 static int m_compute_proof(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    const char *m;
+    const char *m = NULL;
     int r;
     if ((r = check_addr(call, json_array_get(params, 0), 0, &m)) < 0)
         return r;
@@ -301,7 +301,7 @@ static int m_list_market_connections_state(vc_rpc_call_t *call, json_t *params, 
 
 static int m_sectors_unseal_piece(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    const char *m;
+    const char *m = NULL;
     int r;
     if ((r = check_addr(call, json_array_get(params, 0), 0, &m)) < 0)
         return r;

@@ -18,6 +18,7 @@
 #include "gateway.h"
 #include "vc/address.h"
 #include "vc/crypto.h"
+#include "vc/gofmt.h"
 #include "vc/log.h"
 #include "vc/signature.h"
 #include "vc/util.h"
@@ -62,25 +63,6 @@ static void strv_free(char **v, size_t n)
     for (size_t i = 0; i < n; i++)
         free(v[i]);
     free(v);
-}
-
-/* Go's time.RFC3339Nano in UTC. */
-static void rfc3339nano(char *out, size_t n)
-{
-    int64_t us = vc_now_real_us();
-    time_t t = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char base[32], frac[16] = "";
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    int f = (int)(us % 1000000);
-    if (f) {
-        snprintf(frac, sizeof(frac), ".%06d", f);
-        size_t l = strlen(frac);
-        while (frac[l - 1] == '0')
-            frac[--l] = 0;
-    }
-    snprintf(out, n, "%s%sZ", base, frac);
 }
 
 static void count_result(gw_t *gw, const char *method, const char *result)
@@ -128,10 +110,11 @@ static void detach(gw_t *gw, gw_chan_t *ch)
     ch->detached = true;
     was_registered = ch->registered;
     ch->registered = false;
+    bool listed = false;
     for (gw_chan_t **pp = &gw->chans[ch->kind]; *pp; pp = &(*pp)->next)
         if (*pp == ch) {
             *pp = ch->next;
-            gw_chan_unref(ch); /* the list's reference; the caller still holds one */
+            listed = true;
             break;
         }
     if (ch->kind == GW_WALLET) { /* drop the account with its last connection */
@@ -156,6 +139,8 @@ static void detach(gw_t *gw, gw_chan_t *ch)
         vc_logkv(VC_LOG_INFO, "gateway", "connection gone", "kind", kind_names[ch->kind], "account",
                  ch->account, "channel", ch->id, "ip", ch->ip, NULL);
     }
+    if (listed)
+        gw_chan_unref(ch); /* the list's reference; the caller still holds one */
 }
 
 /* Drops the link reference once. */
@@ -223,7 +208,7 @@ static int open_chan(gw_t *gw, gw_kind_t kind, vc_rpc_call_t *call, gw_chan_t **
     vc_uuid4(ch->id);
     snprintf(ch->ip, sizeof(ch->ip), "%s", vc_rpc_call_remote(call) ? vc_rpc_call_remote(call) : "");
     snprintf(ch->account, sizeof(ch->account), "%s", vc_rpc_call_auth(call)->name);
-    rfc3339nano(ch->create_time, sizeof(ch->create_time));
+    vc_format_rfc3339nano_local(vc_now_real_us() * 1000, ch->create_time); /* Go's time.Time JSON */
     ch->conn = vc_rpc_call_conn(call);
     int r = vc_rpc_chan_open(call, on_chan_close, ch, &ch->rpc);
     if (r < 0) {
