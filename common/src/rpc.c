@@ -1051,6 +1051,12 @@ static void handle_response(vc_rpc_conn_t *c, json_t *msg)
     pthread_mutex_unlock(&c->lock);
 }
 
+static bool is_fast(const vc_rpc_server_t *s, const char *method)
+{
+    const vc_rpc_method_t *m = find_method(s, method);
+    return m && (m->flags & VC_RPC_FAST);
+}
+
 static void handle_message(vc_rpc_conn_t *c, const char *data, size_t len)
 {
     json_error_t err;
@@ -1086,10 +1092,16 @@ static void handle_message(vc_rpc_conn_t *c, const char *data, size_t len)
                 if (e)
                     conn_send_json(c, e);
                 json_decref(e);
-            } else if (!c->server) {
-                process_request(c, msg, &c->auth);
+            } else if (!c->server || is_fast(c->server, m)) {
+                /* no server (method-not-found answers) and VC_RPC_FAST methods run right here on
+                 * the reader: no hand-off to a worker and back */
+                pthread_mutex_lock(&c->lock);
+                vc_auth_info_t auth = c->auth;
+                pthread_mutex_unlock(&c->lock);
+                process_request(c, msg, &auth);
                 pthread_mutex_lock(&c->lock);
                 c->n_inflight--;
+                pthread_cond_broadcast(&c->cond);
                 pthread_mutex_unlock(&c->lock);
             } else if (submit(c->server, c, msg) < 0) {
                 pthread_mutex_lock(&c->lock);

@@ -53,8 +53,9 @@ typedef int (*vc_rpc_fn)(vc_rpc_call_t *call, json_t *params, json_t **ret_resul
 
 enum {
     VC_RPC_CHANNEL = 1u << 0, /* result is a channel (WebSocket only) */
-    VC_RPC_FAST = 1u << 1,    /* never waits (no network or lock waits): over HTTP it runs on
-                               * the HTTP thread instead of the worker pool */
+    VC_RPC_FAST = 1u << 1,    /* never waits (no network or lock waits): it runs on the HTTP
+                               * thread (POST) or on the connection's reader (WebSocket) instead
+                               * of the worker pool */
 };
 
 typedef struct vc_rpc_method {
