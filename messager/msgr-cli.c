@@ -926,7 +926,7 @@ static int cmd_msg_update_filled(vc_cli_ctx_t *ctx)
 {
     _cleanup_(session_done) session_t s = {.ctx = ctx};
     _cleanup_free_ char *id = NULL;
-    int rc;
+    int rc = 0;
 
     if (!vc_strempty(vc_cli_string(ctx, "id")))
         id = strdup(vc_cli_string(ctx, "id"));
