@@ -23,15 +23,6 @@ char *auth_repo_path(vc_cli_ctx_t *ctx)
     return vc_expand_home(vc_strempty(repo) ? "~/.venus-auth" : repo);
 }
 
-static char *path_in(const char *repo, const char *file)
-{
-    size_t n = strlen(repo) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", repo, file);
-    return p;
-}
-
 /* The defaults, in the order sophon-auth writes its config. */
 static vc_conf_t *defaults(void)
 {
@@ -66,7 +57,7 @@ static int take_string(vc_conf_t *c, const char *key, char **out)
 int auth_config_load(const char *repo, const char *config_path, bool write_if_missing, auth_config_t *ret,
                      bool *ret_created, char **reterr_msg)
 {
-    _cleanup_free_ char *path = vc_strempty(config_path) ? path_in(repo, "config.toml") : strdup(config_path);
+    _cleanup_free_ char *path = vc_strempty(config_path) ? vc_path_join(repo, "config.toml") : strdup(config_path);
     vc_conf_t *c = defaults(), *file = NULL;
     auth_config_t cfg = {0};
     bool created = false;
@@ -137,7 +128,7 @@ out:
 
 int auth_config_save(const char *repo, const auth_config_t *cfg)
 {
-    _cleanup_free_ char *path = path_in(repo, "config.toml");
+    _cleanup_free_ char *path = vc_path_join(repo, "config.toml");
     vc_conf_t *c = defaults();
     int r;
     if (!path || !c) {
@@ -159,16 +150,11 @@ int auth_config_save(const char *repo, const auth_config_t *cfg)
     return r;
 }
 
-static char *read_trimmed(const char *repo, const char *file)
+/* A small file of the repo (token, api), trimmed; NULL when absent. */
+static char *repo_file(const char *repo, const char *name)
 {
-    _cleanup_free_ char *path = path_in(repo, file);
-    char *data = NULL;
-    size_t len = 0;
-    if (!path || vc_read_file(path, 64 * 1024, &data, &len) < 0)
-        return NULL;
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
-        data[--len] = 0;
-    return data;
+    _cleanup_free_ char *p = vc_path_join(repo, name);
+    return vc_read_trimmed(p, 64 * 1024);
 }
 
 int auth_cli_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
@@ -178,10 +164,10 @@ int auth_cli_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
     auth_config_t cfg = {0};
     if (!repo)
         return -ENOMEM;
-    token = read_trimmed(repo, "token");
+    token = repo_file(repo, "token");
     if (vc_cli_is_set(ctx, "listen"))
         listen = strdup(vc_cli_string(ctx, "listen"));
-    else if (!(listen = read_trimmed(repo, "api"))) {
+    else if (!(listen = repo_file(repo, "api"))) {
         if (auth_config_load(repo, vc_cli_string(ctx, "config"), false, &cfg, NULL, NULL) == 0) {
             listen = cfg.listen;
             cfg.listen = NULL;

@@ -18,22 +18,13 @@
 
 #define LOCAL_USER "defaultLocalToken"
 
-static char *path_in(const char *repo, const char *file)
-{
-    size_t n = strlen(repo) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", repo, file);
-    return p;
-}
-
 /*
  * Makes sure <repo>/token holds a live admin token of defaultLocalToken. Unlike sophon-auth,
  * a user whose admin token was deleted does not stop the daemon: a new token is made.
  */
 static int bootstrap_local_token(auth_api_t *api, auth_store_t *store, const char *repo)
 {
-    _cleanup_free_ char *path = path_in(repo, "token");
+    _cleanup_free_ char *path = vc_path_join(repo, "token");
     _cleanup_free_ char *cur = NULL;
     vc_auth_info_t info;
     size_t len = 0;
@@ -138,7 +129,7 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
         vc_log_set_level(VC_LOG_DEBUG);
 
     if (vc_streq(cfg.db_type, "sqlite")) {
-        dsn = vc_strempty(cfg.db_dsn) ? path_in(repo, "auth.db") : strdup(cfg.db_dsn);
+        dsn = vc_strempty(cfg.db_dsn) ? vc_path_join(repo, "auth.db") : strdup(cfg.db_dsn);
     } else if (vc_streq(cfg.db_type, "postgres")) {
         if (vc_strempty(cfg.db_dsn)) {
             rc = fail("%s", "DB.Type is postgres but no DSN is set (config DB.DSN or --pg-dsn)");
@@ -201,7 +192,7 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
         rc = fail("cannot listen: %s", r == -EADDRINUSE ? "address in use or not available" : vc_strerror(r));
         goto out;
     }
-    api_path = path_in(repo, "api");
+    api_path = vc_path_join(repo, "api");
     if (!api_path || vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
         vc_warning("cannot write %s/api, ignoring", repo);
     vc_logkv(VC_LOG_NOTICE, "auth", "venus-auth serving", "listen", vc_http_bound(http), "db",

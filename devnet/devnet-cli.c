@@ -15,26 +15,6 @@
 #include "vc/message.h"
 #include "vc/util.h"
 
-static char *read_trimmed(const char *path)
-{
-    char *d = NULL;
-    size_t n = 0;
-    if (vc_read_file(path, 64 * 1024, &d, &n) < 0)
-        return NULL;
-    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' '))
-        d[--n] = 0;
-    return d;
-}
-
-static char *in_repo(const char *repo, const char *file)
-{
-    size_t n = strlen(repo) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", repo, file);
-    return p;
-}
-
 /* A JSON-RPC client: --api (URL/host:port/multiaddr) or <repo>/api, token from --token or
  * <repo>/token. */
 static int open_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
@@ -45,14 +25,14 @@ static int open_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
         return -ENOMEM;
     if (vc_cli_is_set(ctx, "api"))
         api = strdup(vc_cli_string(ctx, "api"));
-    else if ((p1 = in_repo(repo, "api")))
-        api = read_trimmed(p1);
+    else if ((p1 = vc_path_join(repo, "api")))
+        api = vc_read_trimmed(p1, 4096);
     if (!api)
         api = strdup(DEVNET_DEFAULT_LISTEN);
     if (vc_cli_is_set(ctx, "token"))
         token = strdup(vc_cli_string(ctx, "token"));
-    else if ((p2 = in_repo(repo, "token")))
-        token = read_trimmed(p2);
+    else if ((p2 = vc_path_join(repo, "token")))
+        token = vc_read_trimmed(p2, VC_TOKEN_MAX);
     if (!api)
         return -ENOMEM;
     const char *eps[] = {api};
@@ -196,7 +176,7 @@ static int cmd_send(vc_cli_ctx_t *ctx)
     json_t *res = NULL, *mj = NULL;
     vc_rpc_err_t err = {0};
     int rc = 1, r;
-    char *hex = read_trimmed(vc_cli_string(ctx, "key-file"));
+    char *hex = vc_read_trimmed(vc_cli_string(ctx, "key-file"), 64 * 1024);
 
     if (!hex)
         return vc_cli_errorf(ctx, "cannot read the key file '%s'", vc_cli_string(ctx, "key-file"));

@@ -33,15 +33,6 @@ char *dn_repo_path(vc_cli_ctx_t *ctx)
     return vc_expand_home(vc_strempty(repo) ? "~/.venus-devnet" : repo);
 }
 
-static char *path_in(const char *repo, const char *file)
-{
-    size_t n = strlen(repo) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", repo, file);
-    return p;
-}
-
 int dn_cmd_init(vc_cli_ctx_t *ctx)
 {
     _cleanup_free_ char *repo = dn_repo_path(ctx);
@@ -126,7 +117,7 @@ int dn_cmd_run(vc_cli_ctx_t *ctx)
         dn_chain_set_block_time_ms(chain, vc_cli_duration_ms(ctx, "block-time"));
 
     /* the local admin token, and venus-auth tokens when an auth server is configured */
-    token_path = path_in(repo, "token");
+    token_path = vc_path_join(repo, "token");
     size_t n_urls = 0;
     const char *const *urls = vc_cli_strings(ctx, "auth-url", &n_urls);
     vc_authn_opts_t ao = {.token_path = token_path, .auth_urls = urls, .n_auth_urls = n_urls,
@@ -174,7 +165,7 @@ int dn_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     running = true;
-    api_path = path_in(repo, "api");
+    api_path = vc_path_join(repo, "api");
     if (!api_path || vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
         vc_warning("cannot write %s/api, ignoring", repo);
     char height[32];

@@ -55,25 +55,12 @@ static char *repo_path(vc_cli_ctx_t *ctx)
     return vc_expand_home(vc_strempty(repo) ? MSGR_CLI_DEFAULT_REPO : repo);
 }
 
-static char *path_in(const char *repo, const char *file)
-{
-    size_t n = strlen(repo) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", repo, file);
-    return p;
-}
-
+/* A small repo file (api, token), trimmed; NULL when absent or empty. */
 static char *read_trimmed(const char *repo, const char *file)
 {
-    _cleanup_free_ char *path = path_in(repo, file);
-    char *data = NULL;
-    size_t len = 0;
-    if (!path || vc_read_file(path, 64 * 1024, &data, &len) < 0)
-        return NULL;
-    while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r' || data[len - 1] == ' '))
-        data[--len] = 0;
-    if (len == 0) {
+    _cleanup_free_ char *path = vc_path_join(repo, file);
+    char *data = vc_read_trimmed(path, 64 * 1024);
+    if (data && !*data) {
         free(data);
         return NULL;
     }
@@ -83,7 +70,7 @@ static char *read_trimmed(const char *repo, const char *file)
 /* [api] Address of <repo>/config.toml, NULL when absent or unreadable. */
 static char *config_api(const char *repo)
 {
-    _cleanup_free_ char *path = path_in(repo, "config.toml");
+    _cleanup_free_ char *path = vc_path_join(repo, "config.toml");
     vc_conf_t *c = vc_conf_new();
     const char *v = NULL;
     char *ret = NULL;

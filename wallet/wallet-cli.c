@@ -14,17 +14,6 @@
 #include "wallet-api.h"
 #include "wallet-daemon.h"
 
-static char *read_trimmed(const char *path, size_t max)
-{
-    char *d = NULL;
-    size_t n = 0;
-    if (vc_read_file(path, max, &d, &n) < 0)
-        return NULL;
-    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' '))
-        d[--n] = 0;
-    return d;
-}
-
 static int open_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
 {
     _cleanup_free_ char *repo = wallet_repo_path(ctx);
@@ -33,14 +22,14 @@ static int open_client(vc_cli_ctx_t *ctx, vc_client_t **ret)
         return -ENOMEM;
     if (vc_cli_is_set(ctx, "api"))
         api = strdup(vc_cli_string(ctx, "api"));
-    else if ((p1 = wallet_path_in(repo, "api")))
-        api = read_trimmed(p1, 4096);
+    else if ((p1 = vc_path_join(repo, "api")))
+        api = vc_read_trimmed(p1, 4096);
     if (!api)
         api = strdup(WALLET_DEFAULT_LISTEN);
     if (vc_cli_is_set(ctx, "token"))
         token = strdup(vc_cli_string(ctx, "token"));
-    else if ((p2 = wallet_path_in(repo, "token")))
-        token = read_trimmed(p2, VC_TOKEN_MAX);
+    else if ((p2 = vc_path_join(repo, "token")))
+        token = vc_read_trimmed(p2, VC_TOKEN_MAX);
     if (!api)
         return -ENOMEM;
     const char *eps[] = {api};

@@ -40,15 +40,6 @@ char *wallet_repo_path(vc_cli_ctx_t *ctx)
     return vc_expand_home(vc_strempty(repo) ? "~/.venus_wallet" : repo);
 }
 
-char *wallet_path_in(const char *repo, const char *file)
-{
-    size_t n = strlen(repo) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", repo, file);
-    return p;
-}
-
 void wallet_passphrase_free(char *p)
 {
     if (p) {
@@ -172,7 +163,7 @@ static void config_done(config_t *c)
 
 static int config_load(const char *repo, config_t *c)
 {
-    _cleanup_free_ char *path = wallet_path_in(repo, "config.toml");
+    _cleanup_free_ char *path = vc_path_join(repo, "config.toml");
     vc_conf_t *file = NULL;
     const char *net = NULL;
     int r;
@@ -249,9 +240,9 @@ int wallet_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
 
-    ks_dir = wallet_path_in(repo, "keystore");
-    token_path = wallet_path_in(repo, "token");
-    api_path = wallet_path_in(repo, "api");
+    ks_dir = vc_path_join(repo, "keystore");
+    token_path = vc_path_join(repo, "token");
+    api_path = vc_path_join(repo, "api");
     if (!ks_dir || !token_path || !api_path) {
         rc = fail("out of memory");
         goto out;

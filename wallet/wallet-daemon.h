@@ -24,7 +24,6 @@
 #define WALLET_PASSWORD_ENV "VENUS_WALLET_PASSWORD"
 
 char *wallet_repo_path(vc_cli_ctx_t *ctx);
-char *wallet_path_in(const char *repo, const char *file);
 /*
  * The passphrase from --password-file, env, or a no-echo prompt on /dev/tty (twice when
  * confirm). Returns 1 with *ret (malloc'ed) set, 0 when no source is available (no flag, no

@@ -57,15 +57,6 @@ struct wallet_ks {
 
 static int read_default(wallet_ks_t *ks, vc_address_t *ret);
 
-static char *path_in(const char *dir, const char *file)
-{
-    size_t n = strlen(dir) + strlen(file) + 2;
-    char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s", dir, file);
-    return p;
-}
-
 static void addr_str(const vc_address_t *a, char network, char out[VC_ADDRESS_STRLEN_MAX])
 {
     if (vc_address_to_string(a, network, out) < 0)
@@ -77,7 +68,7 @@ static char *key_path(const wallet_ks_t *ks, const vc_address_t *a)
     char s[VC_ADDRESS_STRLEN_MAX], name[VC_ADDRESS_STRLEN_MAX + 8];
     addr_str(a, 'f', s);
     snprintf(name, sizeof(name), KEY_PREFIX "%s", s);
-    return path_in(ks->dir, name);
+    return vc_path_join(ks->dir, name);
 }
 
 static json_t *load_json(const char *path, int *ret_r)
@@ -166,7 +157,7 @@ static void remove_entry(wallet_ks_t *ks, entry_t *e)
  * agree. The key itself is decrypted on unlock. */
 static int peek_key_file(wallet_ks_t *ks, const char *name, vc_address_t *ret)
 {
-    _cleanup_free_ char *path = path_in(ks->dir, name);
+    _cleanup_free_ char *path = vc_path_join(ks->dir, name);
     vc_address_t a, b;
     int r;
     if (!path)
@@ -214,7 +205,7 @@ static int load_addresses(wallet_ks_t *ks)
 int wallet_ks_open(const wallet_ks_opts_t *opts, wallet_ks_t **ret)
 {
     wallet_ks_t *ks = calloc(1, sizeof(*ks));
-    _cleanup_free_ char *meta = path_in(opts->dir, META_FILE);
+    _cleanup_free_ char *meta = vc_path_join(opts->dir, META_FILE);
     int r;
     if (!ks || !meta) {
         free(ks);
@@ -310,7 +301,7 @@ static int create_meta(wallet_ks_t *ks, const char *pass, size_t len, uint8_t **
     uint8_t salt[crypto_pwhash_SALTBYTES], nonce[crypto_secretbox_NONCEBYTES];
     uint8_t box[crypto_secretbox_MACBYTES + sizeof(CHECK_TEXT) - 1];
     uint8_t *kek = NULL;
-    _cleanup_free_ char *path = path_in(ks->dir, META_FILE);
+    _cleanup_free_ char *path = vc_path_join(ks->dir, META_FILE);
     _cleanup_free_ char *s64 = NULL, *n64 = NULL, *b64 = NULL;
     int r;
     if (!path)
@@ -339,7 +330,7 @@ static int create_meta(wallet_ks_t *ks, const char *pass, size_t len, uint8_t **
 
 static int check_meta(wallet_ks_t *ks, const char *pass, size_t len, uint8_t **ret_kek)
 {
-    _cleanup_free_ char *path = path_in(ks->dir, META_FILE);
+    _cleanup_free_ char *path = vc_path_join(ks->dir, META_FILE);
     _cleanup_free_ uint8_t *salt = NULL, *nonce = NULL, *box = NULL;
     size_t sl, nl, bl;
     uint8_t plain[64];
@@ -583,7 +574,7 @@ int wallet_ks_export(wallet_ks_t *ks, const vc_address_t *a, vc_key_info_t *ret)
 int wallet_ks_delete(wallet_ks_t *ks, const vc_address_t *a)
 {
     _cleanup_free_ char *path = key_path(ks, a);
-    _cleanup_free_ char *dpath = path_in(ks->dir, DEFAULT_FILE);
+    _cleanup_free_ char *dpath = vc_path_join(ks->dir, DEFAULT_FILE);
     vc_address_t def;
     int r = 0;
     if (!path || !dpath)
@@ -668,7 +659,7 @@ int wallet_ks_sign(wallet_ks_t *ks, const vc_address_t *a, const void *data, siz
 /* The address in the default file, held or not. */
 static int read_default(wallet_ks_t *ks, vc_address_t *ret)
 {
-    _cleanup_free_ char *path = path_in(ks->dir, DEFAULT_FILE);
+    _cleanup_free_ char *path = vc_path_join(ks->dir, DEFAULT_FILE);
     _cleanup_free_ char *text = NULL;
     size_t len;
     int r;
@@ -695,7 +686,7 @@ int wallet_ks_get_default(wallet_ks_t *ks, vc_address_t *ret)
 
 int wallet_ks_set_default(wallet_ks_t *ks, const vc_address_t *a)
 {
-    _cleanup_free_ char *path = path_in(ks->dir, DEFAULT_FILE);
+    _cleanup_free_ char *path = vc_path_join(ks->dir, DEFAULT_FILE);
     char s[VC_ADDRESS_STRLEN_MAX + 1];
     if (!path)
         return -ENOMEM;

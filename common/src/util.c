@@ -486,3 +486,23 @@ char *vc_expand_home(const char *path)
         snprintf(out, n, "%s%s", home, path + 1);
     return out;
 }
+
+char *vc_path_join(const char *dir, const char *file)
+{
+    size_t n = strlen(dir) + strlen(file) + 2;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s", dir, file);
+    return p;
+}
+
+char *vc_read_trimmed(const char *path, size_t max)
+{
+    char *d = NULL;
+    size_t n = 0;
+    if (!path || vc_read_file(path, max, &d, &n) < 0)
+        return NULL;
+    while (n && (d[n - 1] == '\n' || d[n - 1] == '\r' || d[n - 1] == ' ' || d[n - 1] == '\t'))
+        d[--n] = 0;
+    return d;
+}

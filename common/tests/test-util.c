@@ -106,6 +106,19 @@ static void test_files(void)
     ASSERT_EQ(vc_read_file("/nonexistent/x", 4, &data, &n), -ENOENT);
 }
 
+static void test_repo_files(void)
+{
+    char *p = vc_path_join(vc_test_tmpdir(), "api");
+    ASSERT_NOTNULL(p);
+    ASSERT_TRUE(vc_read_trimmed(p, 100) == NULL);
+    ASSERT_OK(vc_write_file_atomic(p, "127.0.0.1:8989 \n\n", 16, 0600));
+    char *v = vc_read_trimmed(p, 100);
+    ASSERT_STREQ(v, "127.0.0.1:8989");
+    free(v);
+    ASSERT_TRUE(vc_read_trimmed(p, 4) == NULL); /* larger than allowed */
+    free(p);
+}
+
 static void test_strerror_and_uuid(void)
 {
     ASSERT_STREQ(vc_strerror(VC_ECHECKSUM), "checksum mismatch");
@@ -152,6 +165,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_parse);
     VC_TEST_RUN(test_buf);
     VC_TEST_RUN(test_files);
+    VC_TEST_RUN(test_repo_files);
     VC_TEST_RUN(test_strerror_and_uuid);
     VC_TEST_RUN(test_log_levels);
     return VC_TEST_DONE();

@@ -132,5 +132,10 @@ int vc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
 int vc_mkdir_p(const char *path, unsigned mode);
 /* Expands a leading "~/" with $HOME. Returns a malloc'ed string or NULL on OOM. */
 char *vc_expand_home(const char *path);
+/* "dir/file", malloc'ed (NULL on OOM). */
+char *vc_path_join(const char *dir, const char *file);
+/* The contents of a small text file (at most max bytes) without trailing whitespace, such as
+ * a daemon's <repo>/token or <repo>/api; malloc'ed, NULL when absent or unreadable. */
+char *vc_read_trimmed(const char *path, size_t max);
 
 #endif
