@@ -265,7 +265,7 @@ static int m_get_message_by_unsigned_cid(vc_rpc_call_t *call, json_t *params, js
 static int m_get_message_by_from_and_nonce(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char from[VC_ADDRESS_STRLEN_MAX];
-    uint64_t nonce;
+    uint64_t nonce = 0;
     msgr_message_t m;
     int r = param_addr(call, params, 0, false, from);
     if (r == 0)
@@ -320,7 +320,7 @@ out:
 static int m_list_message_by_from_state(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char from[VC_ADDRESS_STRLEN_MAX];
-    int64_t state, page, size, d;
+    int64_t state = 0, page = 0, size = 0, d = 0;
     json_t *asc = json_array_get(params, 2);
     int r = param_addr(call, params, 0, true, from);
     if (r == 0)
@@ -379,7 +379,7 @@ static int m_list_failed_message(vc_rpc_call_t *call, json_t *params, json_t **r
 static int m_list_blocked_message(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char from[VC_ADDRESS_STRLEN_MAX];
-    int64_t d;
+    int64_t d = 0;
     int r = param_addr(call, params, 0, true, from);
     if (r == 0)
         r = param_i64(call, params, 1, &d);
@@ -398,7 +398,7 @@ static int m_list_blocked_message(vc_rpc_call_t *call, json_t *params, json_t **
 static int m_wait_message(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     const char *id;
-    uint64_t want;
+    uint64_t want = 0;
     int r = param_str(call, params, 0, &id);
     if (r == 0)
         r = param_u64(call, params, 1, &want);
@@ -498,7 +498,7 @@ static int msg_for_write(vc_rpc_call_t *call, const char *id, msgr_message_t *m)
 static int m_update_message_state_by_id(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     const char *id;
-    int64_t state;
+    int64_t state = 0;
     msgr_message_t m;
     int r = param_str(call, params, 0, &id);
     if (r == 0)
@@ -639,7 +639,7 @@ static int m_list_address(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static int m_update_nonce(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char a[VC_ADDRESS_STRLEN_MAX];
-    uint64_t nonce;
+    uint64_t nonce = 0;
     int r = addr_simple(call, params, a);
     if (r == 0)
         r = param_u64(call, params, 1, &nonce);
@@ -682,7 +682,7 @@ static int m_active_address(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static int m_set_select_msg_num(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char a[VC_ADDRESS_STRLEN_MAX];
-    uint64_t num;
+    uint64_t num = 0;
     int r = addr_simple(call, params, a);
     if (r == 0)
         r = param_u64(call, params, 1, &num);
