@@ -41,7 +41,7 @@ typedef struct msgr_config {
 /* The defaults of section 8 as a config tree. NULL on OOM. */
 vc_conf_t *msgr_config_defaults(void);
 /* Defaults with <path> laid over them (a missing file is not an error: *ret_existed false).
- * VC_EPARSE etc. with vc_conf_error() of the returned tree... on failure *reterr_msg explains. */
+ * On failure (VC_EPARSE, ...) *reterr_msg (malloc'ed) explains. */
 int msgr_config_load(const char *path, vc_conf_t **ret, bool *ret_existed, char **reterr_msg);
 /* Reads the typed values out of the tree (timeouts <= 0 reset to the defaults). */
 int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg);

@@ -864,17 +864,16 @@ static int sync_to(msgr_service_t *s, const tipset_t *head)
             resync = true;
     }
     if (resync) {
-        int n = msgr_service_update_all_filled(s);
-        vc_logkv(VC_LOG_NOTICE, "msg-state", "tipset cache empty or far behind: resynced filled messages", NULL);
-        (void)n;
+        char nb[32];
+        snprintf(nb, sizeof(nb), "%d", msgr_service_update_all_filled(s));
+        vc_logkv(VC_LOG_NOTICE, "msg-state", "tipset cache empty or far behind: resynced filled messages", "onchain",
+                 nb, NULL);
         tipset_t p;
         if ((r = get_tipset(s, head->parents, head->n_parents, &p)) < 0)
             goto out;
         msgr_tipset_t add = {.height = p.height, .key = p.key, .n_key = p.n_key, .parents = p.parents,
                              .n_parents = p.n_parents};
-        int64_t revert_all[1] = {INT64_MIN};
         msgr_head_change_t hc = {.cache_add = &add, .n_cache_add = 1, .cache_keep = CACHE_KEEP};
-        (void)revert_all;
         if (n_cache)
             msgr_store_tipset_clear(s->o.store);
         r = msgr_store_head_apply(s->o.store, &hc, NULL, NULL);
