@@ -1,0 +1,271 @@
+/* msgr-daemon.c: `venus-messager run`: config, store, upstream clients, service, API, HTTP. */
+#define _GNU_SOURCE /* asprintf */
+#include "msgr-daemon.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "msgr-api.h"
+#include "msgr-config.h"
+#include "msgr-service.h"
+#include "vc/authn.h"
+#include "vc/client.h"
+#include "vc/http.h"
+#include "vc/log.h"
+#include "vc/metrics.h"
+#include "vc/util.h"
+
+const vc_cli_flag_t msgr_run_flags[] = {
+    {"listen", NULL, VC_FLAG_STRING, "address to serve the API on (multiaddr or host:port)", MSGR_DEFAULT_LISTEN},
+    {"node-url", NULL, VC_FLAG_STRING, "chain node address (multiaddr or URL)"},
+    {"node-token", NULL, VC_FLAG_STRING, "chain node token"},
+    {"gateway-url", NULL, VC_FLAG_STRINGS, "venus-gateway address (repeatable)"},
+    {"gateway-token", NULL, VC_FLAG_STRING, "venus-gateway token"},
+    {"auth-url", NULL, VC_FLAG_STRING, "venus-auth URL"},
+    {"auth-token", NULL, VC_FLAG_STRING, "token for venus-auth (also the node and gateway token unless given)"},
+    {"db-type", NULL, VC_FLAG_STRING, "sqlite or postgres"},
+    {"pg-dsn", NULL, VC_FLAG_STRING, "PostgreSQL DSN (with --db-type postgres)"},
+    {"mysql-dsn", NULL, VC_FLAG_STRING, "not supported: use --db-type postgres --pg-dsn", .hidden = true},
+    {"disable-push", NULL, VC_FLAG_BOOL, "neither process heads nor push messages (a read-only instance)"},
+    {0},
+};
+
+static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int fail(const char *fmt, ...)
+{
+    va_list ap;
+    fputs("ERROR: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return 1;
+}
+
+char *msgr_repo_path(vc_cli_ctx_t *ctx)
+{
+    const char *repo = vc_cli_string(ctx, "repo");
+    return vc_expand_home(vc_strempty(repo) ? MSGR_DEFAULT_REPO : repo);
+}
+
+static char *path_in(const char *repo, const char *file)
+{
+    char *p = NULL;
+    return asprintf(&p, "%s/%s", repo, file) < 0 ? NULL : p;
+}
+
+/* The run flags laid over the config (spec 7: --auth-token sets the node, gateway and jwt
+ * tokens at once; the specific flags win). */
+static int apply_flags(vc_cli_ctx_t *ctx, vc_conf_t *c)
+{
+    int r = 0;
+    if (vc_cli_is_set(ctx, "listen"))
+        r = r ?: vc_conf_set_string(c, "api.Address", vc_cli_string(ctx, "listen"));
+    if (vc_cli_is_set(ctx, "auth-token")) {
+        const char *t = vc_cli_string(ctx, "auth-token");
+        r = r ?: vc_conf_set_string(c, "jwt.token", t);
+        r = r ?: vc_conf_set_string(c, "node.token", t);
+        r = r ?: vc_conf_set_string(c, "gateway.token", t);
+    }
+    if (vc_cli_is_set(ctx, "auth-url"))
+        r = r ?: vc_conf_set_string(c, "jwt.authURL", vc_cli_string(ctx, "auth-url"));
+    if (vc_cli_is_set(ctx, "node-url"))
+        r = r ?: vc_conf_set_string(c, "node.url", vc_cli_string(ctx, "node-url"));
+    if (vc_cli_is_set(ctx, "node-token"))
+        r = r ?: vc_conf_set_string(c, "node.token", vc_cli_string(ctx, "node-token"));
+    if (vc_cli_is_set(ctx, "gateway-url"))
+        r = r ?: vc_conf_set_string_array(c, "gateway.url", vc_cli_strings(ctx, "gateway-url", NULL), -1);
+    if (vc_cli_is_set(ctx, "gateway-token"))
+        r = r ?: vc_conf_set_string(c, "gateway.token", vc_cli_string(ctx, "gateway-token"));
+    if (vc_cli_is_set(ctx, "db-type"))
+        r = r ?: vc_conf_set_string(c, "db.type", vc_cli_string(ctx, "db-type"));
+    if (vc_cli_is_set(ctx, "pg-dsn"))
+        r = r ?: vc_conf_set_string(c, "db.postgres.dsn", vc_cli_string(ctx, "pg-dsn"));
+    if (vc_cli_bool(ctx, "disable-push")) {
+        r = r ?: vc_conf_set_bool(c, "messageService.skipPushMessage", true);
+        r = r ?: vc_conf_set_bool(c, "messageService.skipProcessHead", true);
+    }
+    return r;
+}
+
+static int verify_token(void *userdata, const char *token, vc_auth_info_t *ret)
+{
+    return vc_authn_verify(userdata, token, ret);
+}
+
+/* /metrics: per-state message counts (msgr_messages{state=".."} as gauges read at render). */
+typedef struct state_gauge {
+    msgr_store_t *store;
+    int state;
+} state_gauge_t;
+
+static double count_state(void *userdata)
+{
+    state_gauge_t *g = userdata;
+    int64_t counts[MSGR_MSG_STATE_MAX] = {0};
+    return msgr_store_msg_count_by_state(g->store, counts) < 0 ? -1 : (double)counts[g->state];
+}
+
+static double address_num(void *userdata)
+{
+    msgr_address_t *v = NULL;
+    size_t n = 0;
+    if (msgr_store_addr_list(userdata, true, &v, &n) < 0)
+        return -1;
+    msgr_addresses_free(v, n);
+    return (double)n;
+}
+
+int msgr_cmd_run(vc_cli_ctx_t *ctx)
+{
+    _cleanup_free_ char *repo = msgr_repo_path(ctx);
+    _cleanup_free_ char *conf_path = NULL, *token_path = NULL, *api_path = NULL, *dsn = NULL;
+    vc_conf_t *conf = NULL;
+    msgr_config_t cfg = {0};
+    msgr_store_t *store = NULL;
+    vc_client_t *node = NULL, *gateway = NULL, *auth = NULL;
+    vc_authn_t *authn = NULL;
+    msgr_service_t *svc = NULL;
+    msgr_api_t *api = NULL;
+    vc_http_server_t *http = NULL;
+    vc_metrics_t *metrics = NULL;
+    state_gauge_t gauges[MSGR_MSG_STATE_MAX];
+    char *err = NULL;
+    bool existed = false;
+    int rc = 1, r;
+
+    if (!repo)
+        return fail("out of memory");
+    if (vc_cli_is_set(ctx, "mysql-dsn"))
+        return fail("MySQL is not supported by venus-c: use --db-type postgres --pg-dsn <dsn>");
+    if ((r = vc_mkdir_p(repo, 0700)) < 0)
+        return fail("cannot create %s: %s", repo, vc_strerror(r));
+    conf_path = path_in(repo, "config.toml");
+    token_path = path_in(repo, "token");
+    api_path = path_in(repo, "api");
+    if (!conf_path || !token_path || !api_path)
+        return fail("out of memory");
+    if ((r = msgr_config_load(conf_path, &conf, &existed, &err)) < 0) {
+        fail("%s: %s", conf_path, err ? err : vc_strerror(r));
+        goto out;
+    }
+    if ((r = apply_flags(ctx, conf)) < 0) {
+        fail("%s", vc_conf_error(conf));
+        goto out;
+    }
+    if ((r = msgr_config_read(conf, &cfg, &err)) < 0) {
+        fail("config: %s", err ? err : vc_strerror(r));
+        goto out;
+    }
+    if (vc_strempty(cfg.auth_token)) {
+        fail("token is empty: set [jwt] token or --auth-token (this service's venus-auth token)");
+        goto out;
+    }
+    if (!existed && (r = vc_conf_save(conf, conf_path, 0600)) < 0)
+        vc_warning("cannot write %s: %s, ignoring", conf_path, vc_strerror(r));
+
+    /* store */
+    if (vc_streq(cfg.db_type, "postgres"))
+        dsn = strdup(cfg.pg_dsn);
+    else
+        dsn = path_in(repo, "message.db");
+    if (!dsn || (r = msgr_store_open(dsn, &store, &err)) < 0) {
+        fail("cannot open the %s database: %s", cfg.db_type, err ? err : "out of memory");
+        goto out;
+    }
+
+    /* upstream clients */
+    const char *node_eps[] = {cfg.node_url};
+    vc_client_opts_t no = {.endpoints = node_eps, .n_endpoints = 1, .default_path = "/rpc/v1",
+                           .token = cfg.node_token, .api_namespace = "v1.FullNode",
+                           .timeout_ms = (int)(cfg.estimate_timeout_ms + 5000)};
+    vc_client_opts_t go = {.endpoints = (const char *const *)cfg.gateway_urls, .n_endpoints = cfg.n_gateway_urls,
+                           .default_path = "/rpc/v2", .token = cfg.gateway_token,
+                           .timeout_ms = (int)(cfg.sign_timeout_ms + 2000)};
+    const char *auth_eps[] = {cfg.auth_url};
+    vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = 1, .token = cfg.auth_token, .timeout_ms = 5000};
+    if ((r = vc_client_new(&no, &node)) < 0 || (cfg.n_gateway_urls && (r = vc_client_new(&go, &gateway)) < 0) ||
+        (r = vc_client_new(&ao, &auth)) < 0) {
+        fail("cannot set up the upstream clients: %s", vc_strerror(r));
+        goto out;
+    }
+    vc_authn_opts_t auo = {.token_path = token_path, .auth_urls = auth_eps, .n_auth_urls = 1,
+                           .auth_token = cfg.auth_token};
+    if ((r = vc_authn_new(&auo, &authn)) < 0) {
+        fail("cannot write %s: %s", token_path, vc_strerror(r));
+        goto out;
+    }
+    msgr_service_opts_t so = {.store = store, .node = node, .gateway = gateway, .auth = auth,
+                              .stable_ms = cfg.stable_ms, .skip_process_head = cfg.skip_process_head,
+                              .skip_push = cfg.skip_push_message};
+    if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, authn, &api)) < 0) {
+        fail("%s", vc_strerror(r));
+        goto out;
+    }
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    vc_http_opts_t ho = {.listen = cfg.listen, .threads = (unsigned)(ncpu > 0 ? ncpu : 2)};
+    if ((r = vc_http_server_new(&ho, &http)) < 0 || (r = msgr_api_mount(api, http)) < 0) {
+        fail("%s", vc_strerror(r));
+        goto out;
+    }
+    vc_http_set_auth(http, verify_token, authn);
+    metrics = vc_metrics_new("venus_messager");
+    if (metrics) {
+        static const char *const names[MSGR_MSG_STATE_MAX] = {"msgs_unknown", "num_of_unfill_msg", "num_of_fill_msg",
+                                                              "msgs_onchain", "num_of_failed_msg",
+                                                              "msgs_nonce_conflict"};
+        vc_metrics_add_process(metrics);
+        for (int i = 0; i < MSGR_MSG_STATE_MAX; i++) {
+            gauges[i] = (state_gauge_t){.store = store, .state = i};
+            vc_metrics_gauge_func(metrics, names[i], "Messages in this state.", count_state, &gauges[i], NULL);
+        }
+        vc_metrics_gauge_func(metrics, "address_num", "Active addresses.", address_num, store, NULL);
+        vc_http_set_metrics(http, metrics);
+    }
+
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    if ((r = vc_http_start(http)) < 0) {
+        fail("cannot listen on %s: %s", cfg.listen, r == -EADDRINUSE ? "address in use" : vc_strerror(r));
+        goto out;
+    }
+    if ((r = msgr_service_start(svc)) < 0) {
+        fail("cannot start the service: %s", vc_strerror(r));
+        goto out;
+    }
+    if (vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
+        vc_warning("cannot write %s, ignoring", api_path);
+    vc_logkv(VC_LOG_NOTICE, "service", "venus-messager serving", "listen", vc_http_bound(http), "node", cfg.node_url,
+             "db", msgr_store_backend(store), "repo", repo, NULL);
+
+    int sig = 0;
+    sigwait(&set, &sig);
+    vc_logkv(VC_LOG_NOTICE, "service", "shutting down", "signal", sig == SIGINT ? "SIGINT" : "SIGTERM", NULL);
+    rc = 0;
+out:
+    if (api_path)
+        unlink(api_path);
+    vc_http_server_free(http);
+    msgr_api_free(api);
+    msgr_service_free(svc);
+    vc_metrics_free(metrics);
+    vc_authn_free(authn);
+    vc_client_free(node);
+    vc_client_free(gateway);
+    vc_client_free(auth);
+    msgr_store_free(store);
+    msgr_config_done(&cfg);
+    vc_conf_free(conf);
+    free(err);
+    return rc;
+}

@@ -1,0 +1,49 @@
+/*
+ * msgr-select.h: the pure parts of the selection round (spec/messager.md 4.3, 4.4, 5), kept
+ * apart from the service so they are unit-tested without a node.
+ */
+#ifndef MSGR_SELECT_H
+#define MSGR_SELECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "msgr-types.h"
+
+/* Maximum new messages per address per round (spec 4.4 step 6). */
+#define MSGR_SELECT_MAX_NEW 100
+
+/* The fee spec a candidate is estimated with (spec 5). */
+typedef struct msgr_merged_fee {
+    double gas_over_estimation;
+    vc_bigint_t max_fee;
+    double gas_over_premium;
+    vc_bigint_t gas_fee_cap; /* 0 = let the node estimate (used only when the message has none) */
+    vc_bigint_t base_fee;    /* 0 = no gate */
+} msgr_merged_fee_t;
+
+/* Precedence: GasOverEstimation / MaxFee / GasOverPremium: meta > address > actor cfg > shared;
+ * GasFeeCap and BaseFee: address > actor cfg > shared. Zero means unset at every level. meta,
+ * addr and actor may be NULL. */
+void msgr_fee_merge(const msgr_send_spec_t *meta, const msgr_fee_spec_t *addr, const msgr_fee_spec_t *actor,
+                    const msgr_fee_spec_t *shared, msgr_merged_fee_t *ret);
+
+/* The BaseFee gate: true when the message must wait (a gate is set and the parent base fee is
+ * above it). */
+bool msgr_fee_gate_blocks(const msgr_merged_fee_t *f, const vc_bigint_t *parent_base_fee);
+
+/* How many new messages an address may get this round: selMsgNum (address value if > 0, else
+ * shared) minus the gap between the DB nonce and the chain nonce, capped at
+ * MSGR_SELECT_MAX_NEW; 0 when the gap is already >= selMsgNum. */
+uint64_t msgr_select_want(uint64_t addr_sel_msg_num, uint64_t shared_sel_msg_num, uint64_t db_nonce,
+                          uint64_t chain_nonce);
+
+/* appliedNonce (spec 4.3): for the messages of a tipset (ChainGetMessagesInTipset result,
+ * [{Cid, Message}]), the nonce after the consecutive run starting at each sender's first
+ * message. *ret_found is false when `from` (canonical "f..." string) sent nothing. */
+int msgr_applied_nonce(const json_t *msgs_in_tipset, const char *from, uint64_t *ret_nonce, bool *ret_found);
+
+#endif

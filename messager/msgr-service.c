@@ -1,0 +1,1115 @@
+/* msgr-service.c: ingest, head tracking, selection, signing and publishing (spec section 4). */
+#include "msgr-service.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "msgr-select.h"
+#include "vc/log.h"
+#include "vc/util.h"
+
+#define MAX_TSK 16
+#define CACHE_KEEP 900
+#define WALK_MAX 900
+
+struct msgr_service {
+    msgr_service_opts_t o;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool stopping;
+    json_t *queue;    /* pending ChainNotify values (under lock) */
+    bool sub_closed;  /* the subscription ended (under lock) */
+    atomic_llong head_height;
+    atomic_llong block_delay_ms;
+    atomic_ullong rounds;
+};
+
+/* ------------------------------------------------------------------ errors */
+
+static _Thread_local char errbuf[1024];
+
+const char *msgr_service_errmsg(void)
+{
+    return errbuf;
+}
+
+static int seterr(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int seterr(int r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(errbuf, sizeof(errbuf), fmt, ap);
+    va_end(ap);
+    return r;
+}
+
+msgr_store_t *msgr_service_store(msgr_service_t *s)
+{
+    return s->o.store;
+}
+
+vc_client_t *msgr_service_node(msgr_service_t *s)
+{
+    return s->o.node;
+}
+
+int64_t msgr_service_block_delay_ms(msgr_service_t *s)
+{
+    return atomic_load(&s->block_delay_ms);
+}
+
+uint64_t msgr_service_rounds(msgr_service_t *s)
+{
+    return atomic_load(&s->rounds);
+}
+
+/* ------------------------------------------------------------------ upstream calls */
+
+static int rpc_call(vc_client_t *c, const char *what, const char *method, json_t *params, json_t **ret)
+{
+    vc_rpc_err_t e = {0};
+    json_t *res = NULL;
+    if (!c) {
+        json_decref(params);
+        return seterr(-ENOTCONN, "no %s configured", what);
+    }
+    int r = vc_client_call(c, method, params, &res, &e);
+    if (r == VC_EREMOTE)
+        return seterr(r, "%s", e.message);
+    if (r < 0)
+        return seterr(r, "%s %s: %s", what, method, r == VC_EHTTP && e.code ? e.message : vc_strerror(r));
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return 0;
+}
+
+int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret)
+{
+    char full[128];
+    snprintf(full, sizeof(full), "Filecoin.%s", method);
+    return rpc_call(s->o.node, "node", full, params, ret);
+}
+
+int64_t msgr_service_head_height(msgr_service_t *s)
+{
+    int64_t h = atomic_load(&s->head_height);
+    if (h > 0)
+        return h;
+    json_t *head = NULL;
+    if (msgr_service_node_call(s, "ChainHead", NULL, &head) == 0) {
+        h = json_integer_value(json_object_get(head, "Height"));
+        json_decref(head);
+        if (h > 0)
+            atomic_store(&s->head_height, h);
+    }
+    return h;
+}
+
+int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **ret)
+{
+    long status = 0;
+    char *body = NULL;
+    size_t len = 0;
+    if (!s->o.auth)
+        return seterr(-ENOTCONN, "no venus-auth configured");
+    int r = vc_client_rest(s->o.auth, "GET", path_query, NULL, &status, &body, &len);
+    if (r < 0)
+        return seterr(r, "venus-auth: %s", vc_strerror(r));
+    if (status != 200) {
+        seterr(VC_EHTTP, "venus-auth %s: HTTP %ld %s", path_query, status, body ? body : "");
+        free(body);
+        return VC_EHTTP;
+    }
+    json_t *j = json_loadb(body, len, JSON_DECODE_ANY, NULL);
+    free(body);
+    if (!j)
+        return seterr(VC_EPARSE, "venus-auth %s: not JSON", path_query);
+    *ret = j;
+    return 0;
+}
+
+int msgr_service_signer_users(msgr_service_t *s, const char *signer, char ***ret, size_t *ret_n)
+{
+    char *esc = vc_url_escape(signer), q[512];
+    json_t *j = NULL, *e;
+    size_t i, n, size = 0;
+    if (!esc)
+        return -ENOMEM;
+    snprintf(q, sizeof(q), "/user/signer?signer=%s", esc);
+    free(esc);
+    int r = msgr_service_auth_get(s, q, &j);
+    if (r < 0)
+        return r;
+    n = json_is_array(j) ? json_array_size(j) : 0;
+    json_array_foreach(j, i, e) size += strlen(json_string_value(json_object_get(e, "name")) ?: "") + 1;
+    char **v = malloc((n + 1) * sizeof(char *) + size);
+    if (!v) {
+        json_decref(j);
+        return -ENOMEM;
+    }
+    char *p = (char *)(v + n + 1);
+    json_array_foreach(j, i, e)
+    {
+        const char *name = json_string_value(json_object_get(e, "name")) ?: "";
+        v[i] = strcpy(p, name);
+        p += strlen(name) + 1;
+    }
+    v[n] = NULL;
+    json_decref(j);
+    *ret = v;
+    if (ret_n)
+        *ret_n = n;
+    return 0;
+}
+
+int msgr_service_signer_exist(msgr_service_t *s, const char *user, const char *signer, bool *ret)
+{
+    char *eu = vc_url_escape(user), *es = vc_url_escape(signer), q[1024];
+    json_t *j = NULL;
+    if (!eu || !es) {
+        free(eu);
+        free(es);
+        return -ENOMEM;
+    }
+    snprintf(q, sizeof(q), "/user/signer/exist?user=%s&signer=%s", eu, es);
+    free(eu);
+    free(es);
+    int r = msgr_service_auth_get(s, q, &j);
+    if (r < 0)
+        return r;
+    *ret = json_is_true(j);
+    json_decref(j);
+    return 0;
+}
+
+int msgr_service_resolve_from(msgr_service_t *s, vc_address_t *addr)
+{
+    char str[VC_ADDRESS_STRLEN_MAX];
+    json_t *res = NULL;
+    if (vc_address_protocol(addr) != VC_ADDR_ID)
+        return 0;
+    vc_address_to_string(addr, 'f', str);
+    int r = msgr_service_node_call(s, "StateAccountKey", json_pack("[s, []]", str), &res);
+    if (r < 0)
+        return seterr(r, "resolve %s: %s", str, errbuf);
+    vc_address_t key;
+    r = json_is_string(res) ? vc_address_from_string(json_string_value(res), &key) : VC_ETYPE;
+    json_decref(res);
+    if (r < 0)
+        return seterr(r, "resolve %s: bad StateAccountKey answer", str);
+    *addr = key;
+    return 0;
+}
+
+static json_t *strv_json(char **v)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && v && v[i]; i++)
+        json_array_append_new(a, json_string(v[i]));
+    return a;
+}
+
+int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret)
+{
+    char **users = NULL;
+    json_t *res = NULL;
+    int r = msgr_service_signer_users(s, addr, &users, NULL);
+    if (r < 0)
+        return r;
+    r = rpc_call(s->o.gateway, "gateway", "Gateway.WalletHas", json_pack("[s, o]", addr, strv_json(users)), &res);
+    free(users);
+    if (r < 0)
+        return r;
+    *ret = json_is_true(res);
+    json_decref(res);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ ingest */
+
+int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
+                      const char *wallet_name, char ret_id[MSGR_ID_MAX + 1])
+{
+    char uuid[37], from[VC_ADDRESS_STRLEN_MAX];
+    msgr_message_t m;
+    bool has = false;
+    int r;
+
+    if (id && !*id)
+        return seterr(-EINVAL, "empty uid");
+    if (id && strlen(id) > MSGR_ID_MAX)
+        return seterr(-EINVAL, "message id longer than %d characters", MSGR_ID_MAX);
+    if ((r = msgr_chain_message_check(msg)) < 0)
+        return seterr(r, "%s", msgr_types_errmsg());
+    vc_address_to_string(&msg->from, 'f', from);
+    if ((r = msgr_service_wallet_has(s, from, &has)) < 0)
+        return r;
+    if (!has)
+        return seterr(-ENOENT, "signer address %s not exists", from);
+    if (!id) {
+        vc_uuid4(uuid);
+        id = uuid;
+    }
+    msgr_message_init(&m);
+    if ((r = msgr_message_set_id(&m, id)) < 0 || (r = vc_message_copy(msg, &m.msg)) < 0 ||
+        (r = msgr_message_set_wallet(&m, wallet_name ? wallet_name : "")) < 0)
+        goto out;
+    m.msg.nonce = 0;
+    if (meta) {
+        m.meta = *meta;
+    }
+    m.state = MSGR_MSG_UNFILL;
+    r = msgr_store_msg_push(s->o.store, &m, 1);
+    if (r < 0) {
+        seterr(r, "%s", msgr_store_errmsg());
+        goto out;
+    }
+    if (ret_id)
+        snprintf(ret_id, MSGR_ID_MAX + 1, "%s", id);
+out:
+    memset(&m.meta, 0, sizeof(m.meta));
+    msgr_message_done(&m);
+    return r;
+}
+
+/* ------------------------------------------------------------------ tipsets */
+
+typedef struct tipset {
+    int64_t height;
+    vc_cid_t key[MAX_TSK];
+    size_t n_key;
+    vc_cid_t parents[MAX_TSK];
+    size_t n_parents;
+    vc_bigint_t parent_base_fee;
+} tipset_t;
+
+static int cids_from_json(const json_t *a, vc_cid_t *out, size_t *n)
+{
+    size_t i;
+    json_t *e;
+    if (!json_is_array(a) || json_array_size(a) > MAX_TSK)
+        return VC_ETYPE;
+    json_array_foreach(a, i, e) if (vc_cid_from_json(e, &out[i]) < 0) return VC_EPARSE;
+    *n = json_array_size(a);
+    return 0;
+}
+
+static json_t *cids_json(const vc_cid_t *c, size_t n)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        json_array_append_new(a, vc_cid_to_json(&c[i]));
+    return a;
+}
+
+static int tipset_from_json(const json_t *j, tipset_t *ret)
+{
+    tipset_t t = {0};
+    json_t *b0 = json_array_get(json_object_get(j, "Blocks"), 0);
+    if (!json_is_integer(json_object_get(j, "Height")) || !b0 ||
+        cids_from_json(json_object_get(j, "Cids"), t.key, &t.n_key) < 0 ||
+        cids_from_json(json_object_get(b0, "Parents"), t.parents, &t.n_parents) < 0)
+        return seterr(VC_EPARSE, "node sent a malformed TipSet");
+    t.height = json_integer_value(json_object_get(j, "Height"));
+    const char *bf = json_string_value(json_object_get(b0, "ParentBaseFee"));
+    if (bf)
+        vc_bigint_from_string(bf, &t.parent_base_fee);
+    *ret = t;
+    return 0;
+}
+
+static int get_tipset(msgr_service_t *s, const vc_cid_t *key, size_t n, tipset_t *ret)
+{
+    json_t *res = NULL;
+    int r = msgr_service_node_call(s, "ChainGetTipSet", json_pack("[o]", cids_json(key, n)), &res);
+    if (r < 0)
+        return r;
+    r = tipset_from_json(res, ret);
+    json_decref(res);
+    return r;
+}
+
+static bool key_equal(const vc_cid_t *a, size_t na, const vc_cid_t *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (!vc_cid_equal(&a[i], &b[i]))
+            return false;
+    return true;
+}
+
+static int receipt_from_json(const json_t *j, msgr_receipt_t *ret)
+{
+    msgr_receipt_t rc = {.exit_code = json_integer_value(json_object_get(j, "ExitCode")),
+                         .gas_used = json_integer_value(json_object_get(j, "GasUsed"))};
+    const char *b = json_string_value(json_object_get(j, "Return"));
+    if (b && *b && vc_base64_decode(b, strlen(b), &rc.ret, &rc.ret_len) < 0)
+        return VC_EPARSE;
+    *ret = rc;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ filled resync (4.8) */
+
+static int resync_one(msgr_service_t *s, const msgr_message_t *m)
+{
+    json_t *res = NULL;
+    if (!m->signed_cid.len)
+        return seterr(-EINVAL, "message %s has no signed cid", m->id);
+    int r = msgr_service_node_call(s, "StateSearchMsg", json_pack("[[], o, i, b]", vc_cid_to_json(&m->signed_cid), -1, 1),
+                                   &res);
+    if (r < 0)
+        return r;
+    if (json_is_null(res)) {
+        json_decref(res);
+        return seterr(-ENOENT, "message %s not found on chain", m->id);
+    }
+    msgr_receipt_t rc = {0};
+    vc_cid_t tsk[MAX_TSK];
+    size_t n = 0;
+    r = receipt_from_json(json_object_get(res, "Receipt"), &rc);
+    if (r == 0)
+        r = cids_from_json(json_object_get(res, "TipSet"), tsk, &n);
+    if (r == 0)
+        r = msgr_store_msg_set_onchain(s->o.store, m->id, json_integer_value(json_object_get(res, "Height")), &rc,
+                                       tsk, n);
+    if (r < 0)
+        seterr(r, "%s", msgr_store_errmsg());
+    free(rc.ret);
+    json_decref(res);
+    return r;
+}
+
+int msgr_service_update_filled(msgr_service_t *s, const char *id)
+{
+    msgr_message_t m;
+    int r = msgr_store_msg_get(s->o.store, id, &m);
+    if (r < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    if (m.state == MSGR_MSG_ONCHAIN || m.state == MSGR_MSG_NONCE_CONFLICT)
+        r = seterr(-EINVAL, "message state(%s) has been final, can not update", msgr_msg_state_name(m.state));
+    else if (m.state != MSGR_MSG_FILL)
+        r = seterr(-EINVAL, "need FillMsg got %s", msgr_msg_state_name(m.state));
+    else
+        r = resync_one(s, &m);
+    msgr_message_done(&m);
+    return r;
+}
+
+int msgr_service_update_all_filled(msgr_service_t *s)
+{
+    msgr_message_t *v = NULL;
+    size_t n = 0;
+    int r = msgr_store_msg_list_by_state(s->o.store, MSGR_MSG_FILL, true, 0, &v, &n);
+    if (r < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    int ok = 0;
+    for (size_t i = 0; i < n; i++)
+        if (resync_one(s, &v[i]) == 0)
+            ok++;
+    msgr_messages_free(v, n);
+    return ok;
+}
+
+/* ------------------------------------------------------------------ publishing (4.5) */
+
+static json_t *signed_json(const msgr_message_t *m)
+{
+    vc_signed_message_t sm = {.message = m->msg, .signature = m->signature};
+    json_t *j = NULL;
+    return vc_signed_message_to_json(&sm, 'f', false, &j) < 0 ? NULL : j;
+}
+
+static bool ignorable_push_error(const char *e)
+{
+    return strstr(e, "minimum expected nonce") || strstr(e, "message with nonce already exists") ||
+           strstr(e, "already in mpool") || strstr(e, "nonce too low");
+}
+
+/* MpoolBatchPushUntrusted of the given rows; errors other than nonce-too-low / duplicate are
+ * written to the rows' error_msg (by id, so for every signature type: spec 10 #8). */
+static int publish(msgr_service_t *s, const msgr_message_t *v, size_t n)
+{
+    if (n == 0)
+        return 0;
+    json_t *arr = json_array();
+    const char **ids = calloc(n, sizeof(*ids));
+    int r = 0;
+    if (!arr || !ids) {
+        r = -ENOMEM;
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ids[i] = v[i].id;
+        json_t *j = signed_json(&v[i]);
+        if (!j || json_array_append_new(arr, j) < 0) {
+            r = -ENOMEM;
+            goto out;
+        }
+    }
+    r = msgr_service_node_call(s, "MpoolBatchPushUntrusted", json_pack("[O]", arr), NULL);
+    if (r < 0 && r != VC_ETRANSPORT && !ignorable_push_error(errbuf)) {
+        vc_logkv(VC_LOG_WARNING, "publisher", "push failed", "error", errbuf, NULL);
+        (void)msgr_store_msg_set_errors(s->o.store, ids, n, errbuf);
+    } else if (r < 0) {
+        vc_logkv(VC_LOG_INFO, "publisher", "push answered, ignoring", "error", errbuf, NULL);
+        r = 0;
+    }
+out:
+    json_decref(arr);
+    free(ids);
+    return r;
+}
+
+int msgr_service_republish(msgr_service_t *s, const char *id)
+{
+    msgr_message_t m;
+    int r = msgr_store_msg_get(s->o.store, id, &m);
+    if (r < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    if (m.state != MSGR_MSG_FILL)
+        r = seterr(-EINVAL, "need FillMsg got %s", msgr_msg_state_name(m.state));
+    else
+        r = publish(s, &m, 1);
+    msgr_message_done(&m);
+    return r;
+}
+
+/* ------------------------------------------------------------------ selection (4.4) */
+
+static int sign_message(msgr_service_t *s, const char *from, char **accounts, const vc_message_t *m,
+                        vc_signature_t *ret)
+{
+    vc_buf_t cbor = {0};
+    vc_cid_t cid;
+    json_t *res = NULL;
+    int r = vc_message_encode(m, &cbor);
+    if (r < 0 || (r = vc_message_cid(m, &cid)) < 0) {
+        vc_buf_done(&cbor);
+        return seterr(r, "encode message: %s", vc_strerror(r));
+    }
+    char *extra = vc_base64_encode((const uint8_t *)cbor.data, cbor.len);
+    char *tosign = vc_base64_encode(cid.bytes, cid.len);
+    vc_buf_done(&cbor);
+    if (!extra || !tosign) {
+        free(extra);
+        free(tosign);
+        return -ENOMEM;
+    }
+    r = rpc_call(s->o.gateway, "gateway", "Gateway.WalletSign",
+                 json_pack("[s, o, s, {s:s, s:s}]", from, strv_json(accounts), tosign, "Type", "message", "Extra",
+                           extra),
+                 &res);
+    free(extra);
+    free(tosign);
+    if (r < 0)
+        return r;
+    r = vc_signature_from_json(res, ret);
+    json_decref(res);
+    return r < 0 ? seterr(r, "gateway sent a malformed signature") : 0;
+}
+
+/* The actor code of `to`, cached for the round. */
+typedef struct code_cache {
+    char addr[VC_ADDRESS_STRLEN_MAX];
+    vc_cid_t code;
+    bool found;
+} code_cache_t;
+
+static int actor_code(msgr_service_t *s, const vc_address_t *to, code_cache_t *cache, size_t *n_cache,
+                      size_t cap, vc_cid_t *ret, bool *found)
+{
+    char a[VC_ADDRESS_STRLEN_MAX];
+    json_t *res = NULL;
+    vc_address_to_string(to, 'f', a);
+    for (size_t i = 0; i < *n_cache; i++)
+        if (vc_streq(cache[i].addr, a)) {
+            *found = cache[i].found;
+            *ret = cache[i].code;
+            return 0;
+        }
+    int r = msgr_service_node_call(s, "StateGetActor", json_pack("[s, []]", a), &res);
+    bool ok = r == 0 && vc_cid_from_json(json_object_get(res, "Code"), ret) == 0;
+    json_decref(res);
+    if (r < 0 && !strstr(errbuf, "not found"))
+        return r;
+    *found = ok;
+    if (*n_cache < cap) {
+        code_cache_t *c = &cache[(*n_cache)++];
+        snprintf(c->addr, sizeof(c->addr), "%s", a);
+        c->found = ok;
+        if (ok)
+            c->code = *ret;
+    }
+    return 0;
+}
+
+static void select_address(msgr_service_t *s, const tipset_t *ts, const msgr_shared_spec_t *shared,
+                           const msgr_address_t *a, const json_t *msgs_in_ts)
+{
+    char **accounts = NULL;
+    json_t *res = NULL, *est = NULL, *results = NULL;
+    msgr_message_t *to_push = NULL, *cands = NULL;
+    size_t n_push = 0, n_cands = 0, n_fills = 0, n_errs = 0, n_est = 0;
+    msgr_fill_t *fills = NULL;
+    msgr_msg_error_t *errs = NULL;
+    char **err_texts = NULL;
+    size_t *est_idx = NULL;
+    uint64_t chain_nonce = 0, db_nonce = 0, applied = 0;
+    bool found = false;
+    code_cache_t codes[64];
+    size_t n_codes = 0;
+    int r;
+
+    if (msgr_service_signer_users(s, a->addr, &accounts, NULL) < 0)
+        vc_logkv(VC_LOG_WARNING, "msg-select", "cannot list the signer's users, ignoring", "addr", a->addr, "error",
+                 errbuf, NULL);
+    r = msgr_service_node_call(s, "StateGetActor", json_pack("[s, o]", a->addr, cids_json(ts->key, ts->n_key)), &res);
+    if (r < 0) {
+        vc_logkv(VC_LOG_INFO, "msg-select", "no actor for address, skipping", "addr", a->addr, "error", errbuf, NULL);
+        goto out;
+    }
+    chain_nonce = (uint64_t)json_integer_value(json_object_get(res, "Nonce"));
+    json_decref(res);
+    res = NULL;
+    if (msgr_applied_nonce(msgs_in_ts, a->addr, &applied, &found) == 0 && found)
+        chain_nonce = applied;
+    if ((r = msgr_store_addr_sync_nonce(s->o.store, a->addr, chain_nonce, NULL, &db_nonce)) < 0) {
+        vc_logkv(VC_LOG_WARNING, "msg-select", "sync nonce failed", "addr", a->addr, "error", msgr_store_errmsg(), NULL);
+        goto out;
+    }
+    if ((r = msgr_store_msg_list_filled(s->o.store, a->addr, chain_nonce, &to_push, &n_push)) < 0)
+        goto out;
+    uint64_t want = msgr_select_want(a->sel_msg_num, shared->sel_msg_num, db_nonce, chain_nonce);
+    if (want > 0 && (r = msgr_store_msg_list_unfilled(s->o.store, a->addr, true, (int64_t)want, &cands, &n_cands)) < 0)
+        goto out;
+    if (n_cands == 0)
+        goto push;
+
+    est = json_array();
+    est_idx = calloc(n_cands, sizeof(*est_idx));
+    fills = calloc(n_cands, sizeof(*fills));
+    errs = calloc(n_cands, sizeof(*errs));
+    err_texts = calloc(n_cands, sizeof(*err_texts));
+    if (!est || !est_idx || !fills || !errs || !err_texts)
+        goto out;
+    for (size_t i = 0; i < n_cands; i++) {
+        vc_message_t *m = &cands[i].msg;
+        vc_cid_t code;
+        bool has_code = false;
+        msgr_actor_cfg_t cfg;
+        bool has_cfg = false;
+        if (actor_code(s, &m->to, codes, &n_codes, 64, &code, &has_code) < 0) {
+            vc_logkv(VC_LOG_WARNING, "msg-select", "actor lookup failed, skipping the address this round", "addr",
+                     a->addr, "error", errbuf, NULL);
+            n_est = 0;
+            goto push;
+        }
+        if (has_code && msgr_store_actor_cfg_get_by_method(s->o.store, &code, m->method, &cfg) == 0)
+            has_cfg = true;
+        msgr_merged_fee_t f;
+        msgr_fee_merge(&cands[i].meta, &a->fee, has_cfg ? &cfg.fee : NULL, &shared->fee, &f);
+        if (msgr_fee_gate_blocks(&f, &ts->parent_base_fee))
+            continue;
+        if (vc_bigint_is_zero(&m->gas_fee_cap) && !vc_bigint_is_zero(&f.gas_fee_cap))
+            m->gas_fee_cap = f.gas_fee_cap;
+        json_t *mj = NULL;
+        if (vc_message_to_json(m, 'f', false, &mj) < 0)
+            goto out;
+        json_array_append_new(est, json_pack("{s:o, s:{s:o, s:f, s:f}}", "Msg", mj, "Spec", "MaxFee",
+                                             msgr_bigint_to_json(&f.max_fee), "GasOverEstimation",
+                                             f.gas_over_estimation, "GasOverPremium", f.gas_over_premium));
+        est_idx[n_est++] = i;
+    }
+    if (n_est == 0)
+        goto push;
+    r = msgr_service_node_call(s, "GasBatchEstimateMessageGas",
+                               json_pack("[O, I, o]", est, (json_int_t)db_nonce, cids_json(ts->key, ts->n_key)),
+                               &results);
+    if (r < 0) {
+        vc_logkv(VC_LOG_WARNING, "msg-select", "batch estimate failed", "addr", a->addr, "error", errbuf, NULL);
+        goto push;
+    }
+    uint64_t count = 0;
+    for (size_t k = 0; k < n_est && k < json_array_size(results); k++) {
+        json_t *e = json_array_get(results, k);
+        msgr_message_t *c = &cands[est_idx[k]];
+        const char *eerr = json_string_value(json_object_get(e, "Err"));
+        char text[MSGR_ERRMSG_MAX];
+        if (eerr && *eerr) {
+            snprintf(text, sizeof(text), "gas estimate: %s", eerr);
+            goto record;
+        }
+        if (count >= want)
+            break;
+        vc_message_t em = {0};
+        if (vc_message_from_json(json_object_get(e, "Msg"), &em) < 0) {
+            snprintf(text, sizeof(text), "gas estimate: malformed estimate");
+            goto record;
+        }
+        if (em.gas_limit > MSGR_GAS_LIMIT_MAX) {
+            snprintf(text, sizeof(text), "gas estimate:  gas limit %lld over limit %lld", (long long)em.gas_limit,
+                     (long long)MSGR_GAS_LIMIT_MAX);
+            vc_message_done(&em);
+            goto record;
+        }
+        c->msg.nonce = db_nonce + count;
+        c->msg.gas_limit = em.gas_limit;
+        c->msg.gas_fee_cap = em.gas_fee_cap;
+        c->msg.gas_premium = em.gas_premium;
+        vc_message_done(&em);
+        vc_signature_t sig;
+        if (sign_message(s, a->addr, accounts, &c->msg, &sig) < 0) {
+            snprintf(text, sizeof(text), "sign message failed: %s", errbuf);
+            errs[n_errs].id = c->id;
+            errs[n_errs].error_msg = err_texts[n_errs] = strdup(text);
+            n_errs++;
+            break;
+        }
+        msgr_fill_t *fl = &fills[n_fills++];
+        fl->id = c->id;
+        fl->nonce = c->msg.nonce;
+        fl->gas_limit = c->msg.gas_limit;
+        fl->gas_fee_cap = c->msg.gas_fee_cap;
+        fl->gas_premium = c->msg.gas_premium;
+        fl->signature = sig;
+        vc_message_cid(&c->msg, &fl->unsigned_cid);
+        vc_signed_message_t sm = {.message = c->msg, .signature = sig};
+        vc_signed_message_cid(&sm, &fl->signed_cid);
+        c->signature = sig;
+        c->has_signature = true;
+        c->state = MSGR_MSG_FILL;
+        count++;
+        continue;
+    record:
+        errs[n_errs].id = c->id;
+        errs[n_errs].error_msg = err_texts[n_errs] = strdup(text);
+        n_errs++;
+    }
+    if (n_fills || n_errs) {
+        r = msgr_store_msg_fill(s->o.store, a->addr, db_nonce, fills, n_fills, errs, n_errs, NULL);
+        if (r < 0) {
+            vc_logkv(VC_LOG_WARNING, "msg-select", "saving the round failed", "addr", a->addr, "error",
+                     msgr_store_errmsg(), NULL);
+            n_fills = 0;
+        } else if (n_fills) {
+            char nb[32];
+            snprintf(nb, sizeof(nb), "%zu", n_fills);
+            vc_logkv(VC_LOG_INFO, "msg-select", "selected messages", "addr", a->addr, "count", nb, NULL);
+        }
+    }
+push:
+    if (!s->o.skip_push) {
+        /* toPush first, then the new ones (already nonce-ordered) */
+        size_t total = n_push + n_fills, j = 0;
+        msgr_message_t *all = total ? calloc(total, sizeof(*all)) : NULL;
+        if (all) {
+            for (size_t i = 0; i < n_push; i++)
+                all[j++] = to_push[i];
+            for (size_t i = 0; i < n_cands && fills; i++)
+                if (cands[i].state == MSGR_MSG_FILL && n_fills)
+                    all[j++] = cands[i];
+            (void)publish(s, all, j);
+            free(all);
+        }
+    }
+out:
+    json_decref(res);
+    json_decref(est);
+    json_decref(results);
+    free(accounts);
+    for (size_t i = 0; err_texts && i < n_errs; i++)
+        free(err_texts[i]);
+    free(err_texts);
+    free(errs);
+    free(fills);
+    free(est_idx);
+    msgr_messages_free(to_push, n_push);
+    msgr_messages_free(cands, n_cands);
+}
+
+static void run_round(msgr_service_t *s, const tipset_t *ts)
+{
+    msgr_shared_spec_t shared;
+    msgr_address_t *addrs = NULL;
+    size_t n = 0;
+    json_t *in_ts = NULL;
+    int r = msgr_store_msg_fail_expired(s->o.store, ts->height);
+    if (r > 0) {
+        char nb[32];
+        snprintf(nb, sizeof(nb), "%d", r);
+        vc_logkv(VC_LOG_NOTICE, "msg-select", "expired messages failed", "count", nb, NULL);
+    }
+    if (s->o.skip_push)
+        return;
+    if (msgr_store_shared_get(s->o.store, &shared) < 0 || msgr_store_addr_list(s->o.store, true, &addrs, &n) < 0) {
+        vc_logkv(VC_LOG_WARNING, "msg-select", "cannot read addresses", "error", msgr_store_errmsg(), NULL);
+        return;
+    }
+    if (n && msgr_service_node_call(s, "ChainGetMessagesInTipset", json_pack("[o]", cids_json(ts->key, ts->n_key)),
+                                    &in_ts) < 0)
+        in_ts = NULL;
+    for (size_t i = 0; i < n; i++)
+        select_address(s, ts, &shared, &addrs[i], in_ts);
+    json_decref(in_ts);
+    msgr_addresses_free(addrs, n);
+    atomic_fetch_add(&s->rounds, 1);
+}
+
+/* ------------------------------------------------------------------ head tracking (4.2, 4.6) */
+
+/* The messages included in p, executed in its child c (whose first block holds the receipts). */
+static int load_apply(msgr_service_t *s, const tipset_t *c, const tipset_t *p, msgr_tipset_apply_t *ret,
+                      json_t **ret_msgs, json_t **ret_rcpts)
+{
+    json_t *msgs = NULL, *rcpts = NULL;
+    int r = msgr_service_node_call(s, "ChainGetParentMessages", json_pack("[o]", vc_cid_to_json(&c->key[0])), &msgs);
+    if (r == 0)
+        r = msgr_service_node_call(s, "ChainGetParentReceipts", json_pack("[o]", vc_cid_to_json(&c->key[0])), &rcpts);
+    if (r < 0)
+        goto fail;
+    size_t n = json_array_size(msgs);
+    if (json_array_size(rcpts) != n) {
+        r = seterr(VC_EPARSE, "parent messages (%zu) and receipts (%zu) differ", n, json_array_size(rcpts));
+        goto fail;
+    }
+    msgr_chain_msg_t *v = n ? calloc(n, sizeof(*v)) : NULL;
+    if (n && !v) {
+        r = -ENOMEM;
+        goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        json_t *e = json_array_get(msgs, i), *m = json_object_get(e, "Message");
+        v[i].from = json_string_value(json_object_get(m, "From")) ?: "";
+        v[i].nonce = (uint64_t)json_integer_value(json_object_get(m, "Nonce"));
+        vc_cid_from_json(json_object_get(e, "Cid"), &v[i].cid);
+        receipt_from_json(json_array_get(rcpts, i), &v[i].receipt);
+    }
+    ret->height = p->height;
+    ret->key = p->key;
+    ret->n_key = p->n_key;
+    ret->msgs = v;
+    ret->n_msgs = n;
+    *ret_msgs = msgs;
+    *ret_rcpts = rcpts;
+    return 0;
+fail:
+    json_decref(msgs);
+    json_decref(rcpts);
+    return r;
+}
+
+static void apply_done(msgr_tipset_apply_t *a, json_t *msgs, json_t *rcpts)
+{
+    for (size_t i = 0; i < a->n_msgs; i++)
+        free(((msgr_chain_msg_t *)a->msgs)[i].receipt.ret);
+    free((void *)a->msgs);
+    json_decref(msgs);
+    json_decref(rcpts);
+}
+
+/* Brings the store up to `head` (spec 4.2): walks back through parents until a processed
+ * (cached) tipset, reverts what the cache holds above it, applies the gap oldest first. */
+static int sync_to(msgr_service_t *s, const tipset_t *head)
+{
+    msgr_tipset_t *cache = NULL;
+    size_t n_cache = 0;
+    tipset_t *walk = NULL; /* walk[2i] = child, walk[2i+1] = its parent */
+    size_t n_walk = 0;
+    int r = msgr_store_tipset_list(s->o.store, CACHE_KEEP, &cache, &n_cache);
+    if (r < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    if (n_cache && key_equal(cache[0].key, cache[0].n_key, head->parents, head->n_parents))
+        goto out; /* already processed */
+
+    bool resync = n_cache == 0 || head->height - cache[0].height >= CACHE_KEEP;
+    int64_t fork_height = -1;
+    if (!resync) {
+        walk = calloc(2 * WALK_MAX, sizeof(*walk));
+        if (!walk) {
+            r = -ENOMEM;
+            goto out;
+        }
+        tipset_t cur = *head;
+        while (n_walk < WALK_MAX) {
+            tipset_t p;
+            if ((r = get_tipset(s, cur.parents, cur.n_parents, &p)) < 0)
+                goto out;
+            walk[2 * n_walk] = cur;
+            walk[2 * n_walk + 1] = p;
+            n_walk++;
+            bool hit = false;
+            for (size_t i = 0; i < n_cache && !hit; i++)
+                hit = cache[i].height == p.height && key_equal(cache[i].key, cache[i].n_key, p.key, p.n_key);
+            if (hit) {
+                fork_height = p.height;
+                break;
+            }
+            if (p.height <= cache[n_cache - 1].height && p.height <= 0)
+                break;
+            cur = p;
+        }
+        if (fork_height < 0)
+            resync = true;
+    }
+    if (resync) {
+        char nb[32];
+        snprintf(nb, sizeof(nb), "%d", msgr_service_update_all_filled(s));
+        vc_logkv(VC_LOG_NOTICE, "msg-state", "tipset cache empty or far behind: resynced filled messages", "onchain",
+                 nb, NULL);
+        tipset_t p;
+        if ((r = get_tipset(s, head->parents, head->n_parents, &p)) < 0)
+            goto out;
+        msgr_tipset_t add = {.height = p.height, .key = p.key, .n_key = p.n_key, .parents = p.parents,
+                             .n_parents = p.n_parents};
+        msgr_head_change_t hc = {.cache_add = &add, .n_cache_add = 1, .cache_keep = CACHE_KEEP};
+        if (n_cache)
+            msgr_store_tipset_clear(s->o.store);
+        r = msgr_store_head_apply(s->o.store, &hc, NULL, NULL);
+        if (r < 0)
+            seterr(r, "%s", msgr_store_errmsg());
+        goto out;
+    }
+
+    /* reverts: cached tipsets above the fork; applies: the walk minus its oldest element */
+    int64_t *rev = calloc(n_cache + 1, sizeof(*rev));
+    size_t n_rev = 0, n_apply = n_walk - 1;
+    msgr_tipset_apply_t *ap = calloc(n_apply + 1, sizeof(*ap));
+    msgr_tipset_t *add = calloc(n_apply + 1, sizeof(*add));
+    json_t **keep = calloc(2 * (n_apply + 1), sizeof(*keep));
+    size_t n_loaded = 0;
+    if (!rev || !ap || !add || !keep) {
+        r = -ENOMEM;
+        goto out2;
+    }
+    for (size_t i = 0; i < n_cache; i++)
+        if (cache[i].height > fork_height)
+            rev[n_rev++] = cache[i].height;
+    for (size_t k = 0; k < n_apply; k++) {
+        size_t w = n_apply - 1 - k; /* oldest first */
+        const tipset_t *c = &walk[2 * w], *p = &walk[2 * w + 1];
+        if ((r = load_apply(s, c, p, &ap[k], &keep[2 * k], &keep[2 * k + 1])) < 0)
+            goto out2;
+        n_loaded++;
+        add[k] = (msgr_tipset_t){.height = p->height, .key = (vc_cid_t *)p->key, .n_key = p->n_key,
+                                 .parents = (vc_cid_t *)p->parents, .n_parents = p->n_parents};
+    }
+    msgr_head_change_t hc = {.revert_heights = rev, .n_revert = n_rev, .apply = ap, .n_apply = n_apply,
+                             .cache_add = add, .n_cache_add = n_apply, .cache_keep = CACHE_KEEP};
+    msgr_head_result_t res = {0};
+    r = msgr_store_head_apply(s->o.store, &hc, NULL, &res);
+    if (r < 0)
+        seterr(r, "%s", msgr_store_errmsg());
+    else if (res.onchain || res.reverted || res.nonce_conflict) {
+        char a[32], b[32], c[32], h[32];
+        snprintf(a, sizeof(a), "%lld", (long long)res.onchain);
+        snprintf(b, sizeof(b), "%lld", (long long)res.reverted);
+        snprintf(c, sizeof(c), "%lld", (long long)res.nonce_conflict);
+        snprintf(h, sizeof(h), "%lld", (long long)head->height);
+        vc_logkv(VC_LOG_INFO, "msg-state", "head processed", "height", h, "onchain", a, "reverted", b,
+                 "nonce_conflict", c, NULL);
+    }
+out2:
+    for (size_t k = 0; k < n_loaded; k++)
+        apply_done(&ap[k], keep[2 * k], keep[2 * k + 1]);
+    free(rev);
+    free(ap);
+    free(add);
+    free(keep);
+out:
+    free(walk);
+    msgr_tipsets_free(cache, n_cache);
+    return r;
+}
+
+static void on_notify(json_t *value, void *userdata)
+{
+    msgr_service_t *s = userdata;
+    pthread_mutex_lock(&s->lock);
+    json_array_append(s->queue, value);
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_sub_close(void *userdata)
+{
+    msgr_service_t *s = userdata;
+    pthread_mutex_lock(&s->lock);
+    s->sub_closed = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void wait_until(msgr_service_t *s, int64_t deadline_mono_us)
+{
+    int64_t now = vc_now_mono_us();
+    if (deadline_mono_us <= now)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t d = deadline_mono_us - now;
+    ts.tv_sec += d / 1000000;
+    ts.tv_nsec += (d % 1000000) * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+}
+
+static void *head_main(void *arg)
+{
+    msgr_service_t *s = arg;
+    tipset_t head = {0};
+    bool have_head = false, pending = false;
+    int64_t due = 0;
+
+    while (true) {
+        vc_rpc_conn_t *conn = NULL;
+        vc_rpc_sub_t *sub = NULL;
+        vc_rpc_err_t err = {0};
+        pthread_mutex_lock(&s->lock);
+        bool stop = s->stopping;
+        s->sub_closed = false;
+        json_array_clear(s->queue);
+        pthread_mutex_unlock(&s->lock);
+        if (stop)
+            break;
+        int r = vc_client_ws_connect(s->o.node, NULL, &conn);
+        if (r == 0)
+            r = vc_rpc_conn_subscribe(conn, "Filecoin.ChainNotify", NULL, 10000, on_notify, on_sub_close, s, &sub,
+                                      &err);
+        if (r < 0) {
+            vc_logkv(VC_LOG_WARNING, "service", "ChainNotify subscription failed, retrying in 1s", "error",
+                     r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
+            goto next;
+        }
+        while (true) {
+            pthread_mutex_lock(&s->lock);
+            while (!s->stopping && !s->sub_closed && json_array_size(s->queue) == 0 &&
+                   !(pending && vc_now_mono_us() >= due))
+                wait_until(s, pending ? due : vc_now_mono_us() + 1000000);
+            json_t *q = json_array_size(s->queue) ? json_copy(s->queue) : NULL;
+            json_array_clear(s->queue);
+            bool closed = s->sub_closed;
+            stop = s->stopping;
+            pthread_mutex_unlock(&s->lock);
+            if (stop) {
+                json_decref(q);
+                break;
+            }
+            /* only the newest head matters: sync_to fills any gap */
+            json_t *latest = NULL;
+            for (size_t i = json_array_size(q); i-- > 0 && !latest;) {
+                json_t *changes = json_array_get(q, i);
+                for (size_t k = json_array_size(changes); k-- > 0 && !latest;) {
+                    json_t *c = json_array_get(changes, k);
+                    const char *t = json_string_value(json_object_get(c, "Type"));
+                    if (vc_streq(t, "apply") || vc_streq(t, "current"))
+                        latest = json_object_get(c, "Val");
+                }
+            }
+            tipset_t t;
+            if (latest && tipset_from_json(latest, &t) == 0) {
+                atomic_store(&s->head_height, t.height);
+                bool changed = !have_head || !key_equal(t.key, t.n_key, head.key, head.n_key);
+                if (!s->o.skip_process_head && changed) {
+                    if (sync_to(s, &t) < 0)
+                        vc_logkv(VC_LOG_WARNING, "msg-state", "head processing failed, retrying on the next head",
+                                 "error", errbuf, NULL);
+                    head = t;
+                    have_head = true;
+                    pending = true;
+                    due = vc_now_mono_us() + s->o.stable_ms * 1000;
+                }
+            }
+            json_decref(q);
+            if (pending && vc_now_mono_us() >= due) {
+                pending = false;
+                run_round(s, &head);
+            }
+            if (closed)
+                break;
+        }
+    next:
+        vc_rpc_sub_free(sub);
+        if (conn) {
+            vc_rpc_conn_close(conn);
+            vc_rpc_conn_unref(conn);
+        }
+        pthread_mutex_lock(&s->lock);
+        if (!s->stopping)
+            wait_until(s, vc_now_mono_us() + 1000000);
+        pthread_mutex_unlock(&s->lock);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ lifecycle */
+
+int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
+{
+    msgr_service_t *s = calloc(1, sizeof(*s));
+    if (!s)
+        return -ENOMEM;
+    s->o = *opts;
+    s->queue = json_array();
+    pthread_mutex_init(&s->lock, NULL);
+    pthread_cond_init(&s->cond, NULL);
+    if (!s->queue) {
+        msgr_service_free(s);
+        return -ENOMEM;
+    }
+    atomic_store(&s->block_delay_ms, 30000);
+    *ret = s;
+    return 0;
+}
+
+int msgr_service_start(msgr_service_t *s)
+{
+    json_t *p = NULL;
+    if (msgr_service_node_call(s, "StateGetNetworkParams", NULL, &p) == 0) {
+        int64_t bd = json_integer_value(json_object_get(p, "BlockDelaySecs"));
+        if (bd > 0) {
+            atomic_store(&s->block_delay_ms, bd * 1000);
+            if (bd <= 8 && s->o.stable_ms > bd * 500)
+                s->o.stable_ms = bd * 500;
+        }
+        json_decref(p);
+    } else {
+        vc_logkv(VC_LOG_WARNING, "service", "StateGetNetworkParams failed, ignoring", "error", errbuf, NULL);
+    }
+    if (pthread_create(&s->thread, NULL, head_main, s) != 0)
+        return -EAGAIN;
+    s->started = true;
+    return 0;
+}
+
+msgr_service_t *msgr_service_free(msgr_service_t *s)
+{
+    if (!s)
+        return NULL;
+    if (s->started) {
+        pthread_mutex_lock(&s->lock);
+        s->stopping = true;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->thread, NULL);
+    }
+    json_decref(s->queue);
+    pthread_mutex_destroy(&s->lock);
+    pthread_cond_destroy(&s->cond);
+    free(s);
+    return NULL;
+}

@@ -1,0 +1,80 @@
+/*
+ * msgr-service.h: venus-messager's service core (spec/messager.md section 4): ingest, head
+ * tracking from the node's ChainNotify, the per-address selection round after the stable-head
+ * delay, signing through venus-gateway, publishing with MpoolBatchPushUntrusted, expiry, and
+ * the upstream helpers the API needs (venus-auth signer lookups, StateAccountKey, WalletHas).
+ *
+ * One head thread owns chain tracking and selection (rounds are serialized); API calls run on
+ * the RPC workers and only touch the store and the upstream clients, all thread-safe.
+ *
+ * Errors: negative errno / VC_E*; msgr_service_errmsg() gives this thread's last error text,
+ * already in the upstream wording where one exists ("address(<a>) is forbidden", ...).
+ */
+#ifndef MSGR_SERVICE_H
+#define MSGR_SERVICE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "msgr-store.h"
+#include "msgr-types.h"
+#include "vc/client.h"
+
+typedef struct msgr_service msgr_service_t;
+
+typedef struct msgr_service_opts {
+    msgr_store_t *store;  /* borrowed */
+    vc_client_t *node;    /* node JSON-RPC (/rpc/v1, "Filecoin."), borrowed */
+    vc_client_t *gateway; /* venus-gateway (/rpc/v2, "Gateway."), borrowed; NULL = cannot sign */
+    vc_client_t *auth;    /* venus-auth REST, borrowed; NULL = no accounts (signer checks fail) */
+    int64_t stable_ms;    /* WaitingChainHeadStableDuration */
+    bool skip_process_head, skip_push;
+} msgr_service_opts_t;
+
+int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret);
+/* Reads the network parameters and starts the head thread. */
+int msgr_service_start(msgr_service_t *s);
+/* Stops the head thread (if running) and frees. */
+msgr_service_t *msgr_service_free(msgr_service_t *s);
+
+const char *msgr_service_errmsg(void);
+msgr_store_t *msgr_service_store(msgr_service_t *s);
+vc_client_t *msgr_service_node(msgr_service_t *s);
+
+/* The last head height seen (ChainNotify, else ChainHead on demand); for Confidence. */
+int64_t msgr_service_head_height(msgr_service_t *s);
+int64_t msgr_service_block_delay_ms(msgr_service_t *s);
+/* Number of selection rounds run so far (tests, metrics). */
+uint64_t msgr_service_rounds(msgr_service_t *s);
+
+/* Node call helper: Filecoin.<method>; the remote's error text in msgr_service_errmsg(). */
+int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret);
+
+/* venus-auth REST GET with the service token; *ret is the parsed JSON body (200 only). */
+int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **ret);
+/* venus-auth: the users a signer is bound to (GET /user/signer?signer=). *ret is a
+ * NULL-terminated vector (one allocation, free() it). */
+int msgr_service_signer_users(msgr_service_t *s, const char *signer, char ***ret, size_t *ret_n);
+/* venus-auth GET /user/signer/exist?user=&signer=. */
+int msgr_service_signer_exist(msgr_service_t *s, const char *user, const char *signer, bool *ret);
+/* An ID address is replaced by its key address (StateAccountKey); others are left alone. */
+int msgr_service_resolve_from(msgr_service_t *s, vc_address_t *addr);
+/* Gateway.WalletHas(addr, accounts) for the accounts bound to addr. */
+int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret);
+
+/* Ingest (spec 4.1 steps 2-4): id NULL = a new UUIDv4. The From must already be resolved and
+ * checked. msg is copied; Nonce forced to 0. ret_id (optional) gets the id. */
+int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
+                      const char *wallet_name, char ret_id[MSGR_ID_MAX + 1]);
+
+/* Filled-message resync through StateSearchMsg (spec 4.8): one row / every FillMsg row of
+ * active addresses (returns the count that became OnChainMsg). */
+int msgr_service_update_filled(msgr_service_t *s, const char *id);
+int msgr_service_update_all_filled(msgr_service_t *s);
+/* Pushes the stored signed FillMsg row to the node now. -ENOENT unknown id. */
+int msgr_service_republish(msgr_service_t *s, const char *id);
+
+#endif

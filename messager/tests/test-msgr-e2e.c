@@ -1,0 +1,431 @@
+/*
+ * test-msgr-e2e: venus-messager against the real venus-auth, venus-gateway, venus-wallet
+ * (holding the sender key, registered to the gateway as user "wal") and venus-devnet (self
+ * mining, 200 ms blocks, the sender funded in genesis):
+ *   - Message.PushMessage -> nonce, signed through the gateway, pushed to the devnet, on chain:
+ *     GetMessageByUid shows State 3 with receipt and height;
+ *   - a forbidden address is refused;
+ *   - a non-admin token without the signer binding gets the signer-check error; the method
+ *     permission gate; /healthcheck and Version.
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vc-test-proc.h"
+#include "vc-test.h"
+#include "vc/address.h"
+#include "vc/client.h"
+#include "vc/crypto.h"
+#include "vc/util.h"
+
+static const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin;
+static char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
+static char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
+static pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
+static char addr[VC_ADDRESS_STRLEN_MAX], bob[VC_ADDRESS_STRLEN_MAX];
+static char key_file[600];
+
+static const char *const sender_hex = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
+
+static _Noreturn void die(const char *what)
+{
+    fprintf(stderr, "setup failed: %s (logs in %s)\n", what, vc_test_tmpdir());
+    exit(2);
+}
+
+static char *read_trim(const char *path)
+{
+    char *d = NULL;
+    size_t n = 0;
+    if (vc_read_file(path, 65536, &d, &n) < 0)
+        return NULL;
+    while (n && (d[n - 1] == '\n' || d[n - 1] == ' '))
+        d[--n] = 0;
+    return d;
+}
+
+static long rest(const char *base, const char *token, const char *method, const char *path, const char *body,
+                 char **ret_body)
+{
+    const char *eps[] = {base};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1};
+    vc_client_t *c = NULL;
+    long status = 0;
+    char *b = NULL;
+    size_t len = 0;
+    if (vc_client_new(&o, &c) == 0 && vc_client_rest(c, method, path, body, &status, &b, &len) == 0 && ret_body)
+        *ret_body = b;
+    else
+        free(b);
+    vc_client_free(c);
+    return status;
+}
+
+static char *gen_token(const char *user, const char *perm)
+{
+    char body[256], *ans = NULL;
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"perm\":\"%s\",\"extra\":\"\"}", user, perm);
+    if (rest(auth_url, auth_admin, "POST", "/genToken", body, &ans) != 200) {
+        free(ans);
+        return NULL;
+    }
+    json_t *j = json_loads(ans, 0, NULL);
+    free(ans);
+    const char *t = json_string_value(json_object_get(j, "token"));
+    char *s = t ? strdup(t) : NULL;
+    json_decref(j);
+    return s;
+}
+
+/* Message.<method> on the messager with token; params stolen. */
+static int mcall(const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err)
+{
+    const char *eps[] = {msgr_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1, .timeout_ms = 60000};
+    vc_client_t *c = NULL;
+    char full[128];
+    snprintf(full, sizeof(full), "Message.%s", method);
+    int r = vc_client_new(&o, &c);
+    if (r < 0) {
+        json_decref(params);
+        return r;
+    }
+    json_t *res = NULL;
+    vc_rpc_err_t e = {0};
+    r = vc_client_call(c, full, params, &res, &e);
+    vc_client_free(c);
+    if (err)
+        *err = e;
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return r;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void make_key(void)
+{
+    vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
+    vc_address_t a;
+    vc_hex_decode(sender_hex, 64, ki.key);
+    vc_secp256k1_address(ki.key, &a);
+    vc_address_to_string(&a, 'f', addr);
+    char *exp = NULL;
+    if (vc_key_info_export(&ki, &exp) < 0)
+        die("key export");
+    snprintf(key_file, sizeof(key_file), "%s/sender.key", vc_test_tmpdir());
+    vc_write_file_atomic(key_file, exp, strlen(exp), 0600);
+    free(exp);
+    uint8_t other[32];
+    vc_secp256k1_generate(other);
+    vc_secp256k1_address(other, &a);
+    vc_address_to_string(&a, 'f', bob);
+}
+
+static void start_auth(void)
+{
+    char repo[600], log[600], path[700];
+    snprintf(repo, sizeof(repo), "%s/auth", vc_test_tmpdir());
+    snprintf(log, sizeof(log), "%s/auth.log", vc_test_tmpdir());
+    const char *argv[] = {auth_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
+    auth_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (auth_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-auth did not start");
+    char *bound = read_trim(path);
+    snprintf(auth_url, sizeof(auth_url), "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    auth_admin = read_trim(path);
+    if (rest(auth_url, auth_admin, "PUT", "/user/new", "{\"Name\":\"wal\",\"State\":1}", NULL) != 200 ||
+        rest(auth_url, auth_admin, "PUT", "/user/new", "{\"Name\":\"mu\",\"State\":1}", NULL) != 200)
+        die("cannot create the users");
+    wal_tok = gen_token("wal", "sign");
+    mu_tok = gen_token("mu", "write");
+    if (!wal_tok || !mu_tok)
+        die("cannot create the tokens");
+}
+
+static void start_gateway(void)
+{
+    char repo[600], log[600], path[700], conf[256];
+    snprintf(repo, sizeof(repo), "%s/gw", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf), "[API]\nListenAddress = \"127.0.0.1:0\"\n");
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(log, sizeof(log), "%s/gateway.log", vc_test_tmpdir());
+    const char *argv[] = {gw_bin, "--repo", repo, "run", "--auth-url", auth_url, "--auth-token", auth_admin, NULL};
+    gw_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (gw_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-gateway did not start");
+    char *bound = read_trim(path);
+    snprintf(gw_url, sizeof(gw_url), "http://%s", bound);
+    const char *colon = strrchr(bound, ':');
+    snprintf(gw_maddr, sizeof(gw_maddr), "/ip4/127.0.0.1/tcp/%s", colon ? colon + 1 : "0");
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    gw_admin = read_trim(path);
+}
+
+static void start_wallet(void)
+{
+    char repo[600], log[600], path[700], conf[4096], pw[700];
+    snprintf(repo, sizeof(repo), "%s/wallet", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf),
+             "[API]\n  ListenAddress = \"127.0.0.1:0\"\n[APIRegisterHub]\n  RegisterAPI = [\"%s\"]\n"
+             "  Token = \"%s\"\n  SupportAccounts = [\"wal\"]\n[Wallet]\n  Network = \"mainnet\"\n",
+             gw_maddr, wal_tok);
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(pw, sizeof(pw), "%s/pass", vc_test_tmpdir());
+    vc_write_file_atomic(pw, "passphrase", 10, 0600);
+    snprintf(log, sizeof(log), "%s/wallet.log", vc_test_tmpdir());
+    const char *argv[] = {wallet_bin, "--repo", repo, "--password-file", pw, "run", NULL};
+    wallet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (wallet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-wallet did not start");
+    vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
+    vc_hex_decode(sender_hex, 64, ki.key);
+    char *hex = NULL, kf[700];
+    vc_key_info_export(&ki, &hex);
+    snprintf(kf, sizeof(kf), "%s/wallet-key.hex", vc_test_tmpdir());
+    vc_write_file_atomic(kf, hex, strlen(hex), 0600);
+    free(hex);
+    const char *iargv[] = {wallet_bin, "--repo", repo, "import", kf, NULL};
+    char *out = NULL, *err = NULL;
+    if (vc_test_run_cmd(iargv, &out, &err) != 0)
+        die("venus-wallet import");
+    free(out);
+    free(err);
+    /* wait until venus-auth knows the signer of user wal (RegisterSigners through the gateway) */
+    char q[256];
+    snprintf(q, sizeof(q), "/user/signer/exist?signer=%s&user=wal", addr);
+    for (int i = 0; i < 200; i++) {
+        char *ans = NULL;
+        bool ok = rest(auth_url, auth_admin, "GET", q, NULL, &ans) == 200 && ans && strncmp(ans, "true", 4) == 0;
+        free(ans);
+        if (ok)
+            return;
+        vc_sleep_ms(100);
+    }
+    die("the wallet's signer never reached venus-auth");
+}
+
+static void start_devnet(void)
+{
+    char repo[600], genesis[600], text[4096], log[600], path[700], wfile[600], waddr[VC_ADDRESS_STRLEN_MAX];
+    vc_key_info_t wk = {.type = VC_KEY_SECP256K1};
+    vc_address_t wa;
+    char *wexp = NULL;
+    vc_secp256k1_generate(wk.key);
+    vc_secp256k1_address(wk.key, &wa);
+    vc_address_to_string(&wa, 't', waddr);
+    vc_key_info_export(&wk, &wexp);
+    snprintf(wfile, sizeof(wfile), "%s/worker.key", vc_test_tmpdir());
+    vc_write_file_atomic(wfile, wexp, strlen(wexp), 0600);
+    free(wexp);
+    snprintf(repo, sizeof(repo), "%s/devnet", vc_test_tmpdir());
+    snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
+    snprintf(text, sizeof(text),
+             "NetworkName = \"devnet\"\nBlockTime = \"200ms\"\nPropagationDelay = \"20ms\"\n\n"
+             "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000000\"\n\n"
+             "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000\"\n\n"
+             "[[Miners]]\nID = 1000\nOwner = \"%s\"\nWorker = \"%s\"\nPower = \"10995116277760\"\n"
+             "Sectors = 2\nSectorSize = 2048\n",
+             key_file, wfile, waddr, waddr);
+    vc_write_file_atomic(genesis, text, strlen(text), 0644);
+    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = vc_test_run_cmd(init, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+    if (rc != 0)
+        die("venus-devnet init");
+    snprintf(log, sizeof(log), "%s/devnet.log", vc_test_tmpdir());
+    const char *argv[] = {devnet_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
+    devnet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (devnet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-devnet did not start");
+    char *bound = read_trim(path);
+    snprintf(node_url, sizeof(node_url), "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    node_token = read_trim(path);
+}
+
+static void start_messager(void)
+{
+    char repo[600], log[600], path[700], conf[256];
+    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf),
+             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n");
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(log, sizeof(log), "%s/messager.log", vc_test_tmpdir());
+    const char *argv[] = {msgr_bin,      "--repo",     repo,      "run",          "--node-url",      node_url,
+                          "--node-token", node_token, "--auth-url", auth_url, "--auth-token", auth_admin,
+                          "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL};
+    msgr_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (msgr_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-messager did not start");
+    char *bound = read_trim(path);
+    snprintf(msgr_url, sizeof(msgr_url), "http://%s/rpc/v0", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    msgr_admin = read_trim(path);
+    fprintf(stderr, "# messager %s, logs in %s\n", msgr_url, vc_test_tmpdir());
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static json_t *transfer(const char *from, const char *value)
+{
+    return json_pack("{s:i, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From", from,
+                     "Nonce", 7, "Value", value, "GasLimit", 0, "GasFeeCap", "0", "GasPremium", "0", "Method", 0,
+                     "Params");
+}
+
+static void test_basics(void)
+{
+    json_t *res = NULL;
+    char base[200], *body = NULL;
+    ASSERT_OK(mcall(msgr_admin, "Version", NULL, &res, NULL));
+    ASSERT_EQ(json_integer_value(json_object_get(res, "APIVersion")), 0);
+    json_decref(res);
+    snprintf(base, sizeof(base), "%s", msgr_url);
+    *strstr(base, "/rpc/v0") = 0;
+    ASSERT_EQ(rest(base, NULL, "GET", "/healthcheck", NULL, &body), 200);
+    free(body);
+    /* the permission gate: a write token calling an admin method */
+    vc_rpc_err_t err = {0};
+    ASSERT_TRUE(mcall(mu_tok, "ListMessageByAddress", json_pack("[s]", addr), NULL, &err) < 0);
+    ASSERT_TRUE(strstr(err.message, "missing permission to invoke 'ListMessageByAddress'  (need 'admin')") != NULL);
+}
+
+static void test_push_onchain(void)
+{
+    json_t *res = NULL;
+    vc_rpc_err_t err = {0};
+    int r = mcall(wal_tok, "PushMessage", json_pack("[o, n]", transfer(addr, "1000")), &res, &err);
+    if (r < 0)
+        fprintf(stderr, "  PushMessage: %s\n", err.message);
+    ASSERT_OK(r);
+    char id[300];
+    snprintf(id, sizeof(id), "%s", json_string_value(res) ? json_string_value(res) : "");
+    json_decref(res);
+    ASSERT_EQ(strlen(id), 36u);
+
+    json_t *m = NULL;
+    int state = 0;
+    for (int i = 0; i < 300 && state != 3; i++) {
+        json_decref(m);
+        m = NULL;
+        ASSERT_OK(mcall(msgr_admin, "GetMessageByUid", json_pack("[s]", id), &m, NULL));
+        state = (int)json_integer_value(json_object_get(m, "State"));
+        if (state != 3)
+            vc_sleep_ms(100);
+    }
+    char *dump = json_dumps(m, JSON_COMPACT);
+    fprintf(stderr, "# %s\n", dump);
+    free(dump);
+    ASSERT_EQ(state, 3);
+    ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), 0);
+    ASSERT_TRUE(json_integer_value(json_object_get(m, "Height")) > 0);
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(m, "Receipt"), "ExitCode")), 0);
+    ASSERT_TRUE(json_is_object(json_object_get(m, "SignedCid")));
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(m, "Signature"), "Type")), 1);
+    ASSERT_STREQ(json_string_value(json_object_get(m, "WalletName")), "wal");
+    ASSERT_TRUE(json_array_size(json_object_get(m, "TipSetKey")) > 0);
+    json_decref(m);
+
+    /* the address was auto-registered and its nonce moved on */
+    ASSERT_OK(mcall(msgr_admin, "GetAddress", json_pack("[s]", addr), &res, NULL));
+    ASSERT_EQ(json_integer_value(json_object_get(res, "nonce")), 1);
+    json_decref(res);
+}
+
+static void test_signer_check(void)
+{
+    vc_rpc_err_t err = {0};
+    ASSERT_TRUE(mcall(mu_tok, "PushMessage", json_pack("[o, n]", transfer(addr, "1")), NULL, &err) < 0);
+    char want[256];
+    snprintf(want, sizeof(want), "signer %s not exist in user mu: permission deny", addr);
+    ASSERT_STREQ(err.message, want);
+    ASSERT_TRUE(mcall(mu_tok, "GetAddress", json_pack("[s]", addr), NULL, &err) < 0);
+    ASSERT_STREQ(err.message, want);
+}
+
+static void test_forbidden(void)
+{
+    vc_rpc_err_t err = {0};
+    ASSERT_OK(mcall(msgr_admin, "ForbiddenAddress", json_pack("[s]", addr), NULL, NULL));
+    ASSERT_TRUE(mcall(wal_tok, "PushMessage", json_pack("[o, n]", transfer(addr, "1")), NULL, &err) < 0);
+    char want[256];
+    snprintf(want, sizeof(want), "address(%s) is forbidden", addr);
+    ASSERT_TRUE(strstr(err.message, want) != NULL);
+    ASSERT_OK(mcall(msgr_admin, "ActiveAddress", json_pack("[s]", addr), NULL, NULL));
+}
+
+static void stop_clean(const char *name, pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    int st = vc_test_stop(*pid, 15000);
+    *pid = 0;
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        fprintf(stderr, "%s did not exit cleanly (status %d)\n", name, st);
+        vc_test_total_failed++;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    VC_TEST_INIT(argc, argv);
+    vc_init();
+    signal(SIGPIPE, SIG_IGN);
+    auth_bin = getenv("VENUS_AUTH_BIN");
+    gw_bin = getenv("VENUS_GATEWAY_BIN");
+    wallet_bin = getenv("VENUS_WALLET_BIN");
+    devnet_bin = getenv("VENUS_DEVNET_BIN");
+    msgr_bin = getenv("VENUS_MESSAGER_BIN");
+    if (!auth_bin || !gw_bin || !wallet_bin || !devnet_bin || !msgr_bin) {
+        fprintf(stderr, "VENUS_{AUTH,GATEWAY,WALLET,DEVNET,MESSAGER}_BIN not set\n");
+        return 2;
+    }
+    make_key();
+    start_auth();
+    start_gateway();
+    start_wallet();
+    start_devnet();
+    start_messager();
+    VC_TEST_RUN(test_basics);
+    VC_TEST_RUN(test_push_onchain);
+    VC_TEST_RUN(test_signer_check);
+    VC_TEST_RUN(test_forbidden);
+    stop_clean("venus-messager", &msgr_pid);
+    stop_clean("venus-devnet", &devnet_pid);
+    stop_clean("venus-wallet", &wallet_pid);
+    stop_clean("venus-gateway", &gw_pid);
+    stop_clean("venus-auth", &auth_pid);
+    free(auth_admin);
+    free(gw_admin);
+    free(node_token);
+    free(msgr_admin);
+    free(wal_tok);
+    free(mu_tok);
+    return VC_TEST_DONE();
+}
