@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 top=$(pwd)
 run="$top/run"
 build="$top/build-local"
-DAEMONS="auth gateway devnet wallet" # the documented order; grows as daemons land
+DAEMONS="auth gateway devnet wallet messager" # the documented order; grows as daemons land
 
 bin_of() { echo "$build/$1/venus-$1"; }
 
@@ -103,6 +103,20 @@ start_wallet() {
     fi
 }
 
+# start_messager: venus-messager on sqlite, using devnet as its node, the gateway for signing
+# and venus-auth for tokens and signer ownership.
+start_messager() {
+    if running messager; then echo "messager already running (pid $(cat "$run/messager.pid"))"; return 0; fi
+    mkdir -p "$run/messager"
+    rm -f "$run/messager/api"
+    nohup "$(bin_of messager)" --repo "$run/messager" run --node-url "$(cat "$run/devnet/api")" \
+        --node-token "$(cat "$run/devnet/token")" --gateway-url "$(cat "$run/gateway/api")" \
+        --gateway-token "$(cat "$run/auth/token")" --auth-url "http://$(cat "$run/auth/api")" \
+        --auth-token "$(cat "$run/auth/token")" >"$run/messager.log" 2>&1 &
+    echo $! >"$run/messager.pid"
+    wait_api messager "$run/messager"
+}
+
 cmd=${1:-up}
 case "$cmd" in
 up)
@@ -114,6 +128,7 @@ up)
     start_gateway
     start_devnet
     start_wallet
+    start_messager
     cat <<TXT
 
 venus-c is running under $run (logs: $run/*.log). Try:
@@ -124,6 +139,8 @@ venus-c is running under $run (logs: $run/*.log). Try:
   $(bin_of devnet) --repo $run/devnet state actor t0100
   $(bin_of wallet) --repo $run/wallet list
   $(bin_of gateway) --repo $run/gateway wallet list
+  $(bin_of messager) --repo $run/messager msg list
+  $(bin_of messager) --repo $run/messager address list
 Stop with: ./deploy/local.sh down
 TXT
     ;;
