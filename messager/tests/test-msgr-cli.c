@@ -141,7 +141,7 @@ static char repo[512];
 static int srv_start(void)
 {
     vc_http_opts_t o = {.listen = "127.0.0.1:0", .threads = 1};
-    char path[600];
+    char path[1300];
     int r = vc_http_server_new(&o, &srv);
     if (r >= 0)
         r = vc_http_route(srv, "POST", "/rpc/v0", 0, handler, NULL);
@@ -507,7 +507,7 @@ static void test_share_node_log_send(void)
 
 static void test_connection_errors(void)
 {
-    char path[600], bad[600];
+    char path[1300], bad[600];
     /* wrong token -> 401 */
     snprintf(bad, sizeof(bad), "%s/badrepo", vc_test_tmpdir());
     ASSERT_OK(vc_mkdir_p(bad, 0700));
