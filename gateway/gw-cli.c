@@ -185,7 +185,7 @@ static const vc_cli_flag_t run_flags[] = {
     {.name = "auth-token", .type = VC_FLAG_STRING, .usage = "venus-auth token (overrides Auth.Token)"},
     {.name = "jaeger-proxy",
      .type = VC_FLAG_STRING,
-     .usage = "accepted for compatibility; tracing is not implemented",
+     .usage = "accepted for compatibility and ignored: venus-c has no tracing",
      .env = "SOPHON_GATEWAY_JAEGER_PROXY,VENUS_GATEWAY_JAEGER_PROXY"},
     {.name = "trace-sampler",
      .type = VC_FLAG_STRING,
@@ -196,7 +196,7 @@ static const vc_cli_flag_t run_flags[] = {
      .type = VC_FLAG_STRING,
      .usage = "accepted for compatibility",
      .def = "sophon-gateway"},
-    {.name = "rate-limit-redis", .type = VC_FLAG_STRING, .usage = "not implemented", .hidden = true},
+    {.name = "rate-limit-redis", .type = VC_FLAG_STRING, .usage = "accepted for compatibility and ignored", .hidden = true},
     {0},
 };
 

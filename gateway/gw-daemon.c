@@ -71,7 +71,7 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     if (vc_cli_is_set(ctx, "jaeger-proxy") || vc_cli_is_set(ctx, "rate-limit-redis"))
-        vc_logkv(VC_LOG_NOTICE, "gateway", "tracing and Redis rate limiting are not implemented, ignoring",
+        vc_logkv(VC_LOG_NOTICE, "gateway", "tracing and Redis rate limiting are not part of venus-c, ignoring",
                  NULL);
     if (vc_strempty(cfg.auth_token)) {
         rc = fail("the venus-auth token is required: set Auth.Token in %s/config.toml or pass --auth-token",
