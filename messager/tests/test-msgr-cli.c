@@ -507,7 +507,7 @@ static void test_share_node_log_send(void)
 
 static void test_connection_errors(void)
 {
-    char path[600], bad[600];
+    char path[700], bad[600];
     /* wrong token -> 401 */
     snprintf(bad, sizeof(bad), "%s/badrepo", vc_test_tmpdir());
     ASSERT_OK(vc_mkdir_p(bad, 0700));
