@@ -559,6 +559,90 @@ static int m_republish_message(vc_rpc_call_t *call, json_t *params, json_t **ret
     return 0;
 }
 
+/* ReplaceMessage (4.7): signer check on the message's From, then the service. */
+static int m_replace_message(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    msgr_replace_params_t p = {0};
+    msgr_message_t m;
+    vc_cid_t c;
+    if (msgr_replace_params_from_json(json_array_get(params, 0), &p) < 0)
+        return bad_param(call, 0, msgr_types_errmsg());
+    int r = msg_for_write(call, p.id ? p.id : "", &m);
+    if (r < 0)
+        goto out;
+    msgr_message_done(&m);
+    if (msgr_service_replace(svc_of(call), &p, &c) < 0) {
+        r = svc_err(call);
+        goto out;
+    }
+    *ret = vc_cid_to_json(&c);
+    r = *ret ? 0 : -ENOMEM;
+out:
+    msgr_replace_params_done(&p);
+    return r;
+}
+
+/* RecoverFailedMsg (4.7): the recovered ids, [] when none. */
+static int m_recover_failed_msg(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    char a[VC_ADDRESS_STRLEN_MAX], **ids = NULL;
+    size_t n = 0;
+    int r = param_addr(call, params, 0, false, a);
+    if (r == 0)
+        r = check_signer(call, a);
+    if (r < 0)
+        return r;
+    if (msgr_service_recover_failed(svc_of(call), a, &ids, &n) < 0)
+        return svc_err(call);
+    json_t *arr = json_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_array_append_new(arr, json_string(ids[i]));
+    msgr_strv_free(ids, n);
+    *ret = arr;
+    return arr ? 0 : -ENOMEM;
+}
+
+/* ClearUnFillMessage (4.7): done at once in one statement instead of waiting for the next
+ * selection round (spec 10): the fill transaction only takes rows that are still UnFillMsg. */
+static int m_clear_unfill_message(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    char a[VC_ADDRESS_STRLEN_MAX];
+    int r = param_addr(call, params, 0, false, a);
+    if (r == 0)
+        r = check_signer(call, a);
+    if (r < 0)
+        return r;
+    if ((r = msgr_store_msg_fail_unfilled(store_of(call), a, NULL)) < 0)
+        return store_err(call, r);
+    *ret = json_integer(r);
+    return *ret ? 0 : -ENOMEM;
+}
+
+/* Send (4.1): sign permission, signer check on From (an ID From resolved first). */
+static int m_send(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    msgr_quick_send_t q = {0};
+    char id[MSGR_ID_MAX + 1];
+    if (msgr_quick_send_from_json(json_array_get(params, 0), &q) < 0)
+        return bad_param(call, 0, msgr_types_errmsg());
+    int r = 0;
+    if (msgr_service_resolve_from(svc_of(call), &q.from) < 0) {
+        r = svc_err(call);
+        goto out;
+    }
+    if ((r = check_signer_a(call, &q.from)) < 0)
+        goto out;
+    if (msgr_service_send(svc_of(call), &q, id) < 0) {
+        r = svc_err(call);
+        goto out;
+    }
+    *ret = json_string(id);
+    r = *ret ? 0 : -ENOMEM;
+out:
+    msgr_quick_send_done(&q);
+    return r;
+}
+
 /* ------------------------------------------------------------------ addresses */
 
 static int addr_simple(vc_rpc_call_t *call, json_t *params, char addr[VC_ADDRESS_STRLEN_MAX])
@@ -892,11 +976,6 @@ static int m_net_unsupported(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return app_err(call, "%s is not supported: venus-c messager runs no libp2p host", vc_rpc_call_method(call));
 }
 
-static int m_not_yet(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    return app_err(call, "%s is not implemented yet", vc_rpc_call_method(call));
-}
-
 static int m_version(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     *ret = json_pack("{s:s, s:i}", "Version", MSGR_VERSION, "APIVersion", 0);
@@ -928,12 +1007,12 @@ static const vc_rpc_method_t methods[] = {
     {"Message.UpdateMessageStateByID", W, 2, m_update_message_state_by_id, 0},
     {"Message.UpdateAllFilledMessage", A, 0, m_update_all_filled_message, 0},
     {"Message.UpdateFilledMessageByID", W, 1, m_update_filled_message_by_id, 0},
-    {"Message.ReplaceMessage", W, 1, m_not_yet, F},
+    {"Message.ReplaceMessage", W, 1, m_replace_message, 0},
     {"Message.RepublishMessage", A, 1, m_republish_message, 0},
     {"Message.MarkBadMessage", W, 1, m_mark_bad_message, 0},
-    {"Message.RecoverFailedMsg", W, 1, m_not_yet, F},
-    {"Message.ClearUnFillMessage", W, 1, m_not_yet, F},
-    {"Message.Send", S, 1, m_not_yet, F},
+    {"Message.RecoverFailedMsg", W, 1, m_recover_failed_msg, 0},
+    {"Message.ClearUnFillMessage", W, 1, m_clear_unfill_message, 0},
+    {"Message.Send", S, 1, m_send, 0},
     {"Message.SaveActorCfg", A, 1, m_save_actor_cfg, 0},
     {"Message.UpdateActorCfg", A, 2, m_update_actor_cfg, 0},
     {"Message.ListActorCfg", R, 0, m_list_actor_cfg, 0},

@@ -767,6 +767,268 @@ static void run_round(msgr_service_t *s, const tipset_t *ts)
     atomic_fetch_add(&s->rounds, 1);
 }
 
+/* ------------------------------------------------------------------ manual operations (4.7) */
+
+int msgr_service_recover_failed(msgr_service_t *s, const char *addr, char ***ret_ids, size_t *ret_n)
+{
+    char e[sizeof(errbuf)];
+    json_t *res = NULL;
+    msgr_address_t a;
+    *ret_ids = NULL;
+    *ret_n = 0;
+    int r = msgr_service_node_call(s, "StateGetActor", json_pack("[s, []]", addr), &res);
+    if (r < 0) {
+        snprintf(e, sizeof(e), "%s", errbuf);
+        return seterr(r, "get actor %s: %s", addr, e);
+    }
+    json_t *jn = json_object_get(res, "Nonce");
+    if (!json_is_integer(jn) || json_integer_value(jn) < 0) {
+        json_decref(res);
+        return seterr(VC_EPARSE, "get actor %s: no Nonce in the answer", addr);
+    }
+    uint64_t actor_nonce = (uint64_t)json_integer_value(jn);
+    json_decref(res);
+    if ((r = msgr_store_addr_get(s->o.store, addr, &a)) < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    uint64_t db_nonce = a.nonce;
+    msgr_address_done(&a);
+    if (db_nonce < actor_nonce)
+        return 0;
+    if ((r = msgr_store_msg_recover_failed(s->o.store, addr, actor_nonce, NULL, ret_ids, ret_n)) < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    return 0;
+}
+
+static const vc_bigint_t *big_max(const vc_bigint_t *a, const vc_bigint_t *b)
+{
+    return vc_bigint_cmp(a, b) >= 0 ? a : b;
+}
+
+/* MpoolGetConfig().ReplaceByFeeRatio as a percent (a lotus Percent: 1.25 on the wire; a bare
+ * integer >= 10 is taken as already in percent). */
+static int rbf_percent(msgr_service_t *s, int64_t *ret)
+{
+    json_t *res = NULL;
+    int r = msgr_service_node_call(s, "MpoolGetConfig", NULL, &res);
+    if (r < 0)
+        return r;
+    json_t *v = json_object_get(res, "ReplaceByFeeRatio");
+    double d = json_number_value(v);
+    json_decref(res);
+    if (d <= 0)
+        return seterr(VC_EPARSE, "MpoolGetConfig: no ReplaceByFeeRatio in the answer");
+    *ret = d < 10 ? (int64_t)(d * 100 + 0.5) : (int64_t)d;
+    return 0;
+}
+
+static int replace_auto(msgr_service_t *s, const msgr_replace_params_t *p, msgr_message_t *m)
+{
+    char e[sizeof(errbuf)];
+    int64_t pct = 0;
+    vc_bigint_t min_rbf, t, one, hundred;
+    json_t *mj = NULL, *res = NULL;
+    int r = rbf_percent(s, &pct);
+    if (r < 0) {
+        snprintf(e, sizeof(e), "%s", errbuf);
+        return seterr(r, "failed to get the mpool config: %s", e);
+    }
+    if (pct < 110)
+        pct = 110; /* the 1.10x floor */
+    vc_bigint_from_i64(pct, &t);
+    vc_bigint_from_i64(100, &hundred);
+    vc_bigint_from_i64(1, &one);
+    if ((r = vc_bigint_mul_ratio(&m->msg.gas_premium, &t, &hundred, &min_rbf)) < 0 ||
+        (r = vc_bigint_add(&min_rbf, &one, &min_rbf)) < 0)
+        return seterr(r, "computing the minimum replace-by-fee premium: %s", vc_strerror(r));
+
+    m->msg.gas_fee_cap = VC_BIGINT_ZERO;
+    m->msg.gas_premium = VC_BIGINT_ZERO;
+    if ((r = vc_message_to_json(&m->msg, 'f', false, &mj)) < 0)
+        return seterr(r, "encode message: %s", vc_strerror(r));
+    r = msgr_service_node_call(
+        s, "GasEstimateMessageGas",
+        json_pack("[o, {s:o, s:f}, []]", mj, "MaxFee", msgr_bigint_to_json(&p->max_fee), "GasOverPremium",
+                  p->gas_over_premium),
+        &res);
+    if (r < 0) {
+        snprintf(e, sizeof(e), "%s", errbuf);
+        return seterr(r, "failed to estimate gas values: %s", e);
+    }
+    vc_message_t em = {0};
+    r = vc_message_from_json(res, &em);
+    json_decref(res);
+    if (r < 0)
+        return seterr(r, "failed to estimate gas values: malformed answer");
+    vc_bigint_t premium = *big_max(&em.gas_premium, &min_rbf);
+    vc_bigint_t feecap = *big_max(&em.gas_fee_cap, &premium);
+    vc_message_done(&em);
+
+    /* MaxFee: params > address > actor cfg (code of To, method) > shared */
+    msgr_send_spec_t meta = {.max_fee = p->max_fee};
+    msgr_address_t a;
+    bool has_addr = false, has_cfg = false, has_code = false;
+    msgr_actor_cfg_t cfg;
+    msgr_shared_spec_t shared;
+    char from[VC_ADDRESS_STRLEN_MAX];
+    vc_address_to_string(&m->msg.from, 'f', from);
+    if (msgr_store_addr_get(s->o.store, from, &a) == 0)
+        has_addr = true;
+    code_cache_t cc[1];
+    size_t ncc = 0;
+    vc_cid_t code;
+    if (actor_code(s, &m->msg.to, cc, &ncc, 1, &code, &has_code) == 0 && has_code &&
+        msgr_store_actor_cfg_get_by_method(s->o.store, &code, m->msg.method, &cfg) == 0)
+        has_cfg = true;
+    bool has_shared = msgr_store_shared_get(s->o.store, &shared) == 0;
+    msgr_merged_fee_t f;
+    msgr_fee_merge(&meta, has_addr ? &a.fee : NULL, has_cfg ? &cfg.fee : NULL, has_shared ? &shared.fee : NULL, &f);
+    if (has_addr)
+        msgr_address_done(&a);
+
+    /* CapGasFee; a MaxFee that resolves to 0 everywhere means no cap */
+    if (!vc_bigint_is_zero(&f.max_fee) && m->msg.gas_limit > 0) {
+        vc_bigint_t gl, total;
+        vc_bigint_from_i64(m->msg.gas_limit, &gl);
+        if ((r = vc_bigint_mul(&feecap, &gl, &total)) < 0)
+            return seterr(r, "fee cap overflow");
+        if (vc_bigint_cmp(&total, &f.max_fee) > 0 && (r = vc_bigint_div(&f.max_fee, &gl, &feecap)) < 0)
+            return seterr(r, "fee cap: %s", vc_strerror(r));
+    }
+    if (vc_bigint_cmp(&premium, &feecap) > 0)
+        premium = feecap;
+    m->msg.gas_fee_cap = feecap;
+    m->msg.gas_premium = premium;
+    return 0;
+}
+
+static int replace_manual(const msgr_replace_params_t *p, msgr_message_t *m)
+{
+    char a[VC_BIGINT_STRLEN_MAX], b[VC_BIGINT_STRLEN_MAX];
+    if (p->gas_limit > 0)
+        m->msg.gas_limit = p->gas_limit;
+    if (vc_bigint_sign(&p->gas_premium) <= 0) {
+        vc_bigint_to_string(&p->gas_premium, a, sizeof(a));
+        return seterr(-EINVAL, "gas premium(%s) must bigger than zero", a);
+    }
+    if (vc_bigint_sign(&p->gas_fee_cap) <= 0) {
+        vc_bigint_to_string(&p->gas_fee_cap, a, sizeof(a));
+        return seterr(-EINVAL, "gas feecap(%s) must bigger than zero", a);
+    }
+    /* upstream compares the old values here (spec 10): the new ones are what goes on chain */
+    if (vc_bigint_cmp(&p->gas_fee_cap, &p->gas_premium) < 0) {
+        vc_bigint_to_string(&p->gas_fee_cap, a, sizeof(a));
+        vc_bigint_to_string(&p->gas_premium, b, sizeof(b));
+        return seterr(-EINVAL, "gas feecap(%s) must bigger than gas premium(%s)", a, b);
+    }
+    m->msg.gas_premium = p->gas_premium;
+    m->msg.gas_fee_cap = p->gas_fee_cap;
+    return 0;
+}
+
+int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_cid_t *ret)
+{
+    char e[sizeof(errbuf)], from[VC_ADDRESS_STRLEN_MAX];
+    char **accounts = NULL;
+    msgr_message_t m;
+    vc_signature_t sig;
+    if (!p->id || !*p->id)
+        return seterr(-EINVAL, "empty uid");
+    int r = msgr_store_msg_get(s->o.store, p->id, &m);
+    if (r == -ENOENT)
+        return seterr(r, "get message by id error: record not found");
+    if (r < 0)
+        return seterr(r, "%s", msgr_store_errmsg());
+    if (m.state == MSGR_MSG_ONCHAIN) {
+        r = seterr(-EINVAL, "message already on chain");
+        goto out;
+    }
+    if (m.state != MSGR_MSG_FILL) {
+        r = seterr(-EINVAL, "need FillMsg got %s", msgr_msg_state_name(m.state));
+        goto out;
+    }
+    if ((r = p->auto_ ? replace_auto(s, p, &m) : replace_manual(p, &m)) < 0)
+        goto out;
+    vc_address_to_string(&m.msg.from, 'f', from);
+    if (msgr_service_signer_users(s, from, &accounts, NULL) < 0)
+        accounts = NULL; /* sign with no accounts: the gateway decides */
+    if ((r = sign_message(s, from, accounts, &m.msg, &sig)) < 0) {
+        snprintf(e, sizeof(e), "%s", errbuf);
+        r = seterr(r, "sign message failed: %s", e);
+        goto out;
+    }
+    msgr_replace_t rp = {.id = p->id,
+                         .gas_limit = m.msg.gas_limit,
+                         .gas_fee_cap = m.msg.gas_fee_cap,
+                         .gas_premium = m.msg.gas_premium,
+                         .signature = sig};
+    vc_signed_message_t sm = {.message = m.msg, .signature = sig};
+    if ((r = vc_message_cid(&m.msg, &rp.unsigned_cid)) < 0 || (r = vc_signed_message_cid(&sm, &rp.signed_cid)) < 0) {
+        r = seterr(r, "message cid: %s", vc_strerror(r));
+        goto out;
+    }
+    if ((r = msgr_store_msg_replace(s->o.store, &rp, NULL)) < 0) {
+        r = seterr(r, "%s", msgr_store_errmsg());
+        goto out;
+    }
+    m.signature = sig;
+    m.has_signature = true;
+    m.unsigned_cid = rp.unsigned_cid;
+    m.signed_cid = rp.signed_cid;
+    *ret = rp.signed_cid;
+    if (!s->o.skip_push && publish(s, &m, 1) < 0)
+        vc_logkv(VC_LOG_WARNING, "publisher", "push of the replacement failed", "id", p->id, "error", errbuf, NULL);
+    char nb[16];
+    snprintf(nb, sizeof(nb), "%d", p->auto_ ? 1 : 0);
+    vc_logkv(VC_LOG_NOTICE, "service", "message replaced", "id", p->id, "auto", nb, NULL);
+    r = 0;
+out:
+    free(accounts);
+    msgr_message_done(&m);
+    return r;
+}
+
+int msgr_service_send(msgr_service_t *s, const msgr_quick_send_t *q, char ret_id[MSGR_ID_MAX + 1])
+{
+    vc_message_t m = {0};
+    uint8_t *params = NULL;
+    size_t plen = 0;
+    int r;
+    if (q->method == 0)
+        return seterr(-EINVAL, "do not use it to send funds");
+    const char *pt = q->params_type ? q->params_type : "";
+    if (vc_streq(pt, "json")) {
+        return seterr(-ENOTSUP,
+                      "ParamsType json is not supported by venus-c messager yet (it needs the builtin actor "
+                      "param types): send the CBOR params hex-encoded with ParamsType hex");
+    } else if (vc_streq(pt, "hex")) {
+        const char *h = q->params ? q->params : "";
+        if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
+            h += 2;
+        if ((r = vc_hex_decode_alloc(h, &params, &plen)) < 0)
+            return seterr(r, "encoding/hex: invalid params");
+    } else {
+        return seterr(-EINVAL, "unexpected param type %s", pt);
+    }
+    m.to = q->to;
+    m.from = q->from;
+    m.value = q->val;
+    m.method = q->method;
+    if (q->has_gas_limit)
+        m.gas_limit = q->gas_limit;
+    if (q->has_gas_premium)
+        m.gas_premium = q->gas_premium;
+    if (q->has_gas_fee_cap)
+        m.gas_fee_cap = q->gas_fee_cap;
+    if (plen && (r = vc_message_set_params(&m, params, plen)) < 0) {
+        free(params);
+        return seterr(r, "params: %s", vc_strerror(r));
+    }
+    free(params);
+    r = msgr_service_push(s, NULL, &m, NULL, "", ret_id);
+    vc_message_done(&m);
+    return r;
+}
+
 /* ------------------------------------------------------------------ head tracking (4.2, 4.6) */
 
 /* The messages included in p, executed in its child c (whose first block holds the receipts). */

@@ -77,4 +77,17 @@ int msgr_service_update_all_filled(msgr_service_t *s);
 /* Pushes the stored signed FillMsg row to the node now. -ENOENT unknown id. */
 int msgr_service_republish(msgr_service_t *s, const char *id);
 
+/* RecoverFailedMsg (spec 4.7): StateGetActor(addr, []); when the address nonce is not behind
+ * the actor nonce, every signed FailedMsg row with nonce >= the actor nonce becomes FillMsg.
+ * *ret_ids (NULL when none; msgr_strv_free) gets their ids. */
+int msgr_service_recover_failed(msgr_service_t *s, const char *addr, char ***ret_ids, size_t *ret_n);
+/* ReplaceMessage (spec 4.7, with the spec 10 fixes): new fees for a FillMsg row (auto: node
+ * estimate with the RBF floor and the MaxFee cap; manual: the given values, checked), re-signed
+ * through the gateway, saved and pushed at once. *ret gets the new signed CID. */
+int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_cid_t *ret);
+/* Send (spec 4.1 step 5) after the API's signer check: builds the message from QuickSendParams
+ * (ParamsType "hex"; "json" is refused, see the error text) and pushes it with no meta and an
+ * empty WalletName. From must already be resolved. */
+int msgr_service_send(msgr_service_t *s, const msgr_quick_send_t *q, char ret_id[MSGR_ID_MAX + 1]);
+
 #endif
