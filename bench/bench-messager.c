@@ -21,6 +21,13 @@
  * or with --admin the messager's admin token (no signer check). Binaries default to
  * ../auth/venus-auth, ../gateway/venus-gateway, ../wallet/venus-wallet, ../devnet/venus-devnet,
  * ../messager/venus-messager next to this executable.
+ *
+ * First figures (Release, 2 cores, everything on one machine): ingest ~0.9-1.7k msgs/s, p99
+ * 50-135 ms; end to end 10,000 messages in ~25 s, ~7,000 msgs in the best epoch. perf: per push
+ * three blocking HTTP round trips (venus-auth /user/signer/exist for the signer check and
+ * /user/signer for the wallet lookup, Gateway.WalletHas) take ~40% of the messager's CPU, the
+ * sqlite commit ~25%, context switches ~17%; the end-to-end time is bounded by the selection
+ * round (per-message estimate + sign through the gateway, address after address), not the chain.
  */
 #include <fcntl.h>
 #include <signal.h>
