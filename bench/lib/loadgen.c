@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,9 @@ typedef struct conn {
     char buf[65536];
     size_t have;
     long long start_us;
+    int idx;
+    bool retired;
+    char req[16384];
 } conn_t;
 
 static long long now_us(void)
@@ -59,12 +63,23 @@ static int take_response(conn_t *c, int *ok)
     return 1;
 }
 
+/* 1 sent, 0 retired (o->next had no more), -1 error */
 static int send_req(conn_t *c, const lg_opts_t *o)
 {
+    const char *req = o->request;
+    size_t len = o->request_len;
+    if (o->next) {
+        len = o->next(o->userdata, c->idx, c->req, sizeof(c->req));
+        if (len == 0 || len > sizeof(c->req)) {
+            c->retired = true;
+            return 0;
+        }
+        req = c->req;
+    }
     c->start_us = now_us();
     size_t off = 0;
-    while (off < o->request_len) {
-        ssize_t n = write(c->fd, o->request + off, o->request_len - off);
+    while (off < len) {
+        ssize_t n = write(c->fd, req + off, len - off);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 continue;
@@ -72,7 +87,7 @@ static int send_req(conn_t *c, const lg_opts_t *o)
         }
         off += (size_t)n;
     }
-    return 0;
+    return 1;
 }
 
 static double pct(const unsigned *b, long total, double q)
@@ -105,16 +120,20 @@ int lg_run(const lg_opts_t *o, lg_result_t *ret)
         }
         struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &cs[i]};
         epoll_ctl(ep, EPOLL_CTL_ADD, cs[i].fd, &ev);
-        send_req(&cs[i], o);
+        cs[i].idx = i;
     }
-    long long t_start = now_us(), t_measure = t_start + (long long)o->warmup_ms * 1000,
+    long long t_start = now_us();
+    int active = 0;
+    for (int i = 0; i < o->conns; i++)
+        active += send_req(&cs[i], o) == 1;
+    long long t_measure = t_start + (long long)o->warmup_ms * 1000,
               t_end = t_measure + (long long)o->seconds * 1000000;
     long done = 0, errors = 0;
     double max_ms = 0;
     struct epoll_event evs[256];
     for (;;) {
         long long now = now_us();
-        if (now >= t_end)
+        if (now >= t_end || active == 0)
             break;
         int n = epoll_wait(ep, evs, 256, 100);
         for (int k = 0; k < n; k++) {
@@ -139,13 +158,17 @@ int lg_run(const lg_opts_t *o, lg_result_t *ret)
                     if (!ok)
                         errors++;
                 }
-                send_req(c, o);
+                if (send_req(c, o) != 1) {
+                    active--;
+                    break;
+                }
             }
         }
     }
     ret->done = done;
     ret->errors = errors;
-    ret->rps = (double)done / ((double)(t_end - t_measure) / 1e6);
+    long long t_stop = now_us() < t_end ? now_us() : t_end;
+    ret->rps = t_stop > t_measure ? (double)done / ((double)(t_stop - t_measure) / 1e6) : 0;
     ret->p50_ms = pct(buckets, done, 0.50);
     ret->p90_ms = pct(buckets, done, 0.90);
     ret->p99_ms = pct(buckets, done, 0.99);

@@ -16,6 +16,11 @@ typedef struct lg_opts {
     int conns;
     int seconds;
     int warmup_ms;
+    /* Optional: when set, each request is written by next() into buf (cap bytes) and its length
+     * returned; 0 retires the connection (the run ends early once every connection is retired).
+     * conn is the connection's index; request/request_len are then unused. */
+    size_t (*next)(void *userdata, int conn, char *buf, size_t cap);
+    void *userdata;
 } lg_opts_t;
 
 typedef struct lg_result {
