@@ -12,6 +12,7 @@
 
 #include "msgr-select.h"
 #include "vc/log.h"
+#include "vc/ttlcache.h"
 #include "vc/util.h"
 
 #define MAX_TSK 16
@@ -30,7 +31,13 @@ struct msgr_service {
     atomic_llong head_height;
     atomic_llong block_delay_ms;
     atomic_ullong rounds;
+    /* venus-auth signer lookups and gateway WalletHas answers, kept LOOKUP_CACHE_MS: every push
+     * would otherwise pay three blocking HTTP round trips (the same trade-off as the verify
+     * cache: a removed signer binding is honoured for at most that long) */
+    vc_ttlcache_t *lookups;
 };
+
+#define LOOKUP_CACHE_MS 5000
 
 /* ------------------------------------------------------------------ errors */
 
@@ -122,6 +129,11 @@ int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **re
     size_t len = 0;
     if (!s->o.auth)
         return seterr(-ENOTCONN, "no venus-auth configured");
+    json_t *hit = s->lookups ? vc_ttlcache_get(s->lookups, path_query) : NULL;
+    if (hit) {
+        *ret = hit;
+        return 0;
+    }
     int r = vc_client_rest(s->o.auth, "GET", path_query, NULL, &status, &body, &len);
     if (r < 0)
         return seterr(r, "venus-auth: %s", vc_strerror(r));
@@ -134,6 +146,8 @@ int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **re
     free(body);
     if (!j)
         return seterr(VC_EPARSE, "venus-auth %s: not JSON", path_query);
+    if (s->lookups)
+        vc_ttlcache_put(s->lookups, path_query, j);
     *ret = j;
     return 0;
 }
@@ -223,6 +237,13 @@ int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret)
 {
     char **users = NULL;
     json_t *res = NULL;
+    char key[200];
+    snprintf(key, sizeof(key), "WalletHas %s", addr);
+    if (s->lookups && (res = vc_ttlcache_get(s->lookups, key))) {
+        *ret = json_is_true(res);
+        json_decref(res);
+        return 0;
+    }
     int r = msgr_service_signer_users(s, addr, &users, NULL);
     if (r < 0)
         return r;
@@ -231,6 +252,8 @@ int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret)
     if (r < 0)
         return r;
     *ret = json_is_true(res);
+    if (s->lookups && *ret) /* only positive answers: a wallet that connects later is seen at once */
+        vc_ttlcache_put(s->lookups, key, res);
     json_decref(res);
     return 0;
 }
@@ -1334,6 +1357,10 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
         return -ENOMEM;
     }
     atomic_store(&s->block_delay_ms, 30000);
+    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0) {
+        msgr_service_free(s);
+        return -ENOMEM;
+    }
     *ret = s;
     return 0;
 }
@@ -1370,6 +1397,7 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
         pthread_join(s->thread, NULL);
     }
     json_decref(s->queue);
+    vc_ttlcache_free(s->lookups);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);

@@ -1,0 +1,23 @@
+/*
+ * ttlcache.h: a small, bounded, thread-safe cache of JSON answers by string key, each kept for
+ * a fixed time (e.g. venus-auth lookups a daemon repeats for every request). Direct-mapped on a
+ * hash of the key: fixed memory, O(1); a colliding key replaces the older entry.
+ */
+#ifndef VC_TTLCACHE_H
+#define VC_TTLCACHE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct vc_ttlcache vc_ttlcache_t;
+
+int vc_ttlcache_new(size_t slots, int64_t ttl_ms, vc_ttlcache_t **ret);
+vc_ttlcache_t *vc_ttlcache_free(vc_ttlcache_t *c);
+/* A new reference to the live value for key, or NULL. */
+json_t *vc_ttlcache_get(vc_ttlcache_t *c, const char *key);
+/* Stores a reference to value (borrowed: the cache takes its own). */
+void vc_ttlcache_put(vc_ttlcache_t *c, const char *key, json_t *value);
+void vc_ttlcache_clear(vc_ttlcache_t *c);
+
+#endif
