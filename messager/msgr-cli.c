@@ -12,6 +12,8 @@
  */
 #include "msgr-cli.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -1465,6 +1467,195 @@ static int cmd_share_set(vc_cli_ctx_t *ctx)
 }
 
 /* ---------------------------------------------------------------------------------------------
+ * actor (fee configs per actor code and method)
+ */
+
+/* The fee flags of `actor add` and `actor update-fee-params`, parsed before any call. */
+static int parse_change_gas(vc_cli_ctx_t *ctx, msgr_change_gas_spec_t *c)
+{
+    int rc;
+    *c = (msgr_change_gas_spec_t){0};
+    if (vc_cli_is_set(ctx, "gas-over-estimation")) {
+        if ((rc = parse_float(ctx, "--gas-over-estimation", vc_cli_string(ctx, "gas-over-estimation"),
+                              &c->gas_over_estimation)))
+            return rc;
+        c->has_gas_over_estimation = true;
+    }
+    if (vc_cli_is_set(ctx, "gas-over-premium")) {
+        if ((rc = parse_float(ctx, "--gas-over-premium", vc_cli_string(ctx, "gas-over-premium"),
+                              &c->gas_over_premium)))
+            return rc;
+        c->has_gas_over_premium = true;
+    }
+    if (vc_cli_is_set(ctx, "max-fee")) {
+        if ((rc = parse_atto(ctx, "--max-fee", vc_cli_string(ctx, "max-fee"), &c->max_fee)))
+            return rc;
+        c->has_max_fee = true;
+    }
+    if (vc_cli_is_set(ctx, "gas-feecap")) {
+        if ((rc = parse_atto(ctx, "--gas-feecap", vc_cli_string(ctx, "gas-feecap"), &c->gas_fee_cap)))
+            return rc;
+        c->has_gas_fee_cap = true;
+    }
+    if (vc_cli_is_set(ctx, "base-fee")) {
+        if ((rc = parse_atto(ctx, "--base-fee", vc_cli_string(ctx, "base-fee"), &c->base_fee)))
+            return rc;
+        c->has_base_fee = true;
+    }
+    if (!c->has_gas_over_estimation && !c->has_gas_over_premium && !c->has_max_fee && !c->has_gas_fee_cap &&
+        !c->has_base_fee)
+        return vc_cli_errorf(ctx, "at least one fee flag is required (--gas-over-estimation, --gas-over-premium, "
+                                  "--max-fee, --gas-feecap, --base-fee)");
+    return 0;
+}
+
+static int output_is_json(vc_cli_ctx_t *ctx, bool *ret)
+{
+    const char *t = vc_cli_string(ctx, "output-type");
+    if (vc_strempty(t) || strcmp(t, "table") == 0)
+        *ret = false;
+    else if (strcmp(t, "json") == 0)
+        *ret = true;
+    else
+        return vc_cli_errorf(ctx, "--output-type: '%s' is not supported (json or table)", t);
+    return 0;
+}
+
+/* ActorCfg values as a table (one row each) or as indented JSON, the server's answers as given. */
+static int print_actor_cfgs(vc_cli_ctx_t *ctx, const json_t *list, bool as_json)
+{
+    if (as_json)
+        return vc_cli_print_json(ctx, list) < 0 ? oom(ctx) : 0;
+    _cleanup_(vc_tabwriter_freep) vc_tabwriter_t *tw = vc_tabwriter_new_venus();
+    size_t i;
+    json_t *v;
+    if (!tw)
+        return oom(ctx);
+    vc_tabwriter_row(tw, "ID", "Code", "Method", "GasOverEstimation", "GasOverPremium", "MaxFee", "GasFeeCap",
+                     "BaseFee", "CreateAt", "AVersion", NULL);
+    json_array_foreach(list, i, v)
+    {
+        msgr_actor_cfg_t a;
+        char code[VC_CID_STRLEN_MAX], maxfee[VC_BIGINT_STRLEN_MAX], feecap[VC_BIGINT_STRLEN_MAX],
+            basefee[VC_BIGINT_STRLEN_MAX], t[VC_GOTIME_STRLEN_MAX];
+        if (msgr_actor_cfg_from_json(v, &a) < 0 || vc_cid_to_string(&a.code, code) < 0)
+            return bad_answer(ctx, "ListActorCfg");
+        vc_bigint_to_string(&a.fee.max_fee, maxfee, sizeof(maxfee));
+        vc_bigint_to_string(&a.fee.gas_fee_cap, feecap, sizeof(feecap));
+        vc_bigint_to_string(&a.fee.base_fee, basefee, sizeof(basefee));
+        vc_tabwriter_printf(tw, "%s\t%s\t%" PRIu64 "\t%g\t%g\t%s\t%s\t%s\t%s\t%" PRId64 "\n", a.id, code, a.method,
+                            a.fee.gas_over_estimation, a.fee.gas_over_premium, maxfee, feecap, basefee,
+                            show_time(json_object_get(v, "createAt"), VC_GOTIME_DATETIME, t), a.actor_version);
+    }
+    return vc_tabwriter_flush_file(tw, vc_cli_out(ctx)) < 0 ? oom(ctx) : 0;
+}
+
+static int cmd_actor_list(vc_cli_ctx_t *ctx)
+{
+    _cleanup_(session_done) session_t s = {.ctx = ctx};
+    json_t *ans = NULL;
+    bool as_json;
+    int rc = output_is_json(ctx, &as_json);
+    if (rc || (rc = rpc(&s, "ListActorCfg", NULL, &ans)))
+        return rc;
+    if (json_is_null(ans)) {
+        json_decref(ans);
+        ans = json_array();
+    }
+    if (!json_is_array(ans)) {
+        json_decref(ans);
+        return bad_answer(ctx, "ListActorCfg");
+    }
+    rc = print_actor_cfgs(ctx, ans, as_json);
+    json_decref(ans);
+    return rc;
+}
+
+static int cmd_actor_get(vc_cli_ctx_t *ctx)
+{
+    _cleanup_(session_done) session_t s = {.ctx = ctx};
+    json_t *ans = NULL, *one;
+    bool as_json;
+    int rc = output_is_json(ctx, &as_json);
+    if (rc)
+        return rc;
+    json_t *params = json_pack("[s]", vc_cli_arg(ctx, 0));
+    if (!params)
+        return oom(ctx);
+    if ((rc = rpc(&s, "GetActorCfgByID", params, &ans)))
+        return rc;
+    if (!json_is_object(ans) || !(one = json_pack("[O]", ans))) {
+        json_decref(ans);
+        return bad_answer(ctx, "GetActorCfgByID");
+    }
+    rc = print_actor_cfgs(ctx, one, as_json);
+    json_decref(one);
+    json_decref(ans);
+    return rc;
+}
+
+static int cmd_actor_add(vc_cli_ctx_t *ctx)
+{
+    _cleanup_(session_done) session_t s = {.ctx = ctx};
+    msgr_actor_cfg_t a = {0};
+    msgr_change_gas_spec_t c;
+    char *end = NULL;
+    json_t *j = NULL;
+    const char *m = vc_cli_arg(ctx, 1);
+    int rc = parse_cid(ctx, "code", vc_cli_arg(ctx, 0), &a.code);
+    if (rc)
+        return rc;
+    errno = 0;
+    unsigned long long method = strtoull(m, &end, 10);
+    if (!isdigit((unsigned char)m[0]) || *end || errno || method > INT64_MAX)
+        return vc_cli_errorf(ctx, "method: '%s' is not a method number", m);
+    if (!vc_cli_is_set(ctx, "version"))
+        return vc_cli_errorf(ctx, "--version (the actors version of the code) is required: venus-c has no builtin "
+                                  "actor bundle table to resolve it from");
+    int64_t ver = vc_cli_int(ctx, "version");
+    if (ver <= 0 || ver > 1000)
+        return vc_cli_errorf(ctx, "--version: %" PRId64 " is not an actors version", ver);
+    if ((rc = parse_change_gas(ctx, &c)))
+        return rc;
+    vc_uuid4(a.id);
+    a.method = method;
+    a.actor_version = ver;
+    a.fee.gas_over_estimation = c.gas_over_estimation;
+    a.fee.gas_over_premium = c.gas_over_premium;
+    a.fee.max_fee = c.max_fee;
+    a.fee.gas_fee_cap = c.gas_fee_cap;
+    a.fee.base_fee = c.base_fee;
+    if (msgr_actor_cfg_to_json(&a, &j) < 0)
+        return oom(ctx);
+    json_t *params = json_pack("[o]", j);
+    if (!params)
+        return oom(ctx);
+    if ((rc = rpc(&s, "SaveActorCfg", params, NULL)))
+        return rc;
+    fprintf(vc_cli_out(ctx), "add actor config %s success\n", a.id);
+    return 0;
+}
+
+static int cmd_actor_update(vc_cli_ctx_t *ctx)
+{
+    _cleanup_(session_done) session_t s = {.ctx = ctx};
+    msgr_change_gas_spec_t c;
+    json_t *j = NULL;
+    int rc = parse_change_gas(ctx, &c);
+    if (rc)
+        return rc;
+    if (msgr_change_gas_spec_to_json(&c, &j) < 0)
+        return oom(ctx);
+    json_t *params = json_pack("[so]", vc_cli_arg(ctx, 0), j);
+    if (!params)
+        return oom(ctx);
+    if ((rc = rpc(&s, "UpdateActorCfg", params, NULL)))
+        return rc;
+    fprintf(vc_cli_out(ctx), "update actor config %s success\n", vc_cli_arg(ctx, 0));
+    return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
  * node
  */
 
@@ -1914,6 +2105,34 @@ static const vc_cli_cmd_t share_cmds[] = {
     {0},
 };
 
+#define ACTOR_FEE_FLAGS                                                                                            \
+    {"gas-over-estimation", NULL, VC_FLAG_STRING, "gas limit over-estimation (float)"},                            \
+        {"gas-over-premium", NULL, VC_FLAG_STRING, "gas premium over-rate (float)"},                               \
+        {"max-fee", NULL, VC_FLAG_STRING, "max fee per message (attoFIL)"},                                        \
+        {"gas-feecap", NULL, VC_FLAG_STRING, "gas fee cap (attoFIL)"},                                             \
+        {"base-fee", NULL, VC_FLAG_STRING, "skip selection while the base fee is above this (attoFIL)"}
+
+static const vc_cli_flag_t actor_list_flags[] = {OUTPUT_TYPE_FLAG, API_FLAG, {0}};
+static const vc_cli_flag_t actor_add_flags[] = {
+    ACTOR_FEE_FLAGS,
+    {"version", NULL, VC_FLAG_INT, "actors version of the code (required)"},
+    API_FLAG,
+    {0},
+};
+static const vc_cli_flag_t actor_update_flags[] = {ACTOR_FEE_FLAGS, API_FLAG, {0}};
+
+static const vc_cli_cmd_t actor_cmds[] = {
+    {.name = "list", .usage = "list actor fee configs", .flags = actor_list_flags, .nargs = VC_CLI_NO_ARGS,
+     .run = cmd_actor_list},
+    {.name = "get", .usage = "get an actor fee config by id", .args_usage = "<id>", .flags = actor_list_flags,
+     .nargs = 1, .run = cmd_actor_get},
+    {.name = "add", .usage = "add a fee config for an actor code and method", .args_usage = "<code-cid> <method>",
+     .flags = actor_add_flags, .nargs = 2, .run = cmd_actor_add},
+    {.name = "update-fee-params", .usage = "update the fee params of an actor fee config", .args_usage = "<id>",
+     .flags = actor_update_flags, .nargs = 1, .run = cmd_actor_update},
+    {0},
+};
+
 static const vc_cli_flag_t node_add_flags[] = {
     {"name", NULL, VC_FLAG_STRING, "node name"},
     {"url", NULL, VC_FLAG_STRING, "node url"},
@@ -1979,6 +2198,7 @@ const vc_cli_cmd_t msgr_client_cmds[] = {
     {.name = "msg", .usage = "message commands", .subcommands = msg_cmds},
     {.name = "address", .usage = "address commands", .subcommands = address_cmds},
     {.name = "share-params", .usage = "share params cmd", .subcommands = share_cmds},
+    {.name = "actor", .usage = "actor fee config commands", .subcommands = actor_cmds},
     {.name = "node", .usage = "node commands", .subcommands = node_cmds},
     {.name = "log", .usage = "log commands", .subcommands = log_cmds},
     {.name = "send", .usage = "Send a message", .args_usage = "<targetAddress> <amount>", .flags = send_flags,

@@ -505,6 +505,59 @@ static void test_share_node_log_send(void)
     ASSERT_STREQ(calls, "");
 }
 
+static void test_actor(void)
+{
+    static const char cfg[] = "{\"id\":\"0f0e0d0c-0b0a-4908-8706-050403020100\",\"version\":10,"
+                              "\"code\":{\"/\":\"bafkqaddgnfwc6mjpon4xg5dfnu\"},\"method\":2,"
+                              "\"gasOverEstimation\":1.5,\"maxFee\":\"1000\",\"gasFeeCap\":\"0\","
+                              "\"gasOverPremium\":0,\"baseFee\":\"0\",\"createAt\":\"2021-03-30T17:02:32+08:00\","
+                              "\"updateAt\":\"2021-03-30T17:02:32+08:00\"}";
+    char list[1024];
+    snprintf(list, sizeof(list), "[%s]", cfg);
+
+    reset();
+    expect("ListActorCfg", list);
+    ASSERT_EQ(RUN("actor", "list"), 0);
+    ASSERT_STREQ(R.out, "ID                                    Code                         Method  GasOverEstimation  "
+                        "GasOverPremium  MaxFee  GasFeeCap  BaseFee  CreateAt             AVersion\n"
+                        "0f0e0d0c-0b0a-4908-8706-050403020100  bafkqaddgnfwc6mjpon4xg5dfnu  2       1.5                "
+                        "0               1000    0          0        2021-03-30 17:02:32  10\n");
+    reset();
+    expect("GetActorCfgByID", cfg);
+    ASSERT_EQ(RUN("actor", "get", "--output-type", "json", "0f0e0d0c-0b0a-4908-8706-050403020100"), 0);
+    ASSERT_STREQ(calls, "Message.GetActorCfgByID [\"0f0e0d0c-0b0a-4908-8706-050403020100\"]\n");
+    ASSERT_TRUE(strstr(R.out, "\t\t\"method\": 2,\n") != NULL);
+
+    reset();
+    expect("SaveActorCfg", "null");
+    ASSERT_EQ(RUN("actor", "add", "--version", "10", "--max-fee", "1000", "bafkqaddgnfwc6mjpon4xg5dfnu", "2"), 0);
+    ASSERT_TRUE(strstr(calls, "Message.SaveActorCfg [{\"id\":\"") == calls);
+    ASSERT_TRUE(strstr(calls, "\"version\":10,\"code\":{\"/\":\"bafkqaddgnfwc6mjpon4xg5dfnu\"},\"method\":2,"
+                              "\"gasOverEstimation\":0,\"maxFee\":\"1000\"") != NULL);
+    ASSERT_TRUE(strncmp(R.out, "add actor config ", 17) == 0);
+
+    /* every bad input is refused before any call */
+    reset();
+    ASSERT_EQ(RUN("actor", "add", "--version", "10", "bafkqaddgnfwc6mjpon4xg5dfnu", "2"), 1);
+    ASSERT_TRUE(strstr(R.err, "at least one fee flag is required") != NULL);
+    ASSERT_EQ(RUN("actor", "add", "--max-fee", "1", "bafkqaddgnfwc6mjpon4xg5dfnu", "2"), 1);
+    ASSERT_TRUE(strstr(R.err, "--version") != NULL);
+    ASSERT_EQ(RUN("actor", "add", "--version", "10", "--max-fee", "1", "notacid", "2"), 1);
+    ASSERT_STREQ(R.err, "ERROR: code: 'notacid' is not a CID\n");
+    ASSERT_EQ(RUN("actor", "add", "--version", "10", "--max-fee", "1", "bafkqaddgnfwc6mjpon4xg5dfnu", "2x"), 1);
+    ASSERT_STREQ(R.err, "ERROR: method: '2x' is not a method number\n");
+    ASSERT_EQ(RUN("actor", "list", "--output-type", "yaml"), 1);
+    ASSERT_STREQ(R.err, "ERROR: --output-type: 'yaml' is not supported (json or table)\n");
+    ASSERT_STREQ(calls, "");
+
+    reset();
+    expect("UpdateActorCfg", "null");
+    ASSERT_EQ(RUN("actor", "update-fee-params", "--gas-over-premium", "2.5", "0f0e0d0c-0b0a-4908-8706-050403020100"),
+              0);
+    ASSERT_STREQ(calls, "Message.UpdateActorCfg [\"0f0e0d0c-0b0a-4908-8706-050403020100\",{\"gasOverEstimation\":null,"
+                        "\"maxFee\":null,\"gasFeeCap\":null,\"gasOverPremium\":2.5,\"baseFee\":null}]\n");
+}
+
 static void test_connection_errors(void)
 {
     char path[1300], bad[600];
@@ -548,6 +601,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_msg_ops);
     VC_TEST_RUN(test_address);
     VC_TEST_RUN(test_share_node_log_send);
+    VC_TEST_RUN(test_actor);
     VC_TEST_RUN(test_connection_errors);
     srv = vc_http_server_free(srv);
     return VC_TEST_DONE();
