@@ -221,7 +221,7 @@ static void start_wallet(void)
     }
     /* wait until venus-auth knows every signer of user wal (RegisterSigners through the gateway) */
     for (int k = 0; k < NADDR; k++) {
-        char q[256];
+        char q[1280]; /* gcc sizes addrs[k] as the rest of addrs */
         bool ok = false;
         snprintf(q, sizeof(q), "/user/signer/exist?signer=%s&user=wal", addrs[k]);
         for (int i = 0; i < 300 && !ok; i++) {
