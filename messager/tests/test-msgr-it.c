@@ -739,6 +739,92 @@ static void test_nonce_conflict(void)
     json_decref(c);
 }
 
+static int64_t head_height(void)
+{
+    json_t *h = NULL;
+    if (dcall("Filecoin.ChainHead", json_pack("[]"), &h) < 0)
+        return -1;
+    int64_t v = json_integer_value(json_object_get(h, "Height"));
+    json_decref(h);
+    return v;
+}
+
+/* Pushes to the devnet a transfer from addrs[k] with nonce, signed here with the key. */
+static int push_external(int k, uint64_t nonce, const char *value)
+{
+    vc_message_t msg = {0};
+    json_t *mj = json_pack("{s:i, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From",
+                           addrs[k], "Nonce", (json_int_t)nonce, "Value", value, "GasLimit", (json_int_t)2000000,
+                           "GasFeeCap", "1000000", "GasPremium", "100000", "Method", 0, "Params");
+    int r = vc_message_from_json(mj, &msg);
+    json_decref(mj);
+    if (r < 0)
+        return r;
+    vc_cid_t cid;
+    uint8_t sig[VC_SECP256K1_SIG_LEN];
+    vc_signed_message_t sm = {.message = msg};
+    json_t *smj = NULL;
+    if ((r = vc_message_cid(&msg, &cid)) < 0 || (r = vc_secp256k1_sign(keys[k], cid.bytes, cid.len, sig)) < 0 ||
+        (r = vc_signature_set(&sm.signature, VC_SIG_SECP256K1, sig, sizeof(sig))) < 0 ||
+        (r = vc_signed_message_to_json(&sm, 'f', false, &smj)) < 0) {
+        vc_message_done(&msg);
+        return r;
+    }
+    vc_message_done(&msg);
+    return dcall("Filecoin.MpoolPush", json_pack("[o]", smj), NULL);
+}
+
+/* The message signed elsewhere is in the devnet mpool first (right after a head, so not in
+ * that head's tipset): the messager fills the same nonce in that head's round, its push is
+ * refused (replace by fee too low), the other lands: NonceConflictMsg; WaitMessage returns it. */
+static void test_nonce_conflict_external_first(void)
+{
+    ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 1500), NULL));
+    bool conflict = false;
+    for (int attempt = 0; attempt < 3 && !conflict; attempt++) {
+        char id[64];
+        uint64_t n = addr_nonce(addrs[5]);
+        int64_t h0 = head_height();
+        while (head_height() == h0)
+            vc_sleep_ms(5);
+        ASSERT_OK(push_external(5, n, "888"));
+        ASSERT_OK(push_id(transfer(addrs[5], "9"), id));
+        json_t *m = NULL;
+        for (int t = 0; t < 20000; t += 50) {
+            json_decref(m);
+            m = get_msg(id);
+            int st = m ? msg_state(m) : 0;
+            if (st == 3 || st == 5)
+                break;
+            vc_sleep_ms(50);
+        }
+        dump_msg("external first", m);
+        ASSERT_TRUE(m != NULL);
+        if (msg_state(m) == 3) {
+            /* the round ran before the external push reached the mpool: the messager took the
+             * next nonce, which is right too; try again */
+            ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n + 1);
+            json_decref(m);
+            continue;
+        }
+        ASSERT_EQ(msg_state(m), 5);
+        ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n);
+        json_decref(m);
+        conflict = true;
+        ASSERT_OK(mcall(wal_tok, "WaitMessage", json_pack("[s, i]", id, 0), &m, NULL));
+        ASSERT_EQ(msg_state(m), 5);
+        json_decref(m);
+        /* and the address goes on with nonce n+1 */
+        char id2[64];
+        ASSERT_OK(push_id(transfer(addrs[5], "10"), id2));
+        ASSERT_TRUE((m = wait_state(id2, 3, 30000)) != NULL);
+        ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n + 1);
+        json_decref(m);
+    }
+    ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 200), NULL));
+    ASSERT_TRUE(conflict);
+}
+
 static void stop_clean(const char *name, pid_t *pid)
 {
     if (*pid <= 0)
@@ -780,6 +866,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_revert);
     VC_TEST_RUN(test_restart);
     VC_TEST_RUN(test_nonce_conflict);
+    VC_TEST_RUN(test_nonce_conflict_external_first);
     stop_clean("venus-messager", &msgr_pid);
     stop_clean("venus-devnet", &devnet_pid);
     stop_clean("venus-wallet", &wallet_pid);
