@@ -534,6 +534,18 @@ static void test_estimate_fail(void)
         listed |= strcmp(json_string_value(json_object_get(json_array_get(fl, i), "ID")), bad_id) == 0;
     json_decref(fl);
     ASSERT_TRUE(listed);
+    /* and by the CLI: msg list-fail --from <addr> */
+    char repo[600], *out = NULL, *eout = NULL;
+    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    const char *cargv[] = {msgr_bin, "--repo", repo, "msg", "list-fail", "--from", addrs[0], "--output-type", "json",
+                           NULL};
+    int rc = vc_test_run_cmd(cargv, &out, &eout);
+    if (rc != 0)
+        fprintf(stderr, "  list-fail: %s\n", eout ? eout : "");
+    bool in_cli = rc == 0 && out && strstr(out, bad_id) && !strstr(out, addrs[1]);
+    free(out);
+    free(eout);
+    ASSERT_TRUE(in_cli);
     /* no nonce was spent on it */
     ASSERT_EQ(addr_nonce(addrs[0]), n0 + 5);
     ASSERT_EQ(addr_nonce(addrs[1]), n1 + 5);
