@@ -9,6 +9,7 @@
  *     RecoverFailedMsg and ReplaceMessage on a FillMsg held off chain by DevnetPause, Send;
  *   - a non-admin token without the signer binding gets the signer-check error; the method
  *     permission gate; /healthcheck and Version.
+ * --pg runs the messager on a fresh PostgreSQL database (the "pg" ctest fixture).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "vc-test-db.h"
 #include "vc-test-proc.h"
 #include "vc-test.h"
 #include "vc/address.h"
@@ -23,7 +25,7 @@
 #include "vc/crypto.h"
 #include "vc/util.h"
 
-static const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin;
+static const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
 static char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
 static char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
 static pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
@@ -279,7 +281,13 @@ static void start_messager(void)
     snprintf(log, sizeof(log), "%s/messager.log", vc_test_tmpdir());
     const char *argv[] = {msgr_bin,      "--repo",     repo,      "run",          "--node-url",      node_url,
                           "--node-token", node_token, "--auth-url", auth_url, "--auth-token", auth_admin,
-                          "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL};
+                          "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL, NULL, NULL, NULL, NULL};
+    if (pg_dsn) {
+        argv[16] = "--db-type";
+        argv[17] = "postgres";
+        argv[18] = "--pg-dsn";
+        argv[19] = pg_dsn;
+    }
     msgr_pid = vc_test_spawn(argv, log);
     snprintf(path, sizeof(path), "%s/api", repo);
     if (msgr_pid <= 0 || !vc_test_wait_file(path, 20000))
@@ -647,6 +655,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "VENUS_{AUTH,GATEWAY,WALLET,DEVNET,MESSAGER}_BIN not set\n");
         return 2;
     }
+    if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_db_fresh_dsn(true)))
+        die("no PostgreSQL server (the pg fixture)");
     make_key();
     start_auth();
     start_gateway();

@@ -1,0 +1,894 @@
+/*
+ * test-msgr-it: venus-messager integration cases against the real venus-auth, venus-gateway,
+ * venus-wallet (10 keys, user "wal") and venus-devnet (200 ms blocks, the 10 senders funded in
+ * genesis):
+ *   - 1,000 messages from 10 addresses all reach OnChainMsg with nonces 0..99 per address;
+ *   - a message whose gas estimate fails stays UnFill with an ErrorMsg, is listed by
+ *     ListFailedMessage and blocks nobody;
+ *   - a devnet revert moves landed messages back to FillMsg and then on chain again;
+ *   - SIGTERM of the messager mid-stream and a restart on the same repo: nothing lost, nothing
+ *     double-signed;
+ *   - a message signed elsewhere with the same nonce lands first: NonceConflictMsg;
+ *   - WaitMessage semantics.
+ * --pg runs the messager on a fresh PostgreSQL database (the "pg" ctest fixture).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "vc-test-db.h"
+#include "vc-test-proc.h"
+#include "vc-test.h"
+#include "vc/address.h"
+#include "vc/client.h"
+#include "vc/crypto.h"
+#include "vc/message.h"
+#include "vc/util.h"
+
+#define NADDR 10
+
+static const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
+static char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
+static char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
+static pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
+static char addrs[NADDR][VC_ADDRESS_STRLEN_MAX], bob[VC_ADDRESS_STRLEN_MAX];
+static uint8_t keys[NADDR][32];
+static char key_files[NADDR][600];
+
+static _Noreturn void die(const char *what)
+{
+    fprintf(stderr, "setup failed: %s (logs in %s)\n", what, vc_test_tmpdir());
+    exit(2);
+}
+
+static char *read_trim(const char *path)
+{
+    char *d = NULL;
+    size_t n = 0;
+    if (vc_read_file(path, 65536, &d, &n) < 0)
+        return NULL;
+    while (n && (d[n - 1] == '\n' || d[n - 1] == ' '))
+        d[--n] = 0;
+    return d;
+}
+
+static long rest(const char *base, const char *token, const char *method, const char *path, const char *body,
+                 char **ret_body)
+{
+    const char *eps[] = {base};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1};
+    vc_client_t *c = NULL;
+    long status = 0;
+    char *b = NULL;
+    size_t len = 0;
+    if (vc_client_new(&o, &c) == 0 && vc_client_rest(c, method, path, body, &status, &b, &len) == 0 && ret_body)
+        *ret_body = b;
+    else
+        free(b);
+    vc_client_free(c);
+    return status;
+}
+
+static char *gen_token(const char *user, const char *perm)
+{
+    char body[256], *ans = NULL;
+    snprintf(body, sizeof(body), "{\"name\":\"%s\",\"perm\":\"%s\",\"extra\":\"\"}", user, perm);
+    if (rest(auth_url, auth_admin, "POST", "/genToken", body, &ans) != 200) {
+        free(ans);
+        return NULL;
+    }
+    json_t *j = json_loads(ans, 0, NULL);
+    free(ans);
+    const char *t = json_string_value(json_object_get(j, "token"));
+    char *s = t ? strdup(t) : NULL;
+    json_decref(j);
+    return s;
+}
+
+/* Message.<method> on the messager with token; params stolen. */
+static int mcall(const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err)
+{
+    const char *eps[] = {msgr_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1, .timeout_ms = 60000};
+    vc_client_t *c = NULL;
+    char full[128];
+    snprintf(full, sizeof(full), "Message.%s", method);
+    int r = vc_client_new(&o, &c);
+    if (r < 0) {
+        json_decref(params);
+        return r;
+    }
+    json_t *res = NULL;
+    vc_rpc_err_t e = {0};
+    r = vc_client_call(c, full, params, &res, &e);
+    vc_client_free(c);
+    if (err)
+        *err = e;
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return r;
+}
+
+static void start_auth(void)
+{
+    char repo[600], log[600], path[700];
+    snprintf(repo, sizeof(repo), "%s/auth", vc_test_tmpdir());
+    snprintf(log, sizeof(log), "%s/auth.log", vc_test_tmpdir());
+    const char *argv[] = {auth_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
+    auth_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (auth_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-auth did not start");
+    char *bound = read_trim(path);
+    snprintf(auth_url, sizeof(auth_url), "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    auth_admin = read_trim(path);
+    if (rest(auth_url, auth_admin, "PUT", "/user/new", "{\"Name\":\"wal\",\"State\":1}", NULL) != 200 ||
+        rest(auth_url, auth_admin, "PUT", "/user/new", "{\"Name\":\"mu\",\"State\":1}", NULL) != 200)
+        die("cannot create the users");
+    wal_tok = gen_token("wal", "sign");
+    mu_tok = gen_token("mu", "write");
+    if (!wal_tok || !mu_tok)
+        die("cannot create the tokens");
+}
+
+static void start_gateway(void)
+{
+    char repo[600], log[600], path[700], conf[256];
+    snprintf(repo, sizeof(repo), "%s/gw", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf), "[API]\nListenAddress = \"127.0.0.1:0\"\n");
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(log, sizeof(log), "%s/gateway.log", vc_test_tmpdir());
+    const char *argv[] = {gw_bin, "--repo", repo, "run", "--auth-url", auth_url, "--auth-token", auth_admin, NULL};
+    gw_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (gw_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-gateway did not start");
+    char *bound = read_trim(path);
+    snprintf(gw_url, sizeof(gw_url), "http://%s", bound);
+    const char *colon = strrchr(bound, ':');
+    snprintf(gw_maddr, sizeof(gw_maddr), "/ip4/127.0.0.1/tcp/%s", colon ? colon + 1 : "0");
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    gw_admin = read_trim(path);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static void make_keys(void)
+{
+    vc_address_t a;
+    for (int i = 0; i < NADDR; i++) {
+        vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
+        memset(keys[i], 0x11 * (i % 15 + 1), 32);
+        keys[i][31] = (uint8_t)i;
+        memcpy(ki.key, keys[i], 32);
+        vc_secp256k1_address(ki.key, &a);
+        vc_address_to_string(&a, 'f', addrs[i]);
+        char *exp = NULL;
+        if (vc_key_info_export(&ki, &exp) < 0)
+            die("key export");
+        snprintf(key_files[i], sizeof(key_files[i]), "%s/sender%d.key", vc_test_tmpdir(), i);
+        vc_write_file_atomic(key_files[i], exp, strlen(exp), 0600);
+        free(exp);
+    }
+    uint8_t other[32];
+    vc_secp256k1_generate(other);
+    vc_secp256k1_address(other, &a);
+    vc_address_to_string(&a, 'f', bob);
+}
+
+static void start_wallet(void)
+{
+    char repo[600], log[600], path[700], conf[4096], pw[700];
+    snprintf(repo, sizeof(repo), "%s/wallet", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf),
+             "[API]\n  ListenAddress = \"127.0.0.1:0\"\n[APIRegisterHub]\n  RegisterAPI = [\"%s\"]\n"
+             "  Token = \"%s\"\n  SupportAccounts = [\"wal\"]\n[Wallet]\n  Network = \"mainnet\"\n",
+             gw_maddr, wal_tok);
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(pw, sizeof(pw), "%s/pass", vc_test_tmpdir());
+    vc_write_file_atomic(pw, "passphrase", 10, 0600);
+    snprintf(log, sizeof(log), "%s/wallet.log", vc_test_tmpdir());
+    const char *argv[] = {wallet_bin, "--repo", repo, "--password-file", pw, "run", NULL};
+    wallet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (wallet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-wallet did not start");
+    for (int i = 0; i < NADDR; i++) {
+        vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
+        memcpy(ki.key, keys[i], 32);
+        char *hex = NULL, kf[700];
+        vc_key_info_export(&ki, &hex);
+        snprintf(kf, sizeof(kf), "%s/wallet-key%d.hex", vc_test_tmpdir(), i);
+        vc_write_file_atomic(kf, hex, strlen(hex), 0600);
+        free(hex);
+        const char *iargv[] = {wallet_bin, "--repo", repo, "import", kf, NULL};
+        char *out = NULL, *err = NULL;
+        if (vc_test_run_cmd(iargv, &out, &err) != 0)
+            die("venus-wallet import");
+        free(out);
+        free(err);
+    }
+    /* wait until venus-auth knows every signer of user wal (RegisterSigners through the gateway) */
+    for (int k = 0; k < NADDR; k++) {
+        char q[1280]; /* gcc sizes addrs[k] as the rest of addrs */
+        bool ok = false;
+        snprintf(q, sizeof(q), "/user/signer/exist?signer=%s&user=wal", addrs[k]);
+        for (int i = 0; i < 300 && !ok; i++) {
+            char *ans = NULL;
+            ok = rest(auth_url, auth_admin, "GET", q, NULL, &ans) == 200 && ans && strncmp(ans, "true", 4) == 0;
+            free(ans);
+            if (!ok)
+                vc_sleep_ms(100);
+        }
+        if (!ok)
+            die("a wallet signer never reached venus-auth");
+    }
+}
+
+static void start_devnet(void)
+{
+    char repo[600], genesis[600], text[16384], log[600], path[700], wfile[600], waddr[VC_ADDRESS_STRLEN_MAX];
+    vc_key_info_t wk = {.type = VC_KEY_SECP256K1};
+    vc_address_t wa;
+    char *wexp = NULL;
+    vc_secp256k1_generate(wk.key);
+    vc_secp256k1_address(wk.key, &wa);
+    vc_address_to_string(&wa, 't', waddr);
+    vc_key_info_export(&wk, &wexp);
+    snprintf(wfile, sizeof(wfile), "%s/worker.key", vc_test_tmpdir());
+    vc_write_file_atomic(wfile, wexp, strlen(wexp), 0600);
+    free(wexp);
+    snprintf(repo, sizeof(repo), "%s/devnet", vc_test_tmpdir());
+    snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
+    size_t o = (size_t)snprintf(text, sizeof(text),
+                                "NetworkName = \"devnet\"\nBlockTime = \"200ms\"\nPropagationDelay = \"20ms\"\n\n");
+    for (int i = 0; i < NADDR; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o,
+                              "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000000\"\n\n", key_files[i]);
+    snprintf(text + o, sizeof(text) - o,
+             "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000\"\n\n"
+             "[[Miners]]\nID = 1000\nOwner = \"%s\"\nWorker = \"%s\"\nPower = \"10995116277760\"\n"
+             "Sectors = 2\nSectorSize = 2048\n",
+             wfile, waddr, waddr);
+    vc_write_file_atomic(genesis, text, strlen(text), 0644);
+    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = vc_test_run_cmd(init, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+    if (rc != 0)
+        die("venus-devnet init");
+    snprintf(log, sizeof(log), "%s/devnet.log", vc_test_tmpdir());
+    const char *argv[] = {devnet_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
+    devnet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (devnet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-devnet did not start");
+    char *bound = read_trim(path);
+    snprintf(node_url, sizeof(node_url), "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    node_token = read_trim(path);
+}
+
+/* Starts (or restarts, same repo and database) the messager; n counts the starts for the log. */
+static int start_messager(void)
+{
+    static int starts;
+    char repo[600], log[600], path[700], conf[256];
+    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf),
+             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n");
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    unlink(path);
+    snprintf(log, sizeof(log), "%s/messager%d.log", vc_test_tmpdir(), starts++);
+    const char *argv[24] = {msgr_bin,      "--repo",     repo,      "run",          "--node-url",      node_url,
+                            "--node-token", node_token, "--auth-url", auth_url, "--auth-token", auth_admin,
+                            "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL};
+    if (pg_dsn) {
+        argv[16] = "--db-type";
+        argv[17] = "postgres";
+        argv[18] = "--pg-dsn";
+        argv[19] = pg_dsn;
+        argv[20] = NULL;
+    }
+    msgr_pid = vc_test_spawn(argv, log);
+    if (msgr_pid <= 0 || !vc_test_wait_file(path, 20000))
+        return -1;
+    char *bound = read_trim(path);
+    snprintf(msgr_url, sizeof(msgr_url), "http://%s/rpc/v0", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    free(msgr_admin);
+    msgr_admin = read_trim(path);
+    fprintf(stderr, "# messager %s, logs in %s\n", msgr_url, vc_test_tmpdir());
+    return 0;
+}
+
+/* ---------------------------------------------------------------- helpers */
+
+/* Filecoin.<method> on the devnet with its admin token; params stolen. */
+static int dcall(const char *method, json_t *params, json_t **ret)
+{
+    const char *eps[] = {node_url};
+    vc_client_opts_t o = {
+        .endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v1", .token = node_token, .retries = -1};
+    vc_client_t *c = NULL;
+    json_t *res = NULL;
+    vc_rpc_err_t e = {0};
+    int r = vc_client_new(&o, &c);
+    if (r < 0) {
+        json_decref(params);
+        return r;
+    }
+    r = vc_client_call(c, method, params, &res, &e);
+    vc_client_free(c);
+    if (r < 0)
+        fprintf(stderr, "  %s: %s\n", method, e.message);
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return r;
+}
+
+static json_t *transfer(const char *from, const char *value)
+{
+    return json_pack("{s:i, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From", from,
+                     "Nonce", 0, "Value", value, "GasLimit", 0, "GasFeeCap", "0", "GasPremium", "0", "Method", 0,
+                     "Params");
+}
+
+static int push_id(json_t *msg, char id[64])
+{
+    json_t *res = NULL;
+    vc_rpc_err_t err = {0};
+    int r = mcall(wal_tok, "PushMessage", json_pack("[o, n]", msg), &res, &err);
+    if (r < 0)
+        fprintf(stderr, "  PushMessage: %s\n", err.message);
+    snprintf(id, 64, "%s", json_string_value(res) ? json_string_value(res) : "");
+    json_decref(res);
+    return r;
+}
+
+static json_t *get_msg(const char *id)
+{
+    json_t *m = NULL;
+    return mcall(msgr_admin, "GetMessageByUid", json_pack("[s]", id), &m, NULL) == 0 ? m : NULL;
+}
+
+static int msg_state(const json_t *m)
+{
+    return (int)json_integer_value(json_object_get(m, "State"));
+}
+
+static void dump_msg(const char *what, const json_t *m)
+{
+    char *d = m ? json_dumps(m, JSON_COMPACT) : NULL;
+    fprintf(stderr, "# %s: %s\n", what, d ? d : "(none)");
+    free(d);
+}
+
+/* Polls GetMessageByUid until State == want (timeout_ms); returns the message (or NULL). */
+static json_t *wait_state(const char *id, int want, int timeout_ms)
+{
+    json_t *m = NULL;
+    for (int t = 0; t < timeout_ms; t += 50) {
+        json_decref(m);
+        m = get_msg(id);
+        if (m && msg_state(m) == want)
+            return m;
+        vc_sleep_ms(50);
+    }
+    dump_msg("state not reached", m);
+    json_decref(m);
+    return NULL;
+}
+
+/* Waits until every id is OnChainMsg; returns how many are not. */
+static size_t wait_all_onchain(char (*ids)[64], size_t n, int timeout_ms)
+{
+    size_t next = 0;
+    for (int t = 0; t < timeout_ms && next < n;) {
+        json_t *m = get_msg(ids[next]);
+        int st = m ? msg_state(m) : -1;
+        json_decref(m);
+        if (st == 3) {
+            next++;
+            continue;
+        }
+        vc_sleep_ms(100);
+        t += 100;
+    }
+    if (next < n) {
+        json_t *m = get_msg(ids[next]);
+        dump_msg("not on chain", m);
+        json_decref(m);
+    }
+    return n - next;
+}
+
+/* SetSharedParams replaces the whole row: read, change selMsgNum, write back. */
+static int set_sel_msg_num(uint64_t n)
+{
+    json_t *sp = NULL;
+    int r = mcall(msgr_admin, "GetSharedParams", NULL, &sp, NULL);
+    if (r < 0)
+        return r;
+    json_object_set_new(sp, "selMsgNum", json_integer((json_int_t)n));
+    return mcall(msgr_admin, "SetSharedParams", json_pack("[o]", sp), NULL, NULL);
+}
+
+/* Every row of addr: the OnChain ones carry exactly the nonces base..base+n-1 with no duplicate
+ * and no other row of addr is OnChain; returns the number of OnChain rows (-1 on a violation). */
+static long check_nonces(const char *addr, uint64_t base)
+{
+    json_t *list = NULL;
+    if (mcall(msgr_admin, "ListMessageByAddress", json_pack("[s]", addr), &list, NULL) < 0)
+        return -1;
+    size_t n = json_array_size(list);
+    uint8_t *seen = calloc(n + 1, 1);
+    long on = 0, bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *m = json_array_get(list, i);
+        if (msg_state(m) != 3)
+            continue;
+        json_int_t nonce = json_integer_value(json_object_get(m, "Nonce"));
+        if (nonce < (json_int_t)base || nonce >= (json_int_t)(base + n) || seen[nonce - (json_int_t)base]++) {
+            fprintf(stderr, "# %s: nonce %lld out of range or duplicate\n", addr, (long long)nonce);
+            bad++;
+        }
+        on++;
+    }
+    for (long i = 0; i < on && !bad; i++)
+        if (!seen[i]) {
+            fprintf(stderr, "# %s: nonce gap at %llu\n", addr, (unsigned long long)(base + (uint64_t)i));
+            bad++;
+        }
+    free(seen);
+    json_decref(list);
+    return bad ? -1 : on;
+}
+
+static uint64_t addr_nonce(const char *addr)
+{
+    json_t *res = NULL;
+    if (mcall(msgr_admin, "GetAddress", json_pack("[s]", addr), &res, NULL) < 0)
+        return UINT64_MAX;
+    uint64_t n = (uint64_t)json_integer_value(json_object_get(res, "nonce"));
+    json_decref(res);
+    return n;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+#define PER_ADDR 100
+
+/* 1,000 messages from 10 addresses: all OnChain, nonces 0..99 per address, no gaps. */
+static void test_bulk_1000(void)
+{
+    static char ids[NADDR * PER_ADDR][64];
+    ASSERT_OK(set_sel_msg_num(PER_ADDR));
+    int64_t t0 = vc_now_mono_us();
+    for (int k = 0; k < PER_ADDR; k++)
+        for (int i = 0; i < NADDR; i++)
+            ASSERT_OK(push_id(transfer(addrs[i], "1"), ids[k * NADDR + i]));
+    int64_t t1 = vc_now_mono_us();
+    ASSERT_EQ(wait_all_onchain(ids, NADDR * PER_ADDR, 180000), 0u);
+    fprintf(stderr, "# pushed 1000 in %lld ms, all on chain after %lld ms\n", (long long)(t1 - t0) / 1000,
+            (long long)(vc_now_mono_us() - t0) / 1000);
+    for (int i = 0; i < NADDR; i++) {
+        ASSERT_EQ(check_nonces(addrs[i], 0), PER_ADDR);
+        ASSERT_EQ(addr_nonce(addrs[i]), (uint64_t)PER_ADDR);
+        json_t *m = NULL;
+        ASSERT_OK(mcall(msgr_admin, "GetMessageByFromAndNonce", json_pack("[s, i]", addrs[i], PER_ADDR - 1), &m,
+                        NULL));
+        ASSERT_EQ(msg_state(m), 3);
+        ASSERT_EQ(json_integer_value(json_object_get(json_object_get(m, "Receipt"), "ExitCode")), 0);
+        json_decref(m);
+    }
+    ASSERT_OK(set_sel_msg_num(20));
+}
+
+static char bad_id[64];
+
+/* value > balance: the estimate fails, the message stays UnFill with ErrorMsg, is listed by
+ * ListFailedMessage and neither its own address nor the others are held up. */
+static void test_estimate_fail(void)
+{
+    char good[10][64];
+    uint64_t n0 = addr_nonce(addrs[0]), n1 = addr_nonce(addrs[1]);
+    ASSERT_OK(push_id(transfer(addrs[0], "1000000000000000000000000"), bad_id));
+    for (int i = 0; i < 5; i++) {
+        ASSERT_OK(push_id(transfer(addrs[0], "2"), good[i]));
+        ASSERT_OK(push_id(transfer(addrs[1], "2"), good[5 + i]));
+    }
+    ASSERT_EQ(wait_all_onchain(good, 10, 30000), 0u);
+    json_t *m = get_msg(bad_id);
+    ASSERT_TRUE(m != NULL);
+    dump_msg("failed estimate", m);
+    ASSERT_EQ(msg_state(m), 1);
+    const char *em = json_string_value(json_object_get(m, "ErrorMsg"));
+    ASSERT_TRUE(em && strncmp(em, "gas estimate: ", 14) == 0 && strstr(em, "InsufficientFunds"));
+    json_decref(m);
+    json_t *fl = NULL;
+    ASSERT_OK(mcall(wal_tok, "ListFailedMessage", NULL, &fl, NULL));
+    bool listed = false;
+    for (size_t i = 0; i < json_array_size(fl); i++)
+        listed |= strcmp(json_string_value(json_object_get(json_array_get(fl, i), "ID")), bad_id) == 0;
+    json_decref(fl);
+    ASSERT_TRUE(listed);
+    /* and by the CLI: msg list-fail --from <addr> */
+    char repo[600], *out = NULL, *eout = NULL;
+    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    const char *cargv[] = {msgr_bin, "--repo", repo, "msg", "list-fail", "--from", addrs[0], "--output-type", "json",
+                           NULL};
+    int rc = vc_test_run_cmd(cargv, &out, &eout);
+    if (rc != 0)
+        fprintf(stderr, "  list-fail: %s\n", eout ? eout : "");
+    bool in_cli = rc == 0 && out && strstr(out, bad_id) && !strstr(out, addrs[1]);
+    free(out);
+    free(eout);
+    ASSERT_TRUE(in_cli);
+    /* no nonce was spent on it */
+    ASSERT_EQ(addr_nonce(addrs[0]), n0 + 5);
+    ASSERT_EQ(addr_nonce(addrs[1]), n1 + 5);
+    ASSERT_EQ(check_nonces(addrs[0], 0), (long)(n0 + 5));
+}
+
+/* WaitMessage: returns on chain with Confidence > the requested one; an unknown id is a clear
+ * error; a FailedMsg ends the wait at once. */
+static void test_wait_message(void)
+{
+    char id[64];
+    json_t *m = NULL;
+    vc_rpc_err_t err = {0};
+    ASSERT_OK(push_id(transfer(addrs[4], "3"), id));
+    int64_t t0 = vc_now_mono_us();
+    int r = mcall(wal_tok, "WaitMessage", json_pack("[s, i]", id, 3), &m, &err);
+    if (r < 0)
+        fprintf(stderr, "  WaitMessage: %s\n", err.message);
+    ASSERT_OK(r);
+    ASSERT_EQ(msg_state(m), 3);
+    ASSERT_TRUE(json_integer_value(json_object_get(m, "Confidence")) > 3);
+    ASSERT_TRUE(json_integer_value(json_object_get(m, "Height")) > 0);
+    ASSERT_TRUE(vc_now_mono_us() - t0 < 30000000);
+    json_decref(m);
+    /* already there: at once */
+    ASSERT_OK(mcall(wal_tok, "WaitMessage", json_pack("[s, i]", id, 0), &m, NULL));
+    ASSERT_EQ(msg_state(m), 3);
+    json_decref(m);
+    ASSERT_TRUE(mcall(wal_tok, "WaitMessage", json_pack("[s, i]", "no-such-id", 1), NULL, &err) < 0);
+    ASSERT_STREQ(err.message, "get message by id error: record not found");
+    /* the stuck message of test_estimate_fail, marked bad: returned at once with State 4 */
+    if (*bad_id) {
+        ASSERT_OK(mcall(wal_tok, "MarkBadMessage", json_pack("[s]", bad_id), NULL, NULL));
+        t0 = vc_now_mono_us();
+        ASSERT_OK(mcall(wal_tok, "WaitMessage", json_pack("[s, i]", bad_id, 5), &m, NULL));
+        ASSERT_EQ(msg_state(m), 4);
+        ASSERT_TRUE(vc_now_mono_us() - t0 < 2000000);
+        json_decref(m);
+    }
+}
+
+/* A revert removing the tipset that holds landed messages: back to FillMsg, then on chain
+ * again in the rebuilt chain (another TipSetKey). */
+static void test_revert(void)
+{
+    char ids[5][64];
+    char *old_tsk[5] = {0};
+    for (int i = 0; i < 5; i++)
+        ASSERT_OK(push_id(transfer(addrs[2], "4"), ids[i]));
+    ASSERT_EQ(wait_all_onchain(ids, 5, 30000), 0u);
+    ASSERT_OK(dcall("Filecoin.DevnetPause", json_pack("[b]", 1), NULL));
+    int64_t low = INT64_MAX;
+    for (int i = 0; i < 5; i++) {
+        json_t *m = get_msg(ids[i]);
+        ASSERT_TRUE(m != NULL);
+        int64_t h = json_integer_value(json_object_get(m, "Height"));
+        if (h < low)
+            low = h;
+        old_tsk[i] = json_dumps(json_object_get(m, "TipSetKey"), JSON_COMPACT);
+        json_decref(m);
+    }
+    json_t *head = NULL;
+    ASSERT_OK(dcall("Filecoin.ChainHead", json_pack("[]"), &head));
+    int64_t hh = json_integer_value(json_object_get(head, "Height"));
+    json_decref(head);
+    int64_t depth = hh - low + 1;
+    fprintf(stderr, "# head %lld, messages at %lld: DevnetRevert %lld\n", (long long)hh, (long long)low,
+            (long long)depth);
+    ASSERT_TRUE(depth >= 1 && depth <= 20);
+    ASSERT_OK(dcall("Filecoin.DevnetRevert", json_pack("[I]", (json_int_t)depth), NULL));
+    /* the rebuilt chain re-includes them at once, so the messager usually reverts and
+     * re-applies them in one head change (log: reverted=5 onchain=5); FillMsg is seen only
+     * if the re-inclusion is later */
+    bool saw_fill = false;
+    for (int t = 0; t < 1000 && !saw_fill; t += 50) {
+        json_t *m = get_msg(ids[0]);
+        saw_fill = m && msg_state(m) == 2;
+        json_decref(m);
+        if (!saw_fill)
+            vc_sleep_ms(50);
+    }
+    ASSERT_OK(dcall("Filecoin.DevnetPause", json_pack("[b]", 0), NULL));
+    fprintf(stderr, "# FillMsg observed after the revert: %s\n", saw_fill ? "yes" : "no");
+    ASSERT_EQ(wait_all_onchain(ids, 5, 30000), 0u);
+    int moved = 0;
+    for (int i = 0; i < 5; i++) {
+        json_t *m = get_msg(ids[i]);
+        char *tsk = json_dumps(json_object_get(m, "TipSetKey"), JSON_COMPACT);
+        moved += strcmp(tsk, old_tsk[i]) != 0;
+        free(tsk);
+        free(old_tsk[i]);
+        json_decref(m);
+    }
+    /* OnChain rows are never re-applied: a new TipSetKey means the row went back to FillMsg */
+    ASSERT_TRUE(saw_fill || moved == 5);
+    ASSERT_EQ(moved, 5);
+    ASSERT_TRUE(check_nonces(addrs[2], 0) > 0);
+}
+
+/* SIGTERM mid-stream and restart on the same repo: every id lands, one signed CID per nonce. */
+static void test_restart(void)
+{
+    enum { N = 400 }; /* 40 per address, one per epoch (selMsgNum 1): about 8 s of stream */
+    static char ids[N][64];
+    uint64_t base[NADDR];
+    for (int i = 0; i < NADDR; i++) {
+        base[i] = addr_nonce(addrs[i]);
+        ASSERT_OK(mcall(wal_tok, "SetSelectMsgNum", json_pack("[s, i]", addrs[i], 1), NULL, NULL));
+    }
+    for (int k = 0; k < N; k++)
+        ASSERT_OK(push_id(transfer(addrs[k % NADDR], "5"), ids[k]));
+    /* wait until the stream is under way (UnFill rows are taken newest first: the last push
+     * is filled first) */
+    int on = 0;
+    for (int t = 0; t < 30000 && on == 0; t += 50) {
+        json_t *m = get_msg(ids[N - 1]);
+        on = m && msg_state(m) >= 2;
+        json_decref(m);
+        vc_sleep_ms(50);
+    }
+    ASSERT_TRUE(on);
+    int st = vc_test_stop(msgr_pid, 15000);
+    msgr_pid = 0;
+    ASSERT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    vc_sleep_ms(1000); /* heads go by without the messager */
+    ASSERT_OK(start_messager());
+    int count[6] = {0};
+    for (int k = 0; k < N; k++) {
+        json_t *m = get_msg(ids[k]);
+        int s = m ? msg_state(m) : 0;
+        count[s >= 0 && s < 6 ? s : 0]++;
+        json_decref(m);
+    }
+    fprintf(stderr, "# after the restart: UnFill %d, Fill %d, OnChain %d, other %d\n", count[1], count[2], count[3],
+            count[0] + count[4] + count[5]);
+    /* the stop really was mid-stream: work left for the new process, some done by the old one */
+    ASSERT_TRUE(count[1] > 0);
+    ASSERT_TRUE(count[2] + count[3] > 0);
+    ASSERT_EQ(wait_all_onchain(ids, N, 120000), 0u);
+    for (int i = 0; i < NADDR; i++) {
+        long n = check_nonces(addrs[i], 0);
+        ASSERT_EQ(n, (long)(base[i] + N / NADDR));
+        ASSERT_EQ(addr_nonce(addrs[i]), base[i] + N / NADDR);
+        ASSERT_OK(mcall(wal_tok, "SetSelectMsgNum", json_pack("[s, i]", addrs[i], 0), NULL, NULL));
+    }
+    /* each landed signed CID is the one the devnet executed: StateSearchMsg finds it */
+    for (int k = 0; k < N; k += 17) {
+        json_t *m = get_msg(ids[k]), *lk = NULL;
+        ASSERT_TRUE(m != NULL);
+        ASSERT_OK(dcall("Filecoin.StateSearchMsg",
+                        json_pack("[[], O, i, b]", json_object_get(m, "SignedCid"), -1, 0), &lk));
+        ASSERT_TRUE(json_is_object(lk));
+        ASSERT_EQ(json_integer_value(json_object_get(json_object_get(lk, "Receipt"), "ExitCode")), 0);
+        json_decref(lk);
+        json_decref(m);
+    }
+}
+
+/* A message signed with the key directly, same nonce, higher premium, replaces the messager's
+ * one in the devnet mpool and lands: the messager's message becomes NonceConflictMsg. */
+static void test_nonce_conflict(void)
+{
+    char id[64];
+    json_t *m = NULL;
+    ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 2000), NULL));
+    ASSERT_OK(push_id(transfer(addrs[3], "6"), id));
+    m = wait_state(id, 2, 20000);
+    ASSERT_OK(dcall("Filecoin.DevnetPause", json_pack("[b]", 1), NULL));
+    ASSERT_TRUE(m != NULL);
+    /* the same nonce, another value, twice the premium and fee cap, signed here */
+    vc_message_t msg = {0};
+    ASSERT_OK(vc_message_from_json(m, &msg));
+    vc_bigint_t two;
+    vc_bigint_from_i64(2, &two);
+    vc_bigint_from_i64(777, &msg.value);
+    ASSERT_OK(vc_bigint_mul(&msg.gas_premium, &two, &msg.gas_premium));
+    ASSERT_OK(vc_bigint_mul(&msg.gas_fee_cap, &two, &msg.gas_fee_cap));
+    vc_cid_t cid;
+    ASSERT_OK(vc_message_cid(&msg, &cid));
+    uint8_t sig[VC_SECP256K1_SIG_LEN];
+    ASSERT_OK(vc_secp256k1_sign(keys[3], cid.bytes, cid.len, sig));
+    vc_signed_message_t sm = {.message = msg};
+    ASSERT_OK(vc_signature_set(&sm.signature, VC_SIG_SECP256K1, sig, sizeof(sig)));
+    json_t *smj = NULL, *res = NULL;
+    ASSERT_OK(vc_signed_message_to_json(&sm, 'f', false, &smj));
+    vc_message_done(&msg);
+    int r = dcall("Filecoin.MpoolPush", json_pack("[o]", smj), &res);
+    json_decref(res);
+    ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 200), NULL));
+    ASSERT_OK(dcall("Filecoin.DevnetPause", json_pack("[b]", 0), NULL));
+    ASSERT_OK(r);
+    json_t *c = wait_state(id, 5, 30000);
+    ASSERT_TRUE(c != NULL);
+    dump_msg("nonce conflict", c);
+    ASSERT_EQ(json_integer_value(json_object_get(c, "Nonce")), json_integer_value(json_object_get(m, "Nonce")));
+    ASSERT_TRUE(json_integer_value(json_object_get(c, "Height")) > 0);
+    json_decref(c);
+    json_decref(m);
+    /* the address goes on: the next push lands with the next nonce */
+    char id2[64];
+    ASSERT_OK(push_id(transfer(addrs[3], "7"), id2));
+    ASSERT_TRUE((c = wait_state(id2, 3, 30000)) != NULL);
+    json_decref(c);
+}
+
+static int64_t head_height(void)
+{
+    json_t *h = NULL;
+    if (dcall("Filecoin.ChainHead", json_pack("[]"), &h) < 0)
+        return -1;
+    int64_t v = json_integer_value(json_object_get(h, "Height"));
+    json_decref(h);
+    return v;
+}
+
+/* Pushes to the devnet a transfer from addrs[k] with nonce, signed here with the key. */
+static int push_external(int k, uint64_t nonce, const char *value)
+{
+    vc_message_t msg = {0};
+    json_t *mj = json_pack("{s:i, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From",
+                           addrs[k], "Nonce", (json_int_t)nonce, "Value", value, "GasLimit", (json_int_t)2000000,
+                           "GasFeeCap", "1000000", "GasPremium", "100000", "Method", 0, "Params");
+    int r = vc_message_from_json(mj, &msg);
+    json_decref(mj);
+    if (r < 0)
+        return r;
+    vc_cid_t cid;
+    uint8_t sig[VC_SECP256K1_SIG_LEN];
+    vc_signed_message_t sm = {.message = msg};
+    json_t *smj = NULL;
+    if ((r = vc_message_cid(&msg, &cid)) < 0 || (r = vc_secp256k1_sign(keys[k], cid.bytes, cid.len, sig)) < 0 ||
+        (r = vc_signature_set(&sm.signature, VC_SIG_SECP256K1, sig, sizeof(sig))) < 0 ||
+        (r = vc_signed_message_to_json(&sm, 'f', false, &smj)) < 0) {
+        vc_message_done(&msg);
+        return r;
+    }
+    vc_message_done(&msg);
+    return dcall("Filecoin.MpoolPush", json_pack("[o]", smj), NULL);
+}
+
+/* The message signed elsewhere is in the devnet mpool first (right after a head, so not in
+ * that head's tipset): the messager fills the same nonce in that head's round, its push is
+ * refused (replace by fee too low), the other lands: NonceConflictMsg; WaitMessage returns it. */
+static void test_nonce_conflict_external_first(void)
+{
+    ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 1500), NULL));
+    bool conflict = false;
+    for (int attempt = 0; attempt < 3 && !conflict; attempt++) {
+        char id[64];
+        uint64_t n = addr_nonce(addrs[5]);
+        int64_t h0 = head_height();
+        while (head_height() == h0)
+            vc_sleep_ms(5);
+        ASSERT_OK(push_external(5, n, "888"));
+        ASSERT_OK(push_id(transfer(addrs[5], "9"), id));
+        json_t *m = NULL;
+        for (int t = 0; t < 20000; t += 50) {
+            json_decref(m);
+            m = get_msg(id);
+            int st = m ? msg_state(m) : 0;
+            if (st == 3 || st == 5)
+                break;
+            vc_sleep_ms(50);
+        }
+        dump_msg("external first", m);
+        ASSERT_TRUE(m != NULL);
+        if (msg_state(m) == 3) {
+            /* the round ran before the external push reached the mpool: the messager took the
+             * next nonce, which is right too; try again */
+            ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n + 1);
+            json_decref(m);
+            continue;
+        }
+        ASSERT_EQ(msg_state(m), 5);
+        ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n);
+        json_decref(m);
+        conflict = true;
+        ASSERT_OK(mcall(wal_tok, "WaitMessage", json_pack("[s, i]", id, 0), &m, NULL));
+        ASSERT_EQ(msg_state(m), 5);
+        json_decref(m);
+        /* and the address goes on with nonce n+1 */
+        char id2[64];
+        ASSERT_OK(push_id(transfer(addrs[5], "10"), id2));
+        ASSERT_TRUE((m = wait_state(id2, 3, 30000)) != NULL);
+        ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n + 1);
+        json_decref(m);
+    }
+    ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 200), NULL));
+    ASSERT_TRUE(conflict);
+}
+
+static void stop_clean(const char *name, pid_t *pid)
+{
+    if (*pid <= 0)
+        return;
+    int st = vc_test_stop(*pid, 15000);
+    *pid = 0;
+    if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+        fprintf(stderr, "%s did not exit cleanly (status %d)\n", name, st);
+        vc_test_total_failed++;
+    }
+}
+
+int main(int argc, char **argv)
+{
+    VC_TEST_INIT(argc, argv);
+    vc_init();
+    signal(SIGPIPE, SIG_IGN);
+    auth_bin = getenv("VENUS_AUTH_BIN");
+    gw_bin = getenv("VENUS_GATEWAY_BIN");
+    wallet_bin = getenv("VENUS_WALLET_BIN");
+    devnet_bin = getenv("VENUS_DEVNET_BIN");
+    msgr_bin = getenv("VENUS_MESSAGER_BIN");
+    if (!auth_bin || !gw_bin || !wallet_bin || !devnet_bin || !msgr_bin) {
+        fprintf(stderr, "VENUS_{AUTH,GATEWAY,WALLET,DEVNET,MESSAGER}_BIN not set\n");
+        return 2;
+    }
+    if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_db_fresh_dsn(true)))
+        die("no PostgreSQL server (the pg fixture)");
+    make_keys();
+    start_auth();
+    start_gateway();
+    start_wallet();
+    start_devnet();
+    if (start_messager() < 0)
+        die("venus-messager did not start");
+    VC_TEST_RUN(test_bulk_1000);
+    VC_TEST_RUN(test_estimate_fail);
+    VC_TEST_RUN(test_wait_message);
+    VC_TEST_RUN(test_revert);
+    VC_TEST_RUN(test_restart);
+    VC_TEST_RUN(test_nonce_conflict);
+    VC_TEST_RUN(test_nonce_conflict_external_first);
+    stop_clean("venus-messager", &msgr_pid);
+    stop_clean("venus-devnet", &devnet_pid);
+    stop_clean("venus-wallet", &wallet_pid);
+    stop_clean("venus-gateway", &gw_pid);
+    stop_clean("venus-auth", &auth_pid);
+    free(auth_admin);
+    free(gw_admin);
+    free(node_token);
+    free(msgr_admin);
+    free(wal_tok);
+    free(mu_tok);
+    return VC_TEST_DONE();
+}
