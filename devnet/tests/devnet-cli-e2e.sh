@@ -42,7 +42,8 @@ if dn init --genesis genesis.toml 2>err; then fail "a second init succeeded"; fi
 grep -q "already holds a chain" err || fail "second init: $(cat err)"
 if "$BIN" --repo "$D/other" init --genesis missing.toml 2>err; then fail "init with a missing genesis succeeded"; fi
 
-dn run --listen 127.0.0.1:0 >run.log 2>&1 &
+# not through dn(): a backgrounded function is a subshell, and killing it would leave the daemon
+"$BIN" --repo "$D/repo" run --listen 127.0.0.1:0 >run.log 2>&1 &
 PID=$!
 i=0
 while [ ! -s repo/api ]; do
