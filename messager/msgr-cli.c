@@ -1554,7 +1554,7 @@ static int cmd_actor_list(vc_cli_ctx_t *ctx)
 {
     _cleanup_(session_done) session_t s = {.ctx = ctx};
     json_t *ans = NULL;
-    bool as_json;
+    bool as_json = false;
     int rc = output_is_json(ctx, &as_json);
     if (rc || (rc = rpc(&s, "ListActorCfg", NULL, &ans)))
         return rc;
@@ -1575,7 +1575,7 @@ static int cmd_actor_get(vc_cli_ctx_t *ctx)
 {
     _cleanup_(session_done) session_t s = {.ctx = ctx};
     json_t *ans = NULL, *one;
-    bool as_json;
+    bool as_json = false;
     int rc = output_is_json(ctx, &as_json);
     if (rc)
         return rc;

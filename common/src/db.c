@@ -22,7 +22,15 @@ struct vc_db {
     vc_db_conn_t *idle;
     unsigned total;      /* open connections plus ones being opened */
     uint64_t tx_retries; /* under lock */
+    /* sqlite: one writing transaction at a time inside this process. Without it concurrent
+     * BEGIN IMMEDIATE calls meet SQLITE_BUSY and sleep in sqlite's busy handler (1-100 ms steps),
+     * which made contended writes slow; the file lock still guards other processes. */
+    pthread_mutex_t sqlite_writer;
 };
+
+/* Set while this thread holds some pool's sqlite_writer: a nested vc_db_tx then skips the lock
+ * (and meets the file lock's busy timeout as before) instead of hanging. */
+static _Thread_local bool holds_sqlite_writer;
 
 static _Thread_local char thread_errmsg[DB_ERRMSG_MAX];
 
@@ -203,6 +211,7 @@ int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char
     pthread_cond_init(&db->cond, &ca);
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&db->lock, NULL);
+    pthread_mutex_init(&db->sqlite_writer, NULL);
 
     /* Open one connection now: a bad DSN fails here, and sqlite's WAL switch happens once. */
     char err[DB_ERRMSG_MAX] = "";
@@ -236,6 +245,7 @@ vc_db_t *vc_db_free(vc_db_t *db)
     if (db->total != 0)
         vc_debug("db: pool freed with %u connections still acquired", db->total);
     pthread_mutex_destroy(&db->lock);
+    pthread_mutex_destroy(&db->sqlite_writer);
     pthread_cond_destroy(&db->cond);
     free(db->target);
     free(db);
@@ -497,6 +507,11 @@ int vc_db_tx_iso(vc_db_t *db, vc_db_isolation_t iso, vc_db_fn_t fn, void *userda
         int r = vc_db_acquire(db, -1, &c);
         if (r < 0)
             return r;
+        bool serialize = c->backend == VC_DB_SQLITE && !holds_sqlite_writer;
+        if (serialize) {
+            pthread_mutex_lock(&db->sqlite_writer);
+            holds_sqlite_writer = true;
+        }
         r = vc_db_begin(c, iso);
         bool begun = r >= 0;
         if (begun) {
@@ -513,6 +528,10 @@ int vc_db_tx_iso(vc_db_t *db, vc_db_isolation_t iso, vc_db_fn_t fn, void *userda
                 memcpy(c->errmsg, saved, sizeof(saved));
                 memcpy(thread_errmsg, saved, sizeof(saved));
             }
+        }
+        if (serialize) {
+            holds_sqlite_writer = false;
+            pthread_mutex_unlock(&db->sqlite_writer);
         }
         vc_db_release(c);
         /* A pooled pg connection may have died while idle (server restart, failover): if BEGIN

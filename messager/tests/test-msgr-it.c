@@ -767,7 +767,7 @@ static int push_external(int k, uint64_t nonce, const char *value)
     vc_message_t msg = {0};
     json_t *mj = json_pack("{s:i, s:s, s:s, s:I, s:s, s:I, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From",
                            addrs[k], "Nonce", (json_int_t)nonce, "Value", value, "GasLimit", (json_int_t)2000000,
-                           "GasFeeCap", "1000000", "GasPremium", "100000", "Method", 0, "Params");
+                           "GasFeeCap", "3000000", "GasPremium", "1000000", "Method", 0, "Params");
     int r = vc_message_from_json(mj, &msg);
     json_decref(mj);
     if (r < 0)
@@ -793,7 +793,7 @@ static void test_nonce_conflict_external_first(void)
 {
     ASSERT_OK(dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 1500), NULL));
     bool conflict = false;
-    for (int attempt = 0; attempt < 3 && !conflict; attempt++) {
+    for (int attempt = 0; attempt < 5 && !conflict; attempt++) {
         char id[64];
         uint64_t n = addr_nonce(addrs[5]);
         int64_t h0 = head_height();
@@ -813,9 +813,12 @@ static void test_nonce_conflict_external_first(void)
         dump_msg("external first", m);
         ASSERT_TRUE(m != NULL);
         if (msg_state(m) == 3) {
-            /* the round ran before the external push reached the mpool: the messager took the
-             * next nonce, which is right too; try again */
-            ASSERT_EQ(json_integer_value(json_object_get(m, "Nonce")), (json_int_t)n + 1);
+            /* Also right, but not the case under test; try again. Either the round ran before
+             * the external push reached the mpool (the messager took nonce n+1), or the
+             * messager's push outbid the external copy by fee (nonce n, its own on chain). The
+             * external copy's premium is set high (10x the estimate) to make the latter rare. */
+            json_int_t got = json_integer_value(json_object_get(m, "Nonce"));
+            ASSERT_TRUE(got == (json_int_t)n + 1 || got == (json_int_t)n);
             json_decref(m);
             continue;
         }
