@@ -1,0 +1,45 @@
+/*
+ * msgr-stack.h: the parts of a venus-messager integration test that every such test shares:
+ * the binaries (from VENUS_*_BIN), the real venus-auth (users "wal" with a sign token and "mu"
+ * with a write token) and venus-gateway, JSON-RPC calls to the messager and the devnet, and a
+ * clean stop of every daemon. Each test starts its own wallet, devnet and messager (their keys,
+ * genesis and flags differ) and fills in the globals below that belong to them.
+ */
+#ifndef MSGR_STACK_H
+#define MSGR_STACK_H
+
+#include <jansson.h>
+#include <sys/types.h>
+
+#include "vc/rpc.h"
+
+extern const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
+extern char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
+extern char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
+extern pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
+
+/* Reads the VENUS_{AUTH,GATEWAY,WALLET,DEVNET,MESSAGER}_BIN environment: 0, or -1 said. */
+int msgr_stack_bins(void);
+/* Prints "setup failed: what" with the log directory and exits 2. */
+_Noreturn void die(const char *what);
+/* A small file, trailing newline/space trimmed; NULL if unreadable. */
+char *read_trim(const char *path);
+/* One REST call: the HTTP status (0 when unreachable); *ret_body (optional) gets the body. */
+long rest(const char *base, const char *token, const char *method, const char *path, const char *body,
+          char **ret_body);
+/* A venus-auth token for user with perm, or NULL. */
+char *gen_token(const char *user, const char *perm);
+/* Message.<method> on the messager with token; params stolen. */
+int mcall(const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err);
+/* <method> on the devnet (/rpc/v1, node_token); params stolen; the error is printed. */
+int dcall(const char *method, json_t *params, json_t **ret);
+/* Message.PushMessage of msg (stolen) with wal_tok; the new id into id. */
+int push_id(json_t *msg, char id[64]);
+void start_auth(void);
+void start_gateway(void);
+/* SIGTERM and wait (a failure is counted if the daemon does not exit 0); *pid is cleared. */
+void stop_clean(const char *name, pid_t *pid);
+/* stop_clean of every daemon, then the tokens are freed. */
+void msgr_stack_stop_all(void);
+
+#endif
