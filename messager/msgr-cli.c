@@ -1265,36 +1265,43 @@ static int cmd_addr_search(vc_cli_ctx_t *ctx)
     return rc;
 }
 
-static int cmd_addr_list(vc_cli_ctx_t *ctx)
+/* A list method's answer, each element re-shown by display (the Go CLI decodes into its types
+ * and re-encodes), printed with MarshalIndent(" ", "\t"); "null" for a null answer. */
+static int print_display_list(session_t *s, const char *method, json_t *(*display)(const json_t *raw))
 {
-    _cleanup_(session_done) session_t s = {.ctx = ctx};
     json_t *ans = NULL, *v, *arr;
     size_t i;
-    int rc = rpc(&s, "ListAddress", NULL, &ans);
+    int rc = rpc(s, method, NULL, &ans);
     if (rc)
         return rc;
     if (json_is_null(ans)) {
         json_decref(ans);
-        fprintf(vc_cli_out(ctx), "null\n");
+        fprintf(vc_cli_out(s->ctx), "null\n");
         return 0;
     }
     if (!json_is_array(ans) || !(arr = json_array())) {
         json_decref(ans);
-        return bad_answer(ctx, "ListAddress");
+        return bad_answer(s->ctx, method);
     }
     json_array_foreach(ans, i, v)
     {
-        json_t *d = json_is_null(v) ? json_null() : address_display(v);
+        json_t *d = json_is_null(v) ? json_null() : display(v);
         if (!d || json_array_append_new(arr, d) < 0) {
             json_decref(arr);
             json_decref(ans);
-            return bad_answer(ctx, "ListAddress");
+            return bad_answer(s->ctx, method);
         }
     }
-    rc = print_json_prefix(ctx, arr, " ");
+    rc = print_json_prefix(s->ctx, arr, " ");
     json_decref(arr);
     json_decref(ans);
     return rc;
+}
+
+static int cmd_addr_list(vc_cli_ctx_t *ctx)
+{
+    _cleanup_(session_done) session_t s = {.ctx = ctx};
+    return print_display_list(&s, "ListAddress", address_display);
 }
 
 static int cmd_addr_del(vc_cli_ctx_t *ctx)
@@ -1722,33 +1729,7 @@ static int cmd_node_search(vc_cli_ctx_t *ctx)
 static int cmd_node_list(vc_cli_ctx_t *ctx)
 {
     _cleanup_(session_done) session_t s = {.ctx = ctx};
-    json_t *ans = NULL, *v, *arr;
-    size_t i;
-    int rc = rpc(&s, "ListNode", NULL, &ans);
-    if (rc)
-        return rc;
-    if (json_is_null(ans)) {
-        json_decref(ans);
-        fprintf(vc_cli_out(ctx), "null\n");
-        return 0;
-    }
-    if (!json_is_array(ans) || !(arr = json_array())) {
-        json_decref(ans);
-        return bad_answer(ctx, "ListNode");
-    }
-    json_array_foreach(ans, i, v)
-    {
-        json_t *d = node_display(v);
-        if (!d || json_array_append_new(arr, d) < 0) {
-            json_decref(arr);
-            json_decref(ans);
-            return bad_answer(ctx, "ListNode");
-        }
-    }
-    rc = print_json_prefix(ctx, arr, " ");
-    json_decref(arr);
-    json_decref(ans);
-    return rc;
+    return print_display_list(&s, "ListNode", node_display);
 }
 
 static int cmd_node_del(vc_cli_ctx_t *ctx)
