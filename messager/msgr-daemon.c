@@ -240,7 +240,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     if ((r = msgr_service_start(svc)) < 0) {
-        fail("cannot start the service: %s", vc_strerror(r));
+        fail("cannot start the service: %s", *msgr_service_errmsg() ? msgr_service_errmsg() : vc_strerror(r));
         goto out;
     }
     if (vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)

@@ -1365,10 +1365,39 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
     return 0;
 }
 
+/*
+ * The database belongs to one chain: its nonces and message states mean nothing on another. The
+ * first start records the node's network name; a later start against a node of another network
+ * fails (sophon-messager keeps the same guard in tipset.json).
+ */
+static int check_network(msgr_service_t *s, const char *name)
+{
+    _cleanup_free_ char *stored = NULL;
+    int r = msgr_store_kv_get(s->o.store, "network_name", &stored);
+    if (r == -ENOENT)
+        return msgr_store_kv_set(s->o.store, "network_name", name) < 0
+                   ? seterr(-EIO, "cannot record the network name: %s", msgr_store_errmsg())
+                   : 0;
+    if (r < 0)
+        return seterr(r, "cannot read the network name: %s", msgr_store_errmsg());
+    if (strcmp(stored, name) != 0)
+        return seterr(-EINVAL,
+                      "network name not match: the database holds messages of network \"%s\" but the node is on "
+                      "\"%s\"; point --node-url at a node of \"%s\" or give this network its own database",
+                      stored, name, stored);
+    return 0;
+}
+
 int msgr_service_start(msgr_service_t *s)
 {
     json_t *p = NULL;
     if (msgr_service_node_call(s, "StateGetNetworkParams", NULL, &p) == 0) {
+        const char *name = json_string_value(json_object_get(p, "NetworkName"));
+        int r = vc_strempty(name) ? 0 : check_network(s, name);
+        if (r < 0) {
+            json_decref(p);
+            return r;
+        }
         int64_t bd = json_integer_value(json_object_get(p, "BlockDelaySecs"));
         if (bd > 0) {
             atomic_store(&s->block_delay_ms, bd * 1000);
@@ -1380,7 +1409,7 @@ int msgr_service_start(msgr_service_t *s)
         vc_logkv(VC_LOG_WARNING, "service", "StateGetNetworkParams failed, ignoring", "error", errbuf, NULL);
     }
     if (pthread_create(&s->thread, NULL, head_main, s) != 0)
-        return -EAGAIN;
+        return seterr(-EAGAIN, "cannot start the head-tracking thread");
     s->started = true;
     return 0;
 }

@@ -11,6 +11,7 @@
  *     permission gate; /healthcheck and Version.
  * --pg runs the messager on a fresh PostgreSQL database (the "pg" ctest fixture).
  */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +24,7 @@
 #include "vc-test.h"
 #include "vc/address.h"
 #include "vc/client.h"
+#include "vc/db.h"
 #include "vc/crypto.h"
 #include "vc/util.h"
 
@@ -466,6 +468,57 @@ static void test_send(void)
     json_decref(m);
 }
 
+/* The database remembers the network it belongs to (recorded at the first start): a messager
+ * whose node is on another network refuses to start and says why. Played by rewriting the
+ * recorded name while the messager is stopped. Runs last: it leaves the messager stopped. */
+static int set_network_name(vc_db_conn_t *c, void *ud)
+{
+    int r = vc_db_exec(c, "UPDATE msgr_kv SET v = ? WHERE k = 'network_name'", VC_DB_ARGS(VC_DB_TEXT(ud)));
+    return r == 1 ? 0 : (r < 0 ? r : -ENOENT);
+}
+
+static void test_network_guard(void)
+{
+    char dsn[700], log[600], repo[600];
+    vc_db_t *db = NULL;
+    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    snprintf(dsn, sizeof(dsn), "%s%s/message.db", pg_dsn ? "" : "sqlite:", repo);
+    if (pg_dsn)
+        snprintf(dsn, sizeof(dsn), "%s", pg_dsn);
+    stop_clean("venus-messager", &msgr_pid);
+    ASSERT_OK(vc_db_open(dsn, NULL, &db, NULL));
+    ASSERT_OK(vc_db_tx(db, set_network_name, "othernet"));
+    db = vc_db_free(db);
+
+    snprintf(log, sizeof(log), "%s/messager-guard.log", vc_test_tmpdir());
+    const char *argv[] = {msgr_bin,        "--repo",    repo,        "run",          "--node-url", node_url,
+                          "--node-token",  node_token, "--auth-url", auth_url,     "--auth-token", auth_admin,
+                          "--gateway-url", gw_url,     "--gateway-token", gw_admin, NULL, NULL, NULL, NULL, NULL};
+    if (pg_dsn) {
+        argv[16] = "--db-type";
+        argv[17] = "postgres";
+        argv[18] = "--pg-dsn";
+        argv[19] = pg_dsn;
+    }
+    pid_t pid = vc_test_spawn(argv, log);
+    ASSERT_TRUE(pid > 0);
+    int st = -1;
+    for (int t = 0; t < 20000; t += 50) {
+        if (waitpid(pid, &st, WNOHANG) == pid)
+            break;
+        st = -1;
+        vc_sleep_ms(50);
+    }
+    if (st == -1)
+        vc_test_stop(pid, 5000);
+    ASSERT_TRUE(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) != 0); /* refused to start */
+    char *text = NULL;
+    size_t n = 0;
+    ASSERT_OK(vc_read_file(log, 1 << 20, &text, &n));
+    ASSERT_TRUE(strstr(text, "network name not match: the database holds messages of network \"othernet\"") != NULL);
+    free(text);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -489,6 +542,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_recover_failed);
     VC_TEST_RUN(test_replace);
     VC_TEST_RUN(test_send);
+    VC_TEST_RUN(test_network_guard);
     msgr_stack_stop_all();
     return VC_TEST_DONE();
 }
