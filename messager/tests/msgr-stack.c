@@ -5,16 +5,23 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "vc-test-proc.h"
 #include "vc-test.h"
+#include "vc/address.h"
 #include "vc/client.h"
+#include "vc/crypto.h"
 #include "vc/util.h"
 
 const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
 char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
 char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
 pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
+int n_keys;
+uint8_t keys[MSGR_STACK_KEYS][32];
+char addrs[MSGR_STACK_KEYS][VC_ADDRESS_STRLEN_MAX], bob[VC_ADDRESS_STRLEN_MAX];
+char key_files[MSGR_STACK_KEYS][600];
 
 _Noreturn void die(const char *what)
 {
@@ -186,6 +193,174 @@ void stop_clean(const char *name, pid_t *pid)
         fprintf(stderr, "%s did not exit cleanly (status %d)\n", name, st);
         vc_test_total_failed++;
     }
+}
+
+void make_keys(int n)
+{
+    vc_address_t a;
+    n_keys = n;
+    for (int i = 0; i < n; i++) {
+        vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
+        memset(keys[i], 0x11 * (i % 15 + 1), 32);
+        keys[i][31] = (uint8_t)i;
+        memcpy(ki.key, keys[i], 32);
+        vc_secp256k1_address(ki.key, &a);
+        vc_address_to_string(&a, 'f', addrs[i]);
+        char *exp = NULL;
+        if (vc_key_info_export(&ki, &exp) < 0)
+            die("key export");
+        snprintf(key_files[i], sizeof(key_files[i]), "%s/sender%d.key", vc_test_tmpdir(), i);
+        vc_write_file_atomic(key_files[i], exp, strlen(exp), 0600);
+        free(exp);
+    }
+    uint8_t other[32];
+    vc_secp256k1_generate(other);
+    vc_secp256k1_address(other, &a);
+    vc_address_to_string(&a, 'f', bob);
+}
+
+void start_wallet(void)
+{
+    char repo[600], log[600], path[700], conf[4096], pw[700];
+    snprintf(repo, sizeof(repo), "%s/wallet", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf),
+             "[API]\n  ListenAddress = \"127.0.0.1:0\"\n[APIRegisterHub]\n  RegisterAPI = [\"%s\"]\n"
+             "  Token = \"%s\"\n  SupportAccounts = [\"wal\"]\n[Wallet]\n  Network = \"mainnet\"\n",
+             gw_maddr, wal_tok);
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(pw, sizeof(pw), "%s/pass", vc_test_tmpdir());
+    vc_write_file_atomic(pw, "passphrase", 10, 0600);
+    snprintf(log, sizeof(log), "%s/wallet.log", vc_test_tmpdir());
+    const char *argv[] = {wallet_bin, "--repo", repo, "--password-file", pw, "run", NULL};
+    wallet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (wallet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-wallet did not start");
+    for (int i = 0; i < n_keys; i++) {
+        vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
+        memcpy(ki.key, keys[i], 32);
+        char *hex = NULL, kf[700];
+        vc_key_info_export(&ki, &hex);
+        snprintf(kf, sizeof(kf), "%s/wallet-key%d.hex", vc_test_tmpdir(), i);
+        vc_write_file_atomic(kf, hex, strlen(hex), 0600);
+        free(hex);
+        const char *iargv[] = {wallet_bin, "--repo", repo, "import", kf, NULL};
+        char *out = NULL, *err = NULL;
+        if (vc_test_run_cmd(iargv, &out, &err) != 0)
+            die("venus-wallet import");
+        free(out);
+        free(err);
+    }
+    /* wait until venus-auth knows every signer of user wal (RegisterSigners through the gateway) */
+    for (int k = 0; k < n_keys; k++) {
+        char q[1280]; /* gcc sizes addrs[k] as the rest of addrs */
+        bool ok = false;
+        snprintf(q, sizeof(q), "/user/signer/exist?signer=%s&user=wal", addrs[k]);
+        for (int i = 0; i < 300 && !ok; i++) {
+            char *ans = NULL;
+            ok = rest(auth_url, auth_admin, "GET", q, NULL, &ans) == 200 && ans && strncmp(ans, "true", 4) == 0;
+            free(ans);
+            if (!ok)
+                vc_sleep_ms(100);
+        }
+        if (!ok)
+            die("a wallet signer never reached venus-auth");
+    }
+}
+
+void start_devnet(void)
+{
+    char repo[600], genesis[600], text[16384], log[600], path[700], wfile[600], waddr[VC_ADDRESS_STRLEN_MAX];
+    vc_key_info_t wk = {.type = VC_KEY_SECP256K1};
+    vc_address_t wa;
+    char *wexp = NULL;
+    vc_secp256k1_generate(wk.key);
+    vc_secp256k1_address(wk.key, &wa);
+    vc_address_to_string(&wa, 't', waddr);
+    vc_key_info_export(&wk, &wexp);
+    snprintf(wfile, sizeof(wfile), "%s/worker.key", vc_test_tmpdir());
+    vc_write_file_atomic(wfile, wexp, strlen(wexp), 0600);
+    free(wexp);
+    snprintf(repo, sizeof(repo), "%s/devnet", vc_test_tmpdir());
+    snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
+    size_t o = (size_t)snprintf(text, sizeof(text),
+                                "NetworkName = \"devnet\"\nBlockTime = \"200ms\"\nPropagationDelay = \"20ms\"\n\n");
+    for (int i = 0; i < n_keys; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o,
+                              "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000000\"\n\n", key_files[i]);
+    snprintf(text + o, sizeof(text) - o,
+             "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000\"\n\n"
+             "[[Miners]]\nID = 1000\nOwner = \"%s\"\nWorker = \"%s\"\nPower = \"10995116277760\"\n"
+             "Sectors = 2\nSectorSize = 2048\n",
+             wfile, waddr, waddr);
+    vc_write_file_atomic(genesis, text, strlen(text), 0644);
+    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = vc_test_run_cmd(init, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+    if (rc != 0)
+        die("venus-devnet init");
+    snprintf(log, sizeof(log), "%s/devnet.log", vc_test_tmpdir());
+    const char *argv[] = {devnet_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
+    devnet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (devnet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-devnet did not start");
+    char *bound = read_trim(path);
+    snprintf(node_url, sizeof(node_url), "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    node_token = read_trim(path);
+}
+
+/* The messager's repo (config: 100 ms head stability) and argv, on PostgreSQL with --pg. */
+pid_t spawn_messager(const char *log_name, char log[600])
+{
+    char repo[600], path[700], conf[256];
+    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf),
+             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n");
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    unlink(path);
+    snprintf(log, 600, "%s/%s", vc_test_tmpdir(), log_name);
+    const char *argv[24] = {msgr_bin,      "--repo",     repo,      "run",          "--node-url",      node_url,
+                            "--node-token", node_token, "--auth-url", auth_url, "--auth-token", auth_admin,
+                            "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL};
+    if (pg_dsn) {
+        argv[16] = "--db-type";
+        argv[17] = "postgres";
+        argv[18] = "--pg-dsn";
+        argv[19] = pg_dsn;
+        argv[20] = NULL;
+    }
+    return vc_test_spawn(argv, log);
+}
+
+int start_messager(void)
+{
+    static int starts;
+    char name[64], log[600], path[700];
+    snprintf(name, sizeof(name), "messager%d.log", starts++);
+    msgr_pid = spawn_messager(name, log);
+    snprintf(path, sizeof(path), "%s/messager/api", vc_test_tmpdir());
+    if (msgr_pid <= 0 || !vc_test_wait_file(path, 20000))
+        return -1;
+    char *bound = read_trim(path);
+    snprintf(msgr_url, sizeof(msgr_url), "http://%s/rpc/v0", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/messager/token", vc_test_tmpdir());
+    free(msgr_admin);
+    msgr_admin = read_trim(path);
+    fprintf(stderr, "# messager %s, logs in %s\n", msgr_url, vc_test_tmpdir());
+    return 0;
 }
 
 int msgr_stack_bins(void)

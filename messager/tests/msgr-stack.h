@@ -2,8 +2,8 @@
  * msgr-stack.h: the parts of a venus-messager integration test that every such test shares:
  * the binaries (from VENUS_*_BIN), the real venus-auth (users "wal" with a sign token and "mu"
  * with a write token) and venus-gateway, JSON-RPC calls to the messager and the devnet, and a
- * clean stop of every daemon. Each test starts its own wallet, devnet and messager (their keys,
- * genesis and flags differ) and fills in the globals below that belong to them.
+ * clean stop of every daemon, and the rest of the stack: sender keys, venus-wallet, venus-devnet
+ * and venus-messager (restartable on the same repo and database).
  */
 #ifndef MSGR_STACK_H
 #define MSGR_STACK_H
@@ -11,12 +11,24 @@
 #include <jansson.h>
 #include <sys/types.h>
 
+#include <stdint.h>
+
+#include "vc/address.h"
 #include "vc/rpc.h"
 
 extern const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
 extern char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
 extern char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
 extern pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
+
+/* The senders: n_keys secp256k1 keys (deterministic), their f-addresses, their key files (lotus
+ * export format), all funded in the devnet's genesis and held by the wallet; bob is a fresh
+ * address that receives the transfers. */
+#define MSGR_STACK_KEYS 10
+extern int n_keys;
+extern uint8_t keys[MSGR_STACK_KEYS][32];
+extern char addrs[MSGR_STACK_KEYS][VC_ADDRESS_STRLEN_MAX], bob[VC_ADDRESS_STRLEN_MAX];
+extern char key_files[MSGR_STACK_KEYS][600];
 
 /* Reads the VENUS_{AUTH,GATEWAY,WALLET,DEVNET,MESSAGER}_BIN environment: 0, or -1 said. */
 int msgr_stack_bins(void);
@@ -35,8 +47,18 @@ int mcall(const char *token, const char *method, json_t *params, json_t **ret, v
 int dcall(const char *method, json_t *params, json_t **ret);
 /* Message.PushMessage of msg (stolen) with wal_tok; the new id into id. */
 int push_id(json_t *msg, char id[64]);
+void make_keys(int n); /* n <= MSGR_STACK_KEYS */
 void start_auth(void);
 void start_gateway(void);
+/* venus-wallet holding every sender key, registered to the gateway as user "wal"; returns once
+ * venus-auth knows each signer. */
+void start_wallet(void);
+/* venus-devnet: 200 ms blocks, every sender funded, miner t01000. */
+void start_devnet(void);
+/* Spawns venus-messager on <tmp>/messager with its log at <tmp>/log_name (path into log). */
+pid_t spawn_messager(const char *log_name, char log[600]);
+/* spawn_messager and wait for its api file; sets msgr_url and msgr_admin. -1 if it did not start. */
+int start_messager(void);
 /* SIGTERM and wait (a failure is counted if the daemon does not exit 0); *pid is cleared. */
 void stop_clean(const char *name, pid_t *pid);
 /* stop_clean of every daemon, then the tokens are freed. */

@@ -28,153 +28,7 @@
 #include "vc/crypto.h"
 #include "vc/util.h"
 
-static char addr[VC_ADDRESS_STRLEN_MAX], bob[VC_ADDRESS_STRLEN_MAX];
-static char key_file[600];
-
-static const char *const sender_hex = "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0";
-
 /* ---------------------------------------------------------------- setup */
-
-static void make_key(void)
-{
-    vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
-    vc_address_t a;
-    vc_hex_decode(sender_hex, 64, ki.key);
-    vc_secp256k1_address(ki.key, &a);
-    vc_address_to_string(&a, 'f', addr);
-    char *exp = NULL;
-    if (vc_key_info_export(&ki, &exp) < 0)
-        die("key export");
-    snprintf(key_file, sizeof(key_file), "%s/sender.key", vc_test_tmpdir());
-    vc_write_file_atomic(key_file, exp, strlen(exp), 0600);
-    free(exp);
-    uint8_t other[32];
-    vc_secp256k1_generate(other);
-    vc_secp256k1_address(other, &a);
-    vc_address_to_string(&a, 'f', bob);
-}
-
-static void start_wallet(void)
-{
-    char repo[600], log[600], path[700], conf[4096], pw[700];
-    snprintf(repo, sizeof(repo), "%s/wallet", vc_test_tmpdir());
-    vc_mkdir_p(repo, 0700);
-    snprintf(path, sizeof(path), "%s/config.toml", repo);
-    snprintf(conf, sizeof(conf),
-             "[API]\n  ListenAddress = \"127.0.0.1:0\"\n[APIRegisterHub]\n  RegisterAPI = [\"%s\"]\n"
-             "  Token = \"%s\"\n  SupportAccounts = [\"wal\"]\n[Wallet]\n  Network = \"mainnet\"\n",
-             gw_maddr, wal_tok);
-    vc_write_file_atomic(path, conf, strlen(conf), 0600);
-    snprintf(pw, sizeof(pw), "%s/pass", vc_test_tmpdir());
-    vc_write_file_atomic(pw, "passphrase", 10, 0600);
-    snprintf(log, sizeof(log), "%s/wallet.log", vc_test_tmpdir());
-    const char *argv[] = {wallet_bin, "--repo", repo, "--password-file", pw, "run", NULL};
-    wallet_pid = vc_test_spawn(argv, log);
-    snprintf(path, sizeof(path), "%s/api", repo);
-    if (wallet_pid <= 0 || !vc_test_wait_file(path, 20000))
-        die("venus-wallet did not start");
-    vc_key_info_t ki = {.type = VC_KEY_SECP256K1};
-    vc_hex_decode(sender_hex, 64, ki.key);
-    char *hex = NULL, kf[700];
-    vc_key_info_export(&ki, &hex);
-    snprintf(kf, sizeof(kf), "%s/wallet-key.hex", vc_test_tmpdir());
-    vc_write_file_atomic(kf, hex, strlen(hex), 0600);
-    free(hex);
-    const char *iargv[] = {wallet_bin, "--repo", repo, "import", kf, NULL};
-    char *out = NULL, *err = NULL;
-    if (vc_test_run_cmd(iargv, &out, &err) != 0)
-        die("venus-wallet import");
-    free(out);
-    free(err);
-    /* wait until venus-auth knows the signer of user wal (RegisterSigners through the gateway) */
-    char q[256];
-    snprintf(q, sizeof(q), "/user/signer/exist?signer=%s&user=wal", addr);
-    for (int i = 0; i < 200; i++) {
-        char *ans = NULL;
-        bool ok = rest(auth_url, auth_admin, "GET", q, NULL, &ans) == 200 && ans && strncmp(ans, "true", 4) == 0;
-        free(ans);
-        if (ok)
-            return;
-        vc_sleep_ms(100);
-    }
-    die("the wallet's signer never reached venus-auth");
-}
-
-static void start_devnet(void)
-{
-    char repo[600], genesis[600], text[4096], log[600], path[700], wfile[600], waddr[VC_ADDRESS_STRLEN_MAX];
-    vc_key_info_t wk = {.type = VC_KEY_SECP256K1};
-    vc_address_t wa;
-    char *wexp = NULL;
-    vc_secp256k1_generate(wk.key);
-    vc_secp256k1_address(wk.key, &wa);
-    vc_address_to_string(&wa, 't', waddr);
-    vc_key_info_export(&wk, &wexp);
-    snprintf(wfile, sizeof(wfile), "%s/worker.key", vc_test_tmpdir());
-    vc_write_file_atomic(wfile, wexp, strlen(wexp), 0600);
-    free(wexp);
-    snprintf(repo, sizeof(repo), "%s/devnet", vc_test_tmpdir());
-    snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
-    snprintf(text, sizeof(text),
-             "NetworkName = \"devnet\"\nBlockTime = \"200ms\"\nPropagationDelay = \"20ms\"\n\n"
-             "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000000\"\n\n"
-             "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000\"\n\n"
-             "[[Miners]]\nID = 1000\nOwner = \"%s\"\nWorker = \"%s\"\nPower = \"10995116277760\"\n"
-             "Sectors = 2\nSectorSize = 2048\n",
-             key_file, wfile, waddr, waddr);
-    vc_write_file_atomic(genesis, text, strlen(text), 0644);
-    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
-    char *out = NULL, *err = NULL;
-    int rc = vc_test_run_cmd(init, &out, &err);
-    if (rc != 0)
-        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
-    free(out);
-    free(err);
-    if (rc != 0)
-        die("venus-devnet init");
-    snprintf(log, sizeof(log), "%s/devnet.log", vc_test_tmpdir());
-    const char *argv[] = {devnet_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
-    devnet_pid = vc_test_spawn(argv, log);
-    snprintf(path, sizeof(path), "%s/api", repo);
-    if (devnet_pid <= 0 || !vc_test_wait_file(path, 20000))
-        die("venus-devnet did not start");
-    char *bound = read_trim(path);
-    snprintf(node_url, sizeof(node_url), "http://%s", bound);
-    free(bound);
-    snprintf(path, sizeof(path), "%s/token", repo);
-    node_token = read_trim(path);
-}
-
-static void start_messager(void)
-{
-    char repo[600], log[600], path[700], conf[256];
-    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
-    vc_mkdir_p(repo, 0700);
-    snprintf(path, sizeof(path), "%s/config.toml", repo);
-    snprintf(conf, sizeof(conf),
-             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n");
-    vc_write_file_atomic(path, conf, strlen(conf), 0600);
-    snprintf(log, sizeof(log), "%s/messager.log", vc_test_tmpdir());
-    const char *argv[] = {msgr_bin,      "--repo",     repo,      "run",          "--node-url",      node_url,
-                          "--node-token", node_token, "--auth-url", auth_url, "--auth-token", auth_admin,
-                          "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL, NULL, NULL, NULL, NULL};
-    if (pg_dsn) {
-        argv[16] = "--db-type";
-        argv[17] = "postgres";
-        argv[18] = "--pg-dsn";
-        argv[19] = pg_dsn;
-    }
-    msgr_pid = vc_test_spawn(argv, log);
-    snprintf(path, sizeof(path), "%s/api", repo);
-    if (msgr_pid <= 0 || !vc_test_wait_file(path, 20000))
-        die("venus-messager did not start");
-    char *bound = read_trim(path);
-    snprintf(msgr_url, sizeof(msgr_url), "http://%s/rpc/v0", bound);
-    free(bound);
-    snprintf(path, sizeof(path), "%s/token", repo);
-    msgr_admin = read_trim(path);
-    fprintf(stderr, "# messager %s, logs in %s\n", msgr_url, vc_test_tmpdir());
-}
 
 /* ---------------------------------------------------------------- tests */
 
@@ -198,7 +52,7 @@ static void test_basics(void)
     free(body);
     /* the permission gate: a write token calling an admin method */
     vc_rpc_err_t err = {0};
-    ASSERT_TRUE(mcall(mu_tok, "ListMessageByAddress", json_pack("[s]", addr), NULL, &err) < 0);
+    ASSERT_TRUE(mcall(mu_tok, "ListMessageByAddress", json_pack("[s]", addrs[0]), NULL, &err) < 0);
     ASSERT_TRUE(strstr(err.message, "missing permission to invoke 'ListMessageByAddress'  (need 'admin')") != NULL);
 }
 
@@ -206,7 +60,7 @@ static void test_push_onchain(void)
 {
     json_t *res = NULL;
     vc_rpc_err_t err = {0};
-    int r = mcall(wal_tok, "PushMessage", json_pack("[o, n]", transfer(addr, "1000")), &res, &err);
+    int r = mcall(wal_tok, "PushMessage", json_pack("[o, n]", transfer(addrs[0], "1000")), &res, &err);
     if (r < 0)
         fprintf(stderr, "  PushMessage: %s\n", err.message);
     ASSERT_OK(r);
@@ -239,7 +93,7 @@ static void test_push_onchain(void)
     json_decref(m);
 
     /* the address was auto-registered and its nonce moved on */
-    ASSERT_OK(mcall(msgr_admin, "GetAddress", json_pack("[s]", addr), &res, NULL));
+    ASSERT_OK(mcall(msgr_admin, "GetAddress", json_pack("[s]", addrs[0]), &res, NULL));
     ASSERT_EQ(json_integer_value(json_object_get(res, "nonce")), 1);
     json_decref(res);
 }
@@ -247,23 +101,23 @@ static void test_push_onchain(void)
 static void test_signer_check(void)
 {
     vc_rpc_err_t err = {0};
-    ASSERT_TRUE(mcall(mu_tok, "PushMessage", json_pack("[o, n]", transfer(addr, "1")), NULL, &err) < 0);
+    ASSERT_TRUE(mcall(mu_tok, "PushMessage", json_pack("[o, n]", transfer(addrs[0], "1")), NULL, &err) < 0);
     char want[256];
-    snprintf(want, sizeof(want), "signer %s not exist in user mu: permission deny", addr);
+    snprintf(want, sizeof(want), "signer %s not exist in user mu: permission deny", addrs[0]);
     ASSERT_STREQ(err.message, want);
-    ASSERT_TRUE(mcall(mu_tok, "GetAddress", json_pack("[s]", addr), NULL, &err) < 0);
+    ASSERT_TRUE(mcall(mu_tok, "GetAddress", json_pack("[s]", addrs[0]), NULL, &err) < 0);
     ASSERT_STREQ(err.message, want);
 }
 
 static void test_forbidden(void)
 {
     vc_rpc_err_t err = {0};
-    ASSERT_OK(mcall(msgr_admin, "ForbiddenAddress", json_pack("[s]", addr), NULL, NULL));
-    ASSERT_TRUE(mcall(wal_tok, "PushMessage", json_pack("[o, n]", transfer(addr, "1")), NULL, &err) < 0);
+    ASSERT_OK(mcall(msgr_admin, "ForbiddenAddress", json_pack("[s]", addrs[0]), NULL, NULL));
+    ASSERT_TRUE(mcall(wal_tok, "PushMessage", json_pack("[o, n]", transfer(addrs[0], "1")), NULL, &err) < 0);
     char want[256];
-    snprintf(want, sizeof(want), "address(%s) is forbidden", addr);
+    snprintf(want, sizeof(want), "address(%s) is forbidden", addrs[0]);
     ASSERT_TRUE(strstr(err.message, want) != NULL);
-    ASSERT_OK(mcall(msgr_admin, "ActiveAddress", json_pack("[s]", addr), NULL, NULL));
+    ASSERT_OK(mcall(msgr_admin, "ActiveAddress", json_pack("[s]", addrs[0]), NULL, NULL));
 }
 
 /* Polls GetMessageByUid until State == want (timeout_ms); returns the message (or NULL). */
@@ -283,7 +137,7 @@ static json_t *wait_state(const char *id, int want, int timeout_ms)
 static void set_base_fee_gate(const char *bf)
 {
     ASSERT_OK(mcall(msgr_admin, "SetFeeParams",
-                    json_pack("[{s:s, s:f, s:f, s:s, s:s, s:s}]", "address", addr, "gasOverEstimation", 0.0,
+                    json_pack("[{s:s, s:f, s:f, s:s, s:s, s:s}]", "address", addrs[0], "gasOverEstimation", 0.0,
                               "gasOverPremium", 0.0, "maxFeeStr", "", "gasFeeCapStr", "", "baseFeeStr", bf),
                     NULL, NULL));
 }
@@ -293,24 +147,24 @@ static void test_clear_unfill(void)
 {
     char id1[64], id2[64];
     set_base_fee_gate("1");
-    ASSERT_OK(push_id(transfer(addr, "1"), id1));
-    ASSERT_OK(push_id(transfer(addr, "2"), id2));
+    ASSERT_OK(push_id(transfer(addrs[0], "1"), id1));
+    ASSERT_OK(push_id(transfer(addrs[0], "2"), id2));
     vc_sleep_ms(1500); /* several heads and rounds: they stay UnFill */
     json_t *m = wait_state(id1, 1, 100);
     ASSERT_TRUE(m != NULL);
     json_decref(m);
     json_t *res = NULL;
     vc_rpc_err_t err = {0};
-    ASSERT_TRUE(mcall(mu_tok, "ClearUnFillMessage", json_pack("[s]", addr), NULL, &err) < 0);
+    ASSERT_TRUE(mcall(mu_tok, "ClearUnFillMessage", json_pack("[s]", addrs[0]), NULL, &err) < 0);
     ASSERT_TRUE(strstr(err.message, "permission deny") != NULL);
-    ASSERT_OK(mcall(wal_tok, "ClearUnFillMessage", json_pack("[s]", addr), &res, NULL));
+    ASSERT_OK(mcall(wal_tok, "ClearUnFillMessage", json_pack("[s]", addrs[0]), &res, NULL));
     ASSERT_EQ(json_integer_value(res), 2);
     json_decref(res);
     ASSERT_TRUE((m = wait_state(id1, 4, 100)) != NULL);
     json_decref(m);
     ASSERT_TRUE((m = wait_state(id2, 4, 100)) != NULL);
     json_decref(m);
-    ASSERT_OK(mcall(wal_tok, "ClearUnFillMessage", json_pack("[s]", addr), &res, NULL));
+    ASSERT_OK(mcall(wal_tok, "ClearUnFillMessage", json_pack("[s]", addrs[0]), &res, NULL));
     ASSERT_EQ(json_integer_value(res), 0);
     json_decref(res);
     set_base_fee_gate("0");
@@ -321,7 +175,7 @@ static int stuck_fill(char id[64])
 {
     if (dcall("Filecoin.DevnetSetBlockTime", json_pack("[i]", 2000), NULL) < 0)
         return -1;
-    if (push_id(transfer(addr, "3"), id) < 0)
+    if (push_id(transfer(addrs[0], "3"), id) < 0)
         return -1;
     json_t *m = wait_state(id, 2, 20000);
     if (!m)
@@ -346,7 +200,7 @@ static void test_recover_failed(void)
     ASSERT_OK(mcall(wal_tok, "MarkBadMessage", json_pack("[s]", id), NULL, NULL));
     ASSERT_TRUE((m = wait_state(id, 4, 100)) != NULL);
     json_decref(m);
-    ASSERT_OK(mcall(wal_tok, "RecoverFailedMsg", json_pack("[s]", addr), &res, NULL));
+    ASSERT_OK(mcall(wal_tok, "RecoverFailedMsg", json_pack("[s]", addrs[0]), &res, NULL));
     ASSERT_EQ(json_array_size(res), 1u);
     ASSERT_STREQ(json_string_value(json_array_get(res, 0)), id);
     json_decref(res);
@@ -357,7 +211,7 @@ static void test_recover_failed(void)
     ASSERT_EQ(json_integer_value(json_object_get(json_object_get(m, "Receipt"), "ExitCode")), 0);
     json_decref(m);
     /* nothing left to recover */
-    ASSERT_OK(mcall(wal_tok, "RecoverFailedMsg", json_pack("[s]", addr), &res, NULL));
+    ASSERT_OK(mcall(wal_tok, "RecoverFailedMsg", json_pack("[s]", addrs[0]), &res, NULL));
     ASSERT_EQ(json_array_size(res), 0u);
     json_decref(res);
 }
@@ -420,7 +274,7 @@ static void test_replace(void)
 
 static json_t *quick_send_to(const char *to, uint64_t method, const char *params, const char *ptype)
 {
-    return json_pack("[{s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:I, s:s, s:s}]", "To", to, "From", addr, "Val", "0",
+    return json_pack("[{s:s, s:s, s:s, s:s, s:n, s:n, s:n, s:I, s:s, s:s}]", "To", to, "From", addrs[0], "Val", "0",
                      "Account", "", "GasPremium", "GasFeeCap", "GasLimit", "Method", (json_int_t)method, "Params",
                      params, "ParamsType", ptype);
 }
@@ -490,17 +344,7 @@ static void test_network_guard(void)
     ASSERT_OK(vc_db_tx(db, set_network_name, "othernet"));
     db = vc_db_free(db);
 
-    snprintf(log, sizeof(log), "%s/messager-guard.log", vc_test_tmpdir());
-    const char *argv[] = {msgr_bin,        "--repo",    repo,        "run",          "--node-url", node_url,
-                          "--node-token",  node_token, "--auth-url", auth_url,     "--auth-token", auth_admin,
-                          "--gateway-url", gw_url,     "--gateway-token", gw_admin, NULL, NULL, NULL, NULL, NULL};
-    if (pg_dsn) {
-        argv[16] = "--db-type";
-        argv[17] = "postgres";
-        argv[18] = "--pg-dsn";
-        argv[19] = pg_dsn;
-    }
-    pid_t pid = vc_test_spawn(argv, log);
+    pid_t pid = spawn_messager("messager-guard.log", log);
     ASSERT_TRUE(pid > 0);
     int st = -1;
     for (int t = 0; t < 20000; t += 50) {
@@ -528,12 +372,13 @@ int main(int argc, char **argv)
         return 2;
     if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_db_fresh_dsn(true)))
         die("no PostgreSQL server (the pg fixture)");
-    make_key();
+    make_keys(1);
     start_auth();
     start_gateway();
     start_wallet();
     start_devnet();
-    start_messager();
+    if (start_messager() < 0)
+        die("venus-messager did not start");
     VC_TEST_RUN(test_basics);
     VC_TEST_RUN(test_push_onchain);
     VC_TEST_RUN(test_signer_check);
