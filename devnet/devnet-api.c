@@ -94,12 +94,17 @@ static int param_bool(vc_rpc_call_t *call, json_t *params, int idx, bool *out)
     return 0;
 }
 
-/* Chain errors: the core's message when it gave one, else the errno text. */
-static int chain_err(vc_rpc_call_t *call, int r, char *err)
+/* Chain errors: the core's message when it gave one, else the errno text; takes err. */
+static int chain_err_code(vc_rpc_call_t *call, int code, int r, char *err)
 {
-    int rr = vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", err ? err : vc_strerror(r));
+    int rr = vc_rpc_error(call, code, "%s", err ? err : vc_strerror(r));
     free(err);
     return rr;
+}
+
+static int chain_err(vc_rpc_call_t *call, int r, char *err)
+{
+    return chain_err_code(call, VC_RPC_APP_ERROR, r, err);
 }
 
 /* For core reads without an err string. */
@@ -305,6 +310,66 @@ static int m_state_miner_power(vc_rpc_call_t *call, json_t *params, json_t **ret
 static int m_state_miner_info(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     return addr_tsk_method(call, params, ret, dn_state_miner_info, "miner");
+}
+
+/* Warmup reads [miner, (dlIdx | sectorNumber,) tsk]: the core's own error texts. */
+static int m_state_miner_deadlines(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_address_t miner;
+    vc_cid_t tsk[MAX_TSK];
+    size_t n;
+    char *err = NULL;
+    int r = param_addr(call, params, 0, &miner);
+    if (r == 0)
+        r = param_tsk(call, params, 1, tsk, &n);
+    if (r < 0)
+        return r;
+    r = dn_state_miner_deadlines(chain_of(call), &miner, tsk, n, ret, &err);
+    return r < 0 ? chain_err(call, r, err) : 0;
+}
+
+/* Params [miner, integer, tsk]: the deadline index or sector number of the warmup reads. */
+static int param_miner_int_tsk(vc_rpc_call_t *call, json_t *params, vc_address_t *miner, int64_t *v, vc_cid_t *tsk,
+                               size_t *n)
+{
+    int r = param_addr(call, params, 0, miner);
+    if (r == 0)
+        r = param_i64(call, params, 1, v);
+    if (r == 0)
+        r = param_tsk(call, params, 2, tsk, n);
+    return r;
+}
+
+static int m_state_miner_partitions(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_address_t miner;
+    int64_t dl = 0;
+    vc_cid_t tsk[MAX_TSK];
+    size_t n;
+    char *err = NULL;
+    int r = param_miner_int_tsk(call, params, &miner, &dl, tsk, &n);
+    if (r < 0)
+        return r;
+    r = dn_state_miner_partitions(chain_of(call), &miner, dl, tsk, n, ret, &err);
+    if (r == -EINVAL) /* the deadline index is out of range */
+        return chain_err_code(call, VC_RPC_INVALID_PARAMS, r, err);
+    return r < 0 ? chain_err(call, r, err) : 0;
+}
+
+static int m_state_sector_get_info(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_address_t miner;
+    int64_t number = 0;
+    vc_cid_t tsk[MAX_TSK];
+    size_t n;
+    char *err = NULL;
+    int r = param_miner_int_tsk(call, params, &miner, &number, tsk, &n);
+    if (r < 0)
+        return r;
+    if (number < 0)
+        return bad_param(call, 1, "expected a sector number (unsigned integer)");
+    r = dn_state_sector_get_info(chain_of(call), &miner, (uint64_t)number, tsk, n, ret, &err);
+    return r < 0 ? chain_err(call, r, err) : 0;
 }
 
 static int m_state_search_msg(vc_rpc_call_t *call, json_t *params, json_t **ret)
@@ -730,6 +795,9 @@ static const vc_rpc_method_t methods[] = {
     {"Filecoin.StateWaitMsg", R, 4, m_state_wait_msg, 0},
     {"Filecoin.StateMinerPower", R, 2, m_state_miner_power, F},
     {"Filecoin.StateMinerInfo", R, 2, m_state_miner_info, F},
+    {"Filecoin.StateMinerDeadlines", R, 2, m_state_miner_deadlines, F},
+    {"Filecoin.StateMinerPartitions", R, 3, m_state_miner_partitions, F},
+    {"Filecoin.StateSectorGetInfo", R, 3, m_state_sector_get_info, F},
     {"Filecoin.StateNetworkName", R, 0, m_state_network_name, F},
     {"Filecoin.StateNetworkVersion", R, 1, m_state_network_version, F},
     {"Filecoin.StateGetNetworkParams", R, 0, m_state_get_network_params, F},

@@ -971,7 +971,6 @@ static int64_t window_post_type(uint64_t ss)
     }
 }
 
-int64_t dn_seal_proof_type(uint64_t ss);
 int64_t dn_seal_proof_type(uint64_t ss)
 {
     return window_post_type(ss) - 5; /* V1_1 seal proofs 5..9 line up with window 10..14 */
@@ -1009,6 +1008,118 @@ int dn_state_miner_info(dn_chain_t *c, const vc_address_t *miner, const vc_cid_t
     if (r == 0)
         *ret = j;
     return r;
+}
+
+/* ---------------------------------------------------------------- sectors (warmup reads) */
+
+/* Genesis sectors are activated at epoch 0 and live 540 days of 30 s epochs (Lotus' default
+ * committed-capacity lifetime). */
+#define DN_SECTOR_LIFETIME 1555200
+
+/* The genesis miner `miner` when tsk names a known tipset; else -ENOENT with *err set. */
+static int sector_owner(dn_chain_t *c, const vc_address_t *miner, const vc_cid_t *tsk, size_t n,
+                        const dn_genesis_miner_t **ret, char **err)
+{
+    char a[VC_ADDRESS_STRLEN_MAX] = "";
+
+    pthread_mutex_lock(&c->lock);
+    bool known_ts = dn_find_tipset(c, tsk, n) != NULL;
+    pthread_mutex_unlock(&c->lock);
+    if (!known_ts) {
+        dn_set_err(err, "tipset not found");
+        return -ENOENT;
+    }
+    /* the miner table is fixed at open: no lock needed, the pointer stays valid */
+    const dn_genesis_miner_t *m = dn_find_miner(c, miner);
+    if (!m) {
+        (void)vc_address_to_string(miner, c->net, a);
+        dn_set_err(err, "failed to load miner actor %s: actor not found", a);
+        return -ENOENT;
+    }
+    *ret = m;
+    return 0;
+}
+
+/* go-bitfield JSON of the set {first .. first+count-1}: the run lengths, starting with the run
+ * of unset bits (0 when the set starts at bit 0); the empty set is [0]. */
+static json_t *bitfield_range_json(uint64_t first, uint64_t count)
+{
+    if (count == 0)
+        return json_pack("[i]", 0);
+    return json_pack("[I,I]", (json_int_t)first, (json_int_t)count);
+}
+
+int dn_state_miner_deadlines(dn_chain_t *c, const vc_address_t *miner, const vc_cid_t *tsk, size_t n, json_t **ret,
+                             char **err)
+{
+    const dn_genesis_miner_t *m;
+    int r = sector_owner(c, miner, tsk, n, &m, err);
+    if (r < 0)
+        return r;
+    json_t *j = json_array();
+    for (int i = 0; j && i < DN_WPOST_PERIOD_DEADLINES; i++) {
+        json_t *dl = json_pack("{s:o,s:i,s:s}", "PostSubmissions", bitfield_range_json(0, 0), "DisputableProofCount",
+                               0, "DailyFee", "0");
+        if (json_array_append_new(j, dl) < 0) {
+            json_decref(j);
+            j = NULL;
+        }
+    }
+    if (!j)
+        return -ENOMEM;
+    *ret = j;
+    return 0;
+}
+
+int dn_state_miner_partitions(dn_chain_t *c, const vc_address_t *miner, int64_t dl_idx, const vc_cid_t *tsk,
+                              size_t n, json_t **ret, char **err)
+{
+    const dn_genesis_miner_t *m;
+    json_t *j;
+    int r = sector_owner(c, miner, tsk, n, &m, err);
+    if (r < 0)
+        return r;
+    if (dl_idx < 0 || dl_idx >= DN_WPOST_PERIOD_DEADLINES) {
+        dn_set_err(err, "invalid deadline index %" PRId64 ": a proving period has %d deadlines (0..%d)", dl_idx,
+                   DN_WPOST_PERIOD_DEADLINES, DN_WPOST_PERIOD_DEADLINES - 1);
+        return -EINVAL;
+    }
+    if (dl_idx != 0 || m->sectors == 0)
+        j = json_null();
+    else
+        j = json_pack("[{s:o,s:o,s:o,s:o,s:o}]", "AllSectors", bitfield_range_json(0, m->sectors), "FaultySectors",
+                      bitfield_range_json(0, 0), "RecoveringSectors", bitfield_range_json(0, 0), "LiveSectors",
+                      bitfield_range_json(0, m->sectors), "ActiveSectors", bitfield_range_json(0, m->sectors));
+    if (!j)
+        return -ENOMEM;
+    *ret = j;
+    return 0;
+}
+
+int dn_state_sector_get_info(dn_chain_t *c, const vc_address_t *miner, uint64_t number, const vc_cid_t *tsk,
+                             size_t n, json_t **ret, char **err)
+{
+    const dn_genesis_miner_t *m;
+    vc_cid_t sealed;
+    json_t *j;
+    int r = sector_owner(c, miner, tsk, n, &m, err);
+    if (r < 0)
+        return r;
+    if (number >= m->sectors)
+        j = json_null(); /* Lotus: nil, nil for a sector the miner does not have */
+    else {
+        dn_sector_sealed_cid(m, number, &sealed);
+        j = json_pack("{s:I,s:I,s:o,s:i,s:I,s:s,s:s,s:s,s:s,s:s,s:i,s:s,s:n,s:i,s:s}", "SectorNumber",
+                      (json_int_t)number, "SealProof", (json_int_t)dn_seal_proof_type(m->sector_size), "SealedCID",
+                      vc_cid_to_json(&sealed), "Activation", 0, "Expiration", (json_int_t)DN_SECTOR_LIFETIME,
+                      "DealWeight", "0", "VerifiedDealWeight", "0", "InitialPledge", "0", "ExpectedDayReward", "0",
+                      "ExpectedStoragePledge", "0", "PowerBaseEpoch", 0, "ReplacedDayReward", "0", "SectorKeyCID",
+                      "Flags", 0, "DailyFee", "0");
+    }
+    if (!j)
+        return -ENOMEM;
+    *ret = j;
+    return 0;
 }
 
 int dn_state_network_version(dn_chain_t *c, json_t **ret)

@@ -115,6 +115,32 @@ int dn_state_search_msg(dn_chain_t *c, const vc_cid_t *tsk, size_t n, const vc_c
                         bool allow_replaced, json_t **ret);
 int dn_state_miner_power(dn_chain_t *c, const vc_address_t *miner, const vc_cid_t *tsk, size_t n, json_t **ret);
 int dn_state_miner_info(dn_chain_t *c, const vc_address_t *miner, const vc_cid_t *tsk, size_t n, json_t **ret);
+
+/* Proving deadlines per proving period (WPoStPeriodDeadlines). */
+#define DN_WPOST_PERIOD_DEADLINES 48
+
+/*
+ * A genesis miner's sectors, as venus-miner's warmup reads them (spec A.3.7, Lotus JSON
+ * shapes). Devnet layout: sectors 0..Sectors-1 all sit active in deadline 0, partition 0, and
+ * there is no window PoSt. Bitfields use go-bitfield's JSON: run lengths starting with a run of
+ * unset bits, so sectors {0..n-1} are [0,n] and the empty set is [0].
+ * Errors set *err: -ENOENT "tipset not found" or "failed to load miner actor <addr>: actor not
+ * found" (only genesis miners exist).
+ */
+/* 48 x {"PostSubmissions":[0],"DisputableProofCount":0,"DailyFee":"0"}. */
+int dn_state_miner_deadlines(dn_chain_t *c, const vc_address_t *miner, const vc_cid_t *tsk, size_t n, json_t **ret,
+                             char **err);
+/* [{"AllSectors","FaultySectors","RecoveringSectors","LiveSectors","ActiveSectors"}] of deadline
+ * dl_idx; JSON null when it has no partitions (Lotus returns a nil slice). -EINVAL (*err set)
+ * when dl_idx is outside 0..DN_WPOST_PERIOD_DEADLINES-1. */
+int dn_state_miner_partitions(dn_chain_t *c, const vc_address_t *miner, int64_t dl_idx, const vc_cid_t *tsk,
+                              size_t n, json_t **ret, char **err);
+/* SectorOnChainInfo {"SectorNumber","SealProof","SealedCID","Activation","Expiration",
+ * "DealWeight",...} (SealedCID as in MinerGetBaseInfo), or JSON null when the miner has no
+ * such sector. */
+int dn_state_sector_get_info(dn_chain_t *c, const vc_address_t *miner, uint64_t number, const vc_cid_t *tsk,
+                             size_t n, json_t **ret, char **err);
+
 int dn_state_network_version(dn_chain_t *c, json_t **ret);  /* a fixed version, e.g. 21 */
 int dn_state_network_params(dn_chain_t *c, json_t **ret);   /* StateGetNetworkParams */
 /* {"Round","Data"}: the mock beacon of B.3.6 (blake2b-256 of the big-endian round). */

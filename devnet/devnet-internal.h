@@ -197,6 +197,12 @@ void dn_block_free(dn_block_t *b);
 void dn_msg_free(dn_msg_t *m);
 int dn_total_power(dn_chain_t *c, vc_bigint_t *ret);
 const dn_genesis_miner_t *dn_find_miner(dn_chain_t *c, const vc_address_t *a);
+/* RegisteredSealProof (V1_1) of a sector size: 2 KiB -> 5 ... 64 GiB -> 9. */
+int64_t dn_seal_proof_type(uint64_t sector_size);
+/* SealedCID (CommR) of sector `number` of genesis miner m (devnet: no real sealing): a
+ * fil-commitment-sealed CID over blake2b-256("devnet/s" || be64(miner id) || be64(number)).
+ * MinerGetBaseInfo and StateSectorGetInfo both use it, so they agree. */
+void dn_sector_sealed_cid(const dn_genesis_miner_t *m, uint64_t number, vc_cid_t *ret);
 int64_t dn_now_ms(void);
 
 /* ---- state (devnet-state.c) ---- */

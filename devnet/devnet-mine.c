@@ -20,7 +20,6 @@
 #include "vc/log.h"
 
 json_t *dn_beacon_json(int64_t round);
-int64_t dn_seal_proof_type(uint64_t ss);
 
 #define MAX_BEACON_SPAN 10000
 #define MAX_BASEINFO_SECTORS 64
@@ -577,6 +576,17 @@ static int parse_tsk(const json_t *j, vc_cid_t **ret, size_t *ret_n)
     return 0;
 }
 
+void dn_sector_sealed_cid(const dn_genesis_miner_t *m, uint64_t number, vc_cid_t *ret)
+{
+    uint8_t seed[24], d[32];
+    memcpy(seed, "devnet/s", 8);
+    put_be64(seed + 8, m->id);
+    put_be64(seed + 16, number);
+    vc_blake2b_256(seed, sizeof(seed), d);
+    /* 32 digest bytes always fit a CID */
+    (void)vc_cid_new(0xf102 /* fil-commitment-sealed */, 0xb401 /* poseidon-bls12_381-a1-fc1 */, d, 32, ret);
+}
+
 int dn_miner_get_base_info(dn_chain_t *c, const vc_address_t *miner, int64_t round, const vc_cid_t *tsk, size_t n,
                            json_t **ret)
 {
@@ -604,13 +614,8 @@ int dn_miner_get_base_info(dn_chain_t *c, const vc_address_t *miner, int64_t rou
     sectors = json_array();
     beacons = json_array();
     for (uint64_t i = 0; sectors && i < gm->sectors && i < MAX_BASEINFO_SECTORS; i++) {
-        uint8_t seed[24], d[32];
         vc_cid_t sealed;
-        memcpy(seed, "devnet/s", 8);
-        put_be64(seed + 8, gm->id);
-        put_be64(seed + 16, i);
-        vc_blake2b_256(seed, sizeof(seed), d);
-        (void)vc_cid_new(0xf102 /* fil-commitment-sealed */, 0xb401 /* poseidon-bls12_381-a1-fc1 */, d, 32, &sealed);
+        dn_sector_sealed_cid(gm, i, &sealed);
         if (json_array_append_new(sectors, json_pack("{s:I,s:I,s:n,s:o}", "SealProof",
                                                      (json_int_t)dn_seal_proof_type(gm->sector_size), "SectorNumber",
                                                      (json_int_t)i, "SectorKey", "SealedCID", vc_cid_to_json(&sealed))) < 0) {

@@ -119,8 +119,8 @@ static int run_node(node_t *nd, const char *name, const char *mine)
     return 0;
 }
 
-/* One JSON-RPC call; params stolen. Returns 0, or VC_EREMOTE with *msg set. */
-static int rpc(node_t *nd, const char *method, json_t *params, json_t **ret, char *msg, size_t msglen)
+/* One JSON-RPC call; params stolen. Returns 0, or VC_EREMOTE with *ret_err (code, message) set. */
+static int rpc_err(node_t *nd, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *ret_err)
 {
     const char *eps[] = {nd->url};
     vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = nd->token, .retries = -1,
@@ -134,12 +134,22 @@ static int rpc(node_t *nd, const char *method, json_t *params, json_t **ret, cha
     }
     int r = vc_client_call(c, method, params, &res, &err);
     vc_client_free(c);
-    if (msg)
-        snprintf(msg, msglen, "%s", err.message);
+    if (ret_err)
+        *ret_err = err;
     if (r == 0 && ret)
         *ret = res;
     else
         json_decref(res);
+    return r;
+}
+
+/* rpc_err with only the error message. */
+static int rpc(node_t *nd, const char *method, json_t *params, json_t **ret, char *msg, size_t msglen)
+{
+    vc_rpc_err_t err = {0};
+    int r = rpc_err(nd, method, params, ret, &err);
+    if (msg)
+        snprintf(msg, msglen, "%s", err.message);
     return r;
 }
 
@@ -374,6 +384,138 @@ static void test_push_rules(void)
     json_decref(v);
 }
 
+/* A bitfield in go-bitfield's JSON (run lengths) equals the expected text, e.g. "[0,2]". */
+static bool bitfield_is(json_t *bf, const char *expect)
+{
+    json_t *e = json_loads(expect, 0, NULL);
+    bool same = e && json_equal(bf, e);
+    json_decref(e);
+    return same;
+}
+
+/* StateMinerDeadlines, StateMinerPartitions and StateSectorGetInfo as sophon-miner's warmup
+ * uses them (spec A.3.7), against genesis miner t01000 (2 sectors of 2 KiB). */
+static void test_warmup_reads(void)
+{
+    json_t *dls = NULL, *parts = NULL, *info = NULL, *head = NULL, *mbi = NULL, *v = NULL, *e;
+    vc_rpc_err_t err;
+    size_t i;
+
+    /* the warmup walk: deadlines, their partitions, the first active sector, its info */
+    ASSERT_OK(rpc(&self_node, "Filecoin.ChainHead", NULL, &head, NULL, 0));
+    json_t *tsk = json_object_get(head, "Cids");
+    ASSERT_OK(rpc_err(&self_node, "Filecoin.StateMinerDeadlines", json_pack("[s, O]", "t01000", tsk), &dls, &err));
+    ASSERT_EQ(json_array_size(dls), 48);
+    json_array_foreach(dls, i, e)
+    {
+        ASSERT_TRUE(bitfield_is(json_object_get(e, "PostSubmissions"), "[0]"));
+        ASSERT_TRUE(json_is_integer(json_object_get(e, "DisputableProofCount")));
+        ASSERT_EQ(json_integer_value(json_object_get(e, "DisputableProofCount")), 0);
+    }
+    int64_t first_active = -1;
+    for (size_t dl = 0; dl < json_array_size(dls); dl++) {
+        ASSERT_OK(rpc_err(&self_node, "Filecoin.StateMinerPartitions", json_pack("[s, I, O]", "t01000",
+                                                                                  (json_int_t)dl, tsk),
+                          &parts, &err));
+        if (dl == 0) {
+            ASSERT_EQ(json_array_size(parts), 1);
+            json_t *p = json_array_get(parts, 0);
+            ASSERT_TRUE(bitfield_is(json_object_get(p, "AllSectors"), "[0,2]"));
+            ASSERT_TRUE(bitfield_is(json_object_get(p, "FaultySectors"), "[0]"));
+            ASSERT_TRUE(bitfield_is(json_object_get(p, "RecoveringSectors"), "[0]"));
+            ASSERT_TRUE(bitfield_is(json_object_get(p, "LiveSectors"), "[0,2]"));
+            ASSERT_TRUE(bitfield_is(json_object_get(p, "ActiveSectors"), "[0,2]"));
+            /* [0,2]: no unset bits first, then two set bits: sector 0 is the first active one */
+            first_active = json_integer_value(json_array_get(json_object_get(p, "ActiveSectors"), 0));
+        } else {
+            ASSERT_TRUE(json_is_null(parts)); /* no partitions, as Lotus's nil slice */
+        }
+        json_decref(parts);
+        parts = NULL;
+    }
+    ASSERT_EQ(first_active, 0);
+    json_decref(dls);
+
+    /* the sector's info agrees with what MinerGetBaseInfo says about it */
+    int64_t h = json_integer_value(json_object_get(head, "Height"));
+    ASSERT_OK(rpc(&self_node, "Filecoin.MinerGetBaseInfo", json_pack("[s, I, O]", "t01000", (json_int_t)(h + 1), tsk),
+                  &mbi, NULL, 0));
+    json_t *bsec = json_array_get(json_object_get(mbi, "Sectors"), 0);
+    ASSERT_OK(rpc_err(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, I, O]", "t01000",
+                                                                            (json_int_t)first_active, tsk),
+                      &info, &err));
+    ASSERT_TRUE(json_is_object(info));
+    ASSERT_EQ(json_integer_value(json_object_get(info, "SectorNumber")), 0);
+    ASSERT_EQ(json_integer_value(json_object_get(info, "SealProof")), 5); /* 2 KiB V1_1 */
+    ASSERT_TRUE(json_equal(json_object_get(info, "SealProof"), json_object_get(bsec, "SealProof")));
+    ASSERT_TRUE(json_is_object(json_object_get(info, "SealedCID")));
+    ASSERT_TRUE(json_equal(json_object_get(info, "SealedCID"), json_object_get(bsec, "SealedCID")));
+    ASSERT_EQ(json_integer_value(json_object_get(info, "Activation")), 0);
+    ASSERT_TRUE(json_integer_value(json_object_get(info, "Expiration")) > h);
+    const char *zeros[] = {"DealWeight", "VerifiedDealWeight", "InitialPledge", "ExpectedDayReward",
+                           "ExpectedStoragePledge"};
+    for (i = 0; i < VC_ELEMENTSOF(zeros); i++)
+        ASSERT_STREQ(json_string_value(json_object_get(info, zeros[i])), "0");
+    json_t *sealed0 = json_incref(json_object_get(info, "SealedCID"));
+    json_decref(info);
+    json_decref(mbi);
+
+    /* the other sector, with the head as null and as []; then one past the last: null */
+    ASSERT_OK(rpc(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, i, n]", "t01000", 1), &info, NULL, 0));
+    ASSERT_EQ(json_integer_value(json_object_get(info, "SectorNumber")), 1);
+    ASSERT_FALSE(json_equal(json_object_get(info, "SealedCID"), sealed0));
+    json_decref(info);
+    ASSERT_OK(rpc(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, i, []]", "t01000", 2), &info, NULL, 0));
+    ASSERT_TRUE(json_is_null(info));
+    json_decref(info);
+    ASSERT_OK(rpc(&self_node, "Filecoin.StateMinerDeadlines", json_pack("[s, n]", "t01000"), &v, NULL, 0));
+    ASSERT_EQ(json_array_size(v), 48);
+    json_decref(v);
+
+    /* an unknown miner: an application error naming the missing actor, for all three */
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateMinerDeadlines", json_pack("[s, []]", "t01001"), NULL, &err),
+              VC_EREMOTE);
+    ASSERT_EQ(err.code, 1);
+    ASSERT_TRUE(strstr(err.message, "actor not found") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateMinerPartitions", json_pack("[s, i, []]", "t01001", 0), NULL, &err),
+              VC_EREMOTE);
+    ASSERT_TRUE(strstr(err.message, "actor not found") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, i, []]", "t01001", 0), NULL, &err),
+              VC_EREMOTE);
+    ASSERT_TRUE(strstr(err.message, "actor not found") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, i, []]", bob.str, 0), NULL, &err),
+              VC_EREMOTE); /* an account is no miner */
+    ASSERT_TRUE(strstr(err.message, "actor not found") != NULL);
+
+    /* a deadline index outside 0..47: invalid params */
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateMinerPartitions", json_pack("[s, i, []]", "t01000", 48), NULL, &err),
+              VC_EREMOTE);
+    ASSERT_EQ(err.code, -32602);
+    ASSERT_TRUE(strstr(err.message, "deadline index 48") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateMinerPartitions", json_pack("[s, i, []]", "t01000", -1), NULL, &err),
+              VC_EREMOTE);
+    ASSERT_EQ(err.code, -32602);
+    ASSERT_TRUE(strstr(err.message, "deadline index -1") != NULL);
+
+    /* a tipset key the node does not know (a CID of no block), a negative sector number */
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateMinerDeadlines", json_pack("[s, [O]]", "t01000", sealed0), NULL,
+                      &err),
+              VC_EREMOTE);
+    ASSERT_TRUE(strstr(err.message, "tipset not found") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateMinerPartitions", json_pack("[s, i, [O]]", "t01000", 0, sealed0),
+                      NULL, &err),
+              VC_EREMOTE);
+    ASSERT_TRUE(strstr(err.message, "tipset not found") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, i, [O]]", "t01000", 0, sealed0), NULL,
+                      &err),
+              VC_EREMOTE);
+    ASSERT_TRUE(strstr(err.message, "tipset not found") != NULL);
+    ASSERT_EQ(rpc_err(&self_node, "Filecoin.StateSectorGetInfo", json_pack("[s, i, []]", "t01000", -1), NULL, &err),
+              VC_EREMOTE);
+    json_decref(sealed0);
+    json_decref(head);
+}
+
 /* ChainNotify over WebSocket: current, applies, then a revert batch. */
 typedef struct notes {
     pthread_mutex_t lock;
@@ -597,6 +739,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_basics);
     VC_TEST_RUN(test_transfer_included);
     VC_TEST_RUN(test_push_rules);
+    VC_TEST_RUN(test_warmup_reads);
     VC_TEST_RUN(test_chain_notify_and_revert);
     VC_TEST_RUN(test_restart_persists);
     VC_TEST_RUN(test_external_mining);
