@@ -18,6 +18,7 @@
 #include "vc/http.h"
 #include "vc/log.h"
 #include "vc/metrics.h"
+#include "vc/tokcache.h"
 #include "vc/util.h"
 
 const vc_cli_flag_t msgr_run_flags[] = {
@@ -93,9 +94,30 @@ static int apply_flags(vc_cli_ctx_t *ctx, vc_conf_t *c)
     return r;
 }
 
+/*
+ * The HTTP token check. Every request carries its token, and checking it costs an HMAC (our own
+ * tokens) or an HMAC that fails plus a cache lookup (venus-auth's tokens): a good part of a
+ * push. So every positive answer is kept VERIFY_CACHE_MS here, in front of vc_authn, whose own
+ * cache of venus-auth answers (the same TTL) is switched off: a token venus-auth stops
+ * accepting is still honoured for at most that long, as before.
+ */
+#define VERIFY_CACHE_MS 5000
+#define VERIFY_CACHE_SLOTS 4096
+
+typedef struct verifier {
+    vc_authn_t *authn;
+    vc_tokcache_t *cache;
+} verifier_t;
+
 static int verify_token(void *userdata, const char *token, vc_auth_info_t *ret)
 {
-    return vc_authn_verify(userdata, token, ret);
+    verifier_t *v = userdata;
+    if (vc_tokcache_get(v->cache, token, ret))
+        return 0;
+    int r = vc_authn_verify(v->authn, token, ret);
+    if (r == 0)
+        vc_tokcache_put(v->cache, token, ret);
+    return r;
 }
 
 /* /metrics: per-state message counts (msgr_messages{state=".."} as gauges read at render). */
@@ -130,6 +152,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     msgr_store_t *store = NULL;
     vc_client_t *node = NULL, *gateway = NULL, *auth = NULL;
     vc_authn_t *authn = NULL;
+    verifier_t verifier = {0};
     msgr_service_t *svc = NULL;
     msgr_api_t *api = NULL;
     vc_http_server_t *http = NULL;
@@ -195,11 +218,16 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     vc_authn_opts_t auo = {.token_path = token_path, .auth_urls = auth_eps, .n_auth_urls = 1,
-                           .auth_token = cfg.auth_token};
+                           .auth_token = cfg.auth_token, .cache_ttl_ms = -1};
     if ((r = vc_authn_new(&auo, &authn)) < 0) {
         fail("cannot write %s: %s", token_path, vc_strerror(r));
         goto out;
     }
+    if ((r = vc_tokcache_new(VERIFY_CACHE_SLOTS, VERIFY_CACHE_MS, &verifier.cache)) < 0) {
+        fail("%s", vc_strerror(r));
+        goto out;
+    }
+    verifier.authn = authn;
     msgr_service_opts_t so = {.store = store, .node = node, .gateway = gateway, .auth = auth,
                               .stable_ms = cfg.stable_ms, .skip_process_head = cfg.skip_process_head,
                               .skip_push = cfg.skip_push_message};
@@ -213,7 +241,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         fail("%s", vc_strerror(r));
         goto out;
     }
-    vc_http_set_auth(http, verify_token, authn);
+    vc_http_set_auth(http, verify_token, &verifier);
     metrics = vc_metrics_new("venus_messager");
     if (metrics) {
         static const char *const names[MSGR_MSG_STATE_MAX] = {"msgs_unknown", "num_of_unfill_msg", "num_of_fill_msg",
@@ -260,6 +288,7 @@ out:
     msgr_service_free(svc);
     vc_metrics_free(metrics);
     vc_authn_free(authn);
+    vc_tokcache_free(verifier.cache);
     vc_client_free(node);
     vc_client_free(gateway);
     vc_client_free(auth);

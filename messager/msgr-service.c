@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "msgr-pushq.h"
 #include "msgr-select.h"
 #include "vc/log.h"
 #include "vc/ttlcache.h"
@@ -35,6 +36,7 @@ struct msgr_service {
      * would otherwise pay three blocking HTTP round trips (the same trade-off as the verify
      * cache: a removed signer binding is honoured for at most that long) */
     vc_ttlcache_t *lookups;
+    msgr_pushq_t *pushq; /* group commit of pushes */
 };
 
 #define LOOKUP_CACHE_MS 5000
@@ -292,9 +294,10 @@ int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg
         m.meta = *meta;
     }
     m.state = MSGR_MSG_UNFILL;
-    r = msgr_store_msg_push(s->o.store, &m, 1);
+    msgr_push_result_t res;
+    r = msgr_pushq_push(s->pushq, &m, &res);
     if (r < 0) {
-        seterr(r, "%s", msgr_store_errmsg());
+        seterr(r, "%s", res.errmsg);
         goto out;
     }
     if (ret_id)
@@ -1357,7 +1360,7 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
         return -ENOMEM;
     }
     atomic_store(&s->block_delay_ms, 30000);
-    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0) {
+    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 || msgr_pushq_new(s->o.store, &s->pushq) < 0) {
         msgr_service_free(s);
         return -ENOMEM;
     }
@@ -1427,6 +1430,7 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
     }
     json_decref(s->queue);
     vc_ttlcache_free(s->lookups);
+    msgr_pushq_free(s->pushq);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);

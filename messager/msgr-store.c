@@ -493,6 +493,8 @@ static int msg_check(const msgr_message_t *m)
     return 0;
 }
 
+/* Inserts m unless its id exists: 1 inserted, 0 the id is taken (nothing written, no error on
+ * the transaction), < 0 error. */
 static int msg_insert_c(vc_db_conn_t *c, const msgr_message_t *m, int64_t now)
 {
     char from[VC_ADDRESS_STRLEN_MAX], to[VC_ADDRESS_STRLEN_MAX];
@@ -509,7 +511,8 @@ static int msg_insert_c(vc_db_conn_t *c, const msgr_message_t *m, int64_t now)
     r = vc_db_exec(
         c,
         "INSERT INTO messages (" MSG_COLS ") VALUES "
-        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (id) DO NOTHING",
         VC_DB_ARGS(VC_DB_TEXT(m->id), VC_DB_INT64(m->msg.version), VC_DB_TEXT(from), VC_DB_INT64(m->msg.nonce),
                    VC_DB_TEXT(to), VC_DB_TEXT(value.s), VC_DB_INT64(m->msg.gas_limit), VC_DB_TEXT(fee_cap.s),
                    VC_DB_TEXT(premium.s), VC_DB_INT64(m->msg.method),
@@ -526,7 +529,16 @@ static int msg_insert_c(vc_db_conn_t *c, const msgr_message_t *m, int64_t now)
         return fail(r, "duplicate message id");
     if (r < 0)
         return db_fail(r, "insert message");
-    return 0;
+    return r > 0 ? 1 : 0;
+}
+
+/* msg_insert_c where a taken id is an error. */
+static int msg_insert_new_c(vc_db_conn_t *c, const msgr_message_t *m, int64_t now)
+{
+    int r = msg_insert_c(c, m, now);
+    if (r == 0)
+        return fail(-EEXIST, "duplicate message id");
+    return r < 0 ? r : 0;
 }
 
 /* Makes addr a live address (creating or reviving it) and returns its state. */
@@ -585,7 +597,7 @@ static int push_tx(vc_db_conn_t *c, void *userdata)
             if (state == MSGR_ADDR_FORBIDDEN)
                 return fail(-EPERM, "address(%s) is forbidden", from);
         }
-        if ((r = msg_insert_c(c, m, x->now)) < 0)
+        if ((r = msg_insert_new_c(c, m, x->now)) < 0)
             return r;
     }
     return 0;
@@ -603,10 +615,172 @@ int msgr_store_msg_push(msgr_store_t *s, const msgr_message_t *msgs, size_t n)
     return run_tx(s, "push message", push_tx, &x);
 }
 
+/* ---- group commit of pushes ----
+ *
+ * The usual way: one pass, no savepoints. A savepoint makes sqlite copy every page a message
+ * touches to a sub-journal first (about a dozen index pages per message), which cost more than
+ * the insert itself. Without them each message must fail before it writes anything, or undo
+ * what it wrote: msg_check runs first; a taken id inserts nothing (ON CONFLICT DO NOTHING); the
+ * sender's address is made live after its first message is in, and a forbidden sender's
+ * message is deleted again. Anything else going wrong with one message (which on PostgreSQL
+ * also aborts the transaction) rolls the batch back and runs it again the careful way, each
+ * message in a savepoint of its own.
+ */
+
+typedef struct sender {
+    const vc_address_t *addr;
+    int state;
+} sender_t;
+
+typedef struct each_ctx {
+    const msgr_message_t *const *msgs;
+    size_t n;
+    msgr_push_result_t *res;
+    sender_t *senders; /* made live earlier in this transaction, with their state */
+    size_t n_senders;
+    bool careful;      /* the fast pass met an unexpected error: use savepoints */
+    int64_t now;
+} each_ctx_t;
+
+/* Errors that belong to the transaction, not to one message: the batch fails (or, on -EBUSY,
+ * vc_db_tx runs it again). */
+static bool batch_error(int r)
+{
+    return r == -EBUSY || r == VC_ETRANSPORT || r == -ENOMEM || r == -ETIMEDOUT;
+}
+
+static sender_t *find_sender(each_ctx_t *x, const vc_address_t *a)
+{
+    for (size_t k = 0; k < x->n_senders; k++)
+        if (vc_address_equal(x->senders[k].addr, a))
+            return &x->senders[k];
+    return NULL;
+}
+
+static int forbidden(const vc_address_t *a)
+{
+    char from[VC_ADDRESS_STRLEN_MAX];
+    vc_address_to_string(a, 'f', from);
+    return fail(-EPERM, "address(%s) is forbidden", from);
+}
+
+/* Makes the sender of m live (first message of that sender in this transaction) and returns
+ * its state. */
+static int sender_ensure_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t *m, int *ret_state)
+{
+    char from[VC_ADDRESS_STRLEN_MAX];
+    int state = 0, r;
+    if (vc_address_to_string(&m->msg.from, 'f', from) < 0)
+        return fail(-EINVAL, "invalid From address");
+    if ((r = addr_ensure_c(c, from, x->now, NULL, &state)) < 0)
+        return r;
+    x->senders[x->n_senders++] = (sender_t){.addr = &m->msg.from, .state = state};
+    *ret_state = state;
+    return 0;
+}
+
+/* The fast pass over one message: < 0 fails this message alone; a database error on the way
+ * sets x->careful (the caller then abandons the pass). */
+static int push_fast_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t *m)
+{
+    int state = 0, r;
+    if ((r = msg_check(m)) < 0)
+        return r;
+    sender_t *known = find_sender(x, &m->msg.from);
+    if (known && known->state == MSGR_ADDR_FORBIDDEN)
+        return forbidden(&m->msg.from);
+    r = msg_insert_c(c, m, x->now);
+    if (r == 0)
+        return fail(-EEXIST, "duplicate message id");
+    if (r > 0 && !known && (r = sender_ensure_c(c, x, m, &state)) == 0 && state == MSGR_ADDR_FORBIDDEN) {
+        r = vc_db_exec(c, "DELETE FROM messages WHERE id = ?", VC_DB_ARGS(VC_DB_TEXT(m->id)));
+        if (r >= 0)
+            return forbidden(&m->msg.from);
+        db_fail(r, "push message");
+    }
+    if (r < 0)
+        x->careful = true;
+    return r < 0 ? r : 0;
+}
+
+static int push_fast_tx(vc_db_conn_t *c, void *userdata)
+{
+    each_ctx_t *x = userdata;
+    x->n_senders = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        msgr_push_result_t *res = &x->res[i];
+        clear_err();
+        res->r = push_fast_c(c, x, x->msgs[i]);
+        snprintf(res->errmsg, sizeof(res->errmsg), "%s", errmsg);
+        if (x->careful)
+            return batch_error(res->r) ? res->r : -ECANCELED;
+    }
+    return 0;
+}
+
+/* The careful pass over one message: the address step, then the insert. */
+static int push_one_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t *m)
+{
+    int state = 0, r;
+    if ((r = msg_check(m)) < 0)
+        return r;
+    sender_t *known = find_sender(x, &m->msg.from);
+    state = known ? known->state : 0;
+    if (!known && (r = sender_ensure_c(c, x, m, &state)) < 0)
+        return r;
+    if (state == MSGR_ADDR_FORBIDDEN)
+        return forbidden(&m->msg.from);
+    return msg_insert_new_c(c, m, x->now);
+}
+
+static int push_careful_tx(vc_db_conn_t *c, void *userdata)
+{
+    each_ctx_t *x = userdata;
+    x->n_senders = 0;
+    for (size_t i = 0; i < x->n; i++) {
+        msgr_push_result_t *res = &x->res[i];
+        size_t n_senders = x->n_senders;
+        int r = vc_db_exec(c, "SAVEPOINT push_one", VC_DB_NONE);
+        if (r < 0)
+            return db_fail(r, "push message");
+        clear_err();
+        res->r = push_one_c(c, x, x->msgs[i]);
+        snprintf(res->errmsg, sizeof(res->errmsg), "%s", errmsg);
+        if (res->r < 0) {
+            if (batch_error(res->r))
+                return res->r;
+            x->n_senders = n_senders; /* what the savepoint undoes is forgotten too */
+            if ((r = vc_db_exec(c, "ROLLBACK TO SAVEPOINT push_one", VC_DB_NONE)) < 0)
+                return db_fail(r, "push message");
+        }
+        if ((r = vc_db_exec(c, "RELEASE SAVEPOINT push_one", VC_DB_NONE)) < 0)
+            return db_fail(r, "push message");
+    }
+    return 0;
+}
+
+int msgr_store_msg_push_each(msgr_store_t *s, const msgr_message_t *const *msgs, size_t n, msgr_push_result_t *ret)
+{
+    clear_err();
+    if (n == 0)
+        return 0;
+    each_ctx_t x = {.msgs = msgs, .n = n, .res = ret, .senders = calloc(n, sizeof(*x.senders)), .now = now_ns()};
+    int r = x.senders ? run_tx(s, "push message", push_fast_tx, &x) : fail(-ENOMEM, "push message: out of memory");
+    if (r == -ECANCELED && x.careful)
+        r = run_tx(s, "push message", push_careful_tx, &x);
+    free(x.senders);
+    if (r < 0)
+        for (size_t i = 0; i < n; i++) {
+            ret[i].r = r;
+            snprintf(ret[i].errmsg, sizeof(ret[i].errmsg), "%s", errmsg);
+        }
+    return r < 0 ? r : 0;
+}
+
 static int insert_tx(vc_db_conn_t *c, void *userdata)
 {
     push_ctx_t *x = userdata;
-    return msg_insert_c(c, x->msgs, x->now);
+    return msg_insert_new_c(c, x->msgs, x->now);
 }
 
 int msgr_store_msg_insert(msgr_store_t *s, const msgr_message_t *m)

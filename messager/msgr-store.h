@@ -60,6 +60,22 @@ const char *msgr_store_errmsg(void);
  * longer than MSGR_ID_MAX, or a message failing msgr_chain_message_check.
  */
 int msgr_store_msg_push(msgr_store_t *s, const msgr_message_t *msgs, size_t n);
+/* One message's outcome in msgr_store_msg_push_each. */
+typedef struct msgr_push_result {
+    int r;            /* 0, or the error msgr_store_msg_push would give this message alone */
+    char errmsg[512]; /* its msgr_store_errmsg() text ("" on success) */
+} msgr_push_result_t;
+
+/*
+ * Group commit of pushes: the n messages go into ONE transaction, each in a savepoint of its
+ * own, so each succeeds or fails alone exactly as msgr_store_msg_push(s, msgs[i], 1) would
+ * (same checks, address handling and errors: a duplicate id or a forbidden sender fails that
+ * message only) while the batch pays a single commit. ret[i] gets the outcome of msgs[i].
+ * Returns 0 once the transaction committed, whatever the single outcomes; or the error that
+ * failed the whole batch (database lost, busy past the retries, ...): nothing was written and
+ * every ret[i] carries that error.
+ */
+int msgr_store_msg_push_each(msgr_store_t *s, const msgr_message_t *const *msgs, size_t n, msgr_push_result_t *ret);
 /* Inserts one message as is (no address handling): tests, imports. */
 int msgr_store_msg_insert(msgr_store_t *s, const msgr_message_t *m);
 

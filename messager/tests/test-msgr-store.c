@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 
+#include "msgr-pushq.h"
 #include "msgr-store.h"
 #include "vc-test-db.h"
 #include "vc-test.h"
@@ -777,6 +778,174 @@ static void test_concurrent_fill(void)
     msgr_store_free(s);
 }
 
+
+static bool has_msg(msgr_store_t *s, const char *id)
+{
+    bool has = false;
+    return msgr_store_msg_has(s, id, &has) == 0 && has;
+}
+
+static bool has_addr(msgr_store_t *s, const char *addr)
+{
+    bool has = false;
+    return msgr_store_addr_has(s, addr, &has) == 0 && has;
+}
+
+#define A3 "f1hvadvq4rd2pyayrigjx2nbqz2nvemqouslw4wxi"
+
+/* Group commit: one transaction, each message succeeding or failing alone (the fast pass). */
+static void test_push_each(void)
+{
+    msgr_store_t *s = open_store();
+    ASSERT_NOTNULL(s);
+    ASSERT_OK(push(s, "old", A1, 0));
+    ASSERT_OK(push(s, "f0", A2, 1));
+    ASSERT_OK(msgr_store_addr_set_state(s, A2, MSGR_ADDR_FORBIDDEN));
+
+    enum { N = 8 };
+    msgr_message_t m[N];
+    const msgr_message_t *pv[N];
+    msgr_push_result_t res[N];
+    mk_msg(&m[0], "e0", A1, 10);
+    mk_msg(&m[1], "old", A3, 11); /* taken id, new sender: fails, A3 must not appear */
+    mk_msg(&m[2], "e2", A2, 12);  /* forbidden sender */
+    mk_msg(&m[3], "", A1, 13);    /* bad row */
+    mk_msg(&m[4], "e4", A1, 14);
+    mk_msg(&m[5], "e4", A1, 15);  /* the same id twice in one batch: the second fails */
+    mk_msg(&m[6], "e6", A1_T, 16);
+    mk_msg(&m[7], "e7", A2, 17);  /* forbidden, the sender now known in the batch */
+    for (int i = 0; i < N; i++) {
+        pv[i] = &m[i];
+        res[i].r = 99;
+    }
+    ASSERT_OK(msgr_store_msg_push_each(s, pv, N, res));
+    ASSERT_EQ(res[0].r, 0);
+    ASSERT_STREQ(res[0].errmsg, "");
+    ASSERT_EQ(res[1].r, -EEXIST);
+    ASSERT_STREQ(res[1].errmsg, "duplicate message id");
+    ASSERT_EQ(res[2].r, -EPERM);
+    ASSERT_TRUE(strstr(res[2].errmsg, "is forbidden") != NULL);
+    ASSERT_EQ(res[3].r, -EINVAL);
+    ASSERT_STREQ(res[3].errmsg, "empty uid");
+    ASSERT_EQ(res[4].r, 0);
+    ASSERT_EQ(res[5].r, -EEXIST);
+    ASSERT_EQ(res[6].r, 0);
+    ASSERT_EQ(res[7].r, -EPERM);
+    ASSERT_TRUE(has_msg(s, "e0") && has_msg(s, "e4") && has_msg(s, "e6"));
+    ASSERT_FALSE(has_msg(s, "e2") || has_msg(s, "e7"));
+    ASSERT_FALSE(has_addr(s, A3));
+    msgr_message_t got;
+    ASSERT_OK(msgr_store_msg_get(s, "e4", &got));
+    ASSERT_EQ(vc_bigint_cmp(&got.msg.value, &m[4].msg.value), 0); /* the first of the two */
+    msgr_message_done(&got);
+
+    for (int i = 0; i < N; i++)
+        msgr_message_done(&m[i]);
+
+    /* A new sender whose first message is in gets its address; a deleted one comes back. */
+    ASSERT_OK(msgr_store_addr_delete(s, A1));
+    mk_msg(&m[0], "n0", A3, 20);
+    mk_msg(&m[1], "n1", A1, 21);
+    ASSERT_OK(msgr_store_msg_push_each(s, pv, 2, res));
+    ASSERT_EQ(res[0].r, 0);
+    ASSERT_EQ(res[1].r, 0);
+    ASSERT_TRUE(has_addr(s, A3) && has_addr(s, A1));
+    msgr_message_done(&m[0]);
+    msgr_message_done(&m[1]);
+
+    /* Anything else wrong with one message (here a second live signed message for a nonce)
+     * is found the careful way: that message fails, the others are kept. */
+    mk_msg(&m[2], "s0", A3, 22);
+    m[2].state = MSGR_MSG_FILL;
+    m[2].msg.nonce = 7;
+    ASSERT_OK(msgr_store_msg_push_each(s, &pv[2], 1, res));
+    ASSERT_EQ(res[0].r, 0);
+    msgr_message_done(&m[2]);
+    mk_msg(&m[0], "c0", A1, 23);
+    mk_msg(&m[1], "s1", A3, 24);
+    m[1].state = MSGR_MSG_FILL;
+    m[1].msg.nonce = 7;
+    mk_msg(&m[2], "c2", A3, 25);
+    ASSERT_OK(msgr_store_msg_push_each(s, pv, 3, res));
+    ASSERT_EQ(res[0].r, 0);
+    ASSERT_EQ(res[1].r, -EEXIST);
+    ASSERT_EQ(res[2].r, 0);
+    ASSERT_TRUE(has_msg(s, "c0") && has_msg(s, "c2"));
+    ASSERT_FALSE(has_msg(s, "s1"));
+    for (int i = 0; i < 3; i++)
+        msgr_message_done(&m[i]);
+    msgr_store_free(s);
+}
+
+/* The push queue: concurrent callers, each with its own outcome, all committed on return. */
+#define PQ_THREADS 8
+#define PQ_EACH 40
+
+typedef struct pq_worker {
+    msgr_pushq_t *q;
+    int idx;
+    int ok, dup;
+} pq_worker_t;
+
+static void *pq_main(void *arg)
+{
+    pq_worker_t *w = arg;
+    pthread_barrier_wait(&conc_start);
+    for (int i = 0; i < PQ_EACH; i++) {
+        char id[32];
+        msgr_message_t m;
+        msgr_push_result_t res;
+        /* every fifth id is shared by all threads: exactly one of them gets it */
+        if (i % 5 == 0)
+            snprintf(id, sizeof(id), "shared-%d", i);
+        else
+            snprintf(id, sizeof(id), "t%d-%d", w->idx, i);
+        mk_msg(&m, id, w->idx % 2 ? A1 : A3, i);
+        int r = msgr_pushq_push(w->q, &m, &res);
+        if (r == 0)
+            w->ok++;
+        else if (r == -EEXIST && vc_streq(res.errmsg, "duplicate message id"))
+            w->dup++;
+        msgr_message_done(&m);
+    }
+    return NULL;
+}
+
+static void test_pushq(void)
+{
+    msgr_store_t *s = open_store();
+    msgr_pushq_t *q = NULL;
+    pthread_t th[PQ_THREADS];
+    pq_worker_t w[PQ_THREADS];
+    ASSERT_NOTNULL(s);
+    ASSERT_OK(msgr_pushq_new(s, &q));
+    pthread_barrier_init(&conc_start, NULL, PQ_THREADS);
+    for (int i = 0; i < PQ_THREADS; i++) {
+        w[i] = (pq_worker_t){.q = q, .idx = i};
+        ASSERT_EQ(pthread_create(&th[i], NULL, pq_main, &w[i]), 0);
+    }
+    int ok = 0, dup = 0;
+    for (int i = 0; i < PQ_THREADS; i++) {
+        pthread_join(th[i], NULL);
+        ok += w[i].ok;
+        dup += w[i].dup;
+    }
+    pthread_barrier_destroy(&conc_start);
+    int shared = PQ_EACH / 5;
+    ASSERT_EQ(ok, PQ_THREADS * (PQ_EACH - shared) + shared);
+    ASSERT_EQ(dup, (PQ_THREADS - 1) * shared);
+    uint64_t batches = 0, msgs = 0;
+    msgr_pushq_stats(q, &batches, &msgs);
+    printf("# push queue: %llu messages in %llu batches\n", (unsigned long long)msgs, (unsigned long long)batches);
+    ASSERT_EQ_U64(msgs, (uint64_t)(PQ_THREADS * PQ_EACH));
+    ASSERT_TRUE(batches >= 1 && batches <= msgs);
+    int64_t counts[MSGR_MSG_STATE_MAX] = {0};
+    ASSERT_OK(msgr_store_msg_count_by_state(s, counts));
+    ASSERT_EQ(counts[MSGR_MSG_UNFILL], ok);
+    q = msgr_pushq_free(q);
+    msgr_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -796,5 +965,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_manual_ops);
     VC_TEST_RUN(test_addresses_cfg_nodes);
     VC_TEST_RUN(test_concurrent_fill);
+    VC_TEST_RUN(test_push_each);
+    VC_TEST_RUN(test_pushq);
     return VC_TEST_DONE();
 }

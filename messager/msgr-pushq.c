@@ -1,0 +1,145 @@
+/* msgr-pushq.c: group commit of PushMessage writes (contract in msgr-pushq.h). */
+#include "msgr-pushq.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A caller waiting in msgr_pushq_push (lives on its stack). */
+typedef struct waiter {
+    const msgr_message_t *m;
+    msgr_push_result_t *res;
+    pthread_cond_t cond;
+    bool done;
+    struct waiter *next;
+} waiter_t;
+
+struct msgr_pushq {
+    msgr_store_t *store;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;   /* the writer waits here for work */
+    waiter_t *head, *tail; /* queued, not yet taken by the writer (under lock) */
+    bool idle;             /* the writer is waiting on `wake` (under lock) */
+    bool stopping;         /* (under lock) */
+    uint64_t batches, msgs;
+    /* the writer's scratch */
+    waiter_t *batch[MSGR_PUSHQ_BATCH_MAX];
+    const msgr_message_t *msgv[MSGR_PUSHQ_BATCH_MAX];
+    msgr_push_result_t resv[MSGR_PUSHQ_BATCH_MAX];
+};
+
+/* Called with q->lock held: writes what is queued (up to the batch limit) outside the lock,
+ * then hands each caller its result. */
+static void write_batch(msgr_pushq_t *q)
+{
+    size_t n = 0;
+    while (q->head && n < MSGR_PUSHQ_BATCH_MAX) {
+        q->batch[n] = q->head;
+        q->msgv[n] = q->head->m;
+        q->head = q->head->next;
+        n++;
+    }
+    if (!q->head)
+        q->tail = NULL;
+    pthread_mutex_unlock(&q->lock);
+
+    (void)msgr_store_msg_push_each(q->store, q->msgv, n, q->resv);
+
+    pthread_mutex_lock(&q->lock);
+    for (size_t i = 0; i < n; i++) {
+        waiter_t *w = q->batch[i];
+        w->res->r = q->resv[i].r;
+        if (q->resv[i].r < 0)
+            memcpy(w->res->errmsg, q->resv[i].errmsg, sizeof(w->res->errmsg));
+        else
+            w->res->errmsg[0] = '\0';
+        w->done = true;
+        pthread_cond_signal(&w->cond);
+    }
+    q->batches++;
+    q->msgs += n;
+}
+
+static void *writer_main(void *arg)
+{
+    msgr_pushq_t *q = arg;
+    pthread_mutex_lock(&q->lock);
+    while (true) {
+        if (q->head) {
+            write_batch(q);
+            continue;
+        }
+        if (q->stopping)
+            break;
+        q->idle = true;
+        pthread_cond_wait(&q->wake, &q->lock);
+        q->idle = false;
+    }
+    pthread_mutex_unlock(&q->lock);
+    return NULL;
+}
+
+int msgr_pushq_new(msgr_store_t *store, msgr_pushq_t **ret)
+{
+    msgr_pushq_t *q = calloc(1, sizeof(*q));
+    if (!q)
+        return -ENOMEM;
+    q->store = store;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->wake, NULL);
+    if (pthread_create(&q->thread, NULL, writer_main, q) != 0) {
+        pthread_cond_destroy(&q->wake);
+        pthread_mutex_destroy(&q->lock);
+        free(q);
+        return -EAGAIN;
+    }
+    *ret = q;
+    return 0;
+}
+
+msgr_pushq_t *msgr_pushq_free(msgr_pushq_t *q)
+{
+    if (!q)
+        return NULL;
+    pthread_mutex_lock(&q->lock);
+    q->stopping = true;
+    pthread_cond_signal(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+    pthread_join(q->thread, NULL); /* writes what is still queued first */
+    pthread_cond_destroy(&q->wake);
+    pthread_mutex_destroy(&q->lock);
+    free(q);
+    return NULL;
+}
+
+int msgr_pushq_push(msgr_pushq_t *q, const msgr_message_t *m, msgr_push_result_t *ret)
+{
+    waiter_t w = {.m = m, .res = ret};
+    pthread_cond_init(&w.cond, NULL);
+    pthread_mutex_lock(&q->lock);
+    if (q->tail)
+        q->tail->next = &w;
+    else
+        q->head = &w;
+    q->tail = &w;
+    if (q->idle)
+        pthread_cond_signal(&q->wake);
+    while (!w.done)
+        pthread_cond_wait(&w.cond, &q->lock);
+    pthread_mutex_unlock(&q->lock);
+    pthread_cond_destroy(&w.cond);
+    return ret->r;
+}
+
+void msgr_pushq_stats(msgr_pushq_t *q, uint64_t *ret_batches, uint64_t *ret_msgs)
+{
+    pthread_mutex_lock(&q->lock);
+    if (ret_batches)
+        *ret_batches = q->batches;
+    if (ret_msgs)
+        *ret_msgs = q->msgs;
+    pthread_mutex_unlock(&q->lock);
+}
