@@ -268,7 +268,9 @@ static int close_epoch(dn_chain_t *c, dn_changes_t *ch, dn_tipset_t **app_buf, c
     if (c->epoch <= c->head->height)
         c->epoch = c->head->height + 1;
     int64_t e = c->epoch;
-    if (c->mode == DN_MINE_SELF) {
+    /* external mode still makes the first block: venus-miner (and the messager) wait for a
+     * head above genesis before they start */
+    if (c->mode == DN_MINE_SELF || c->head->height == 0) {
         dn_block_t *b = NULL;
         int64_t t = epoch_time_ms(c, e) / 1000;
         uint64_t ts_s = (uint64_t)(t > (int64_t)c->head->blocks[0]->h.timestamp ? t : (int64_t)c->head->blocks[0]->h.timestamp);

@@ -1,0 +1,493 @@
+/*
+ * test-miner-it.c: venus-miner against real processes: venus-auth, venus-gateway, venus-wallet
+ * (holding the three worker keys), venus-devnet in external-mining mode (1 s blocks, miners
+ * t01000/t01001/t01002 with 60/30/10 % of the power) and one mock prover per miner.
+ *
+ * Cases, in order on one running stack:
+ *  - 50 epochs of mining: the chain advances, each miner's blocks and summed WinCount are
+ *    within statistical bounds of its power, `winner count` over the range equals the blocks
+ *    each miner put on chain, ListBlocks and QueryRecord see them;
+ *  - `address stop` halts one miner's blocks, and the stop survives a restart of venus-miner;
+ *  - the slash filter refuses a block when a conflicting record is already in its database;
+ *  - a missing prover shows up in `address state` as an error while the others keep mining;
+ *  - bad input: unknown miner, reversed or future epoch ranges.
+ * With --pg the miner's slash filter runs on PostgreSQL.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "miner-store.h"
+#include "msgr-stack.h"
+#include "vc-test-proc.h"
+#include "vc-test.h"
+#include "vc-test-db.h"
+#include "vc/client.h"
+#include "vc/conf.h"
+#include "vc/util.h"
+
+#define N_MINERS 3
+#define EPOCHS 50
+
+static const char *miner_bin;
+static const int power_pct[N_MINERS] = {60, 30, 10};
+static char mid[N_MINERS][16];      /* "t01000".. */
+static pid_t prover_pid[N_MINERS], miner_pid;
+static char miner_repo[600], miner_url[160], *miner_admin, miner_dsn[1024];
+static int64_t range_lo, range_hi;  /* heights mined in the first case */
+
+/* ------------------------------------------------------------------ setup */
+
+static void start_devnet_external(void)
+{
+    char repo[600], genesis[600], text[8192], log[600], path[700];
+    snprintf(repo, sizeof(repo), "%s/devnet", vc_test_tmpdir());
+    snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
+    size_t o = (size_t)snprintf(text, sizeof(text),
+                                "NetworkName = \"devnet\"\nBlockTime = \"1s\"\nPropagationDelay = \"1s\"\n\n");
+    for (int i = 0; i < N_MINERS; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o,
+                              "[[Accounts]]\nKeyFile = \"%s\"\nBalance = \"1000000000000000000000\"\n\n", key_files[i]);
+    for (int i = 0; i < N_MINERS; i++)
+        o += (size_t)snprintf(text + o, sizeof(text) - o,
+                              "[[Miners]]\nID = %d\nOwner = \"%s\"\nWorker = \"%s\"\nPower = \"%d\"\nSectors = 2\n"
+                              "SectorSize = 2048\n\n",
+                              1000 + i, addrs[i], addrs[i], power_pct[i] * 1024 * 1024);
+    vc_write_file_atomic(genesis, text, strlen(text), 0644);
+    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = vc_test_run_cmd(init, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+    if (rc != 0)
+        die("venus-devnet init");
+    snprintf(log, sizeof(log), "%s/devnet.log", vc_test_tmpdir());
+    const char *argv[] = {devnet_bin, "--repo", repo,       "run",        "--listen",  "127.0.0.1:0", "--mine",
+                          "external", "--auth-url", auth_url, "--auth-token", auth_admin, NULL};
+    devnet_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (devnet_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-devnet did not start");
+    char *bound = read_trim(path);
+    snprintf(node_url, sizeof(node_url), "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    node_token = read_trim(path);
+}
+
+static void start_prover(int i)
+{
+    char log[600];
+    snprintf(log, sizeof(log), "%s/prover%d.log", vc_test_tmpdir(), i);
+    const char *argv[] = {devnet_bin, "prover", "--gateway", gw_url, "--token", wal_tok, "--miner", mid[i], NULL};
+    prover_pid[i] = vc_test_spawn(argv, log);
+    if (prover_pid[i] <= 0)
+        die("venus-devnet prover");
+}
+
+static void bind_miners(void)
+{
+    for (int i = 0; i < N_MINERS; i++) {
+        char body[256];
+        snprintf(body, sizeof(body), "{\"User\":\"wal\",\"Miner\":\"f0%d\",\"OpenMining\":true}", 1000 + i);
+        if (rest(auth_url, auth_admin, "POST", "/user/miner/add", body, NULL) != 200)
+            die("cannot bind the miners in venus-auth");
+    }
+}
+
+static int run_cli(char **out, const char *a0, const char *a1, const char *a2, const char *a3, const char *a4)
+{
+    const char *argv[] = {miner_bin, "--repo", miner_repo, a0, a1, a2, a3, a4, NULL};
+    char *err = NULL;
+    int rc = vc_test_run_cmd(argv, out, &err);
+    if (rc != 0)
+        fprintf(stderr, "  venus-miner %s %s: exit %d: %s\n", a0, a1 ? a1 : "", rc, err ? err : "");
+    free(err);
+    return rc;
+}
+
+static void init_miner(void)
+{
+    char path[700];
+    snprintf(miner_repo, sizeof(miner_repo), "%s/miner", vc_test_tmpdir());
+    const char *argv[24] = {miner_bin,  "--repo",       miner_repo, "init",     "--api",        node_url,
+                            "--token",  auth_admin,     "--auth-api", auth_url, "--gateway-api", gw_url,
+                            "--listen", "127.0.0.1:0", NULL};
+    if (pg_dsn) {
+        snprintf(miner_dsn, sizeof(miner_dsn), "%s", vc_test_db_fresh_dsn(true));
+        argv[14] = "--slash-filter";
+        argv[15] = "postgres";
+        argv[16] = "--pg-dsn";
+        argv[17] = miner_dsn;
+        argv[18] = NULL;
+    } else
+        snprintf(miner_dsn, sizeof(miner_dsn), "%s/miner.db", miner_repo);
+    char *out = NULL, *err = NULL;
+    int rc = vc_test_run_cmd(argv, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "miner init: %s %s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+    if (rc != 0)
+        die("venus-miner init");
+    /* 1 s blocks: a short per-miner budget, and the recorder on */
+    snprintf(path, sizeof(path), "%s/config.toml", miner_repo);
+    vc_conf_t *c = vc_conf_new();
+    if (!c || vc_conf_load(c, path) < 0 || vc_conf_set_duration_ms(c, "MinerOnceTimeout", 800) < 0 ||
+        vc_conf_set_bool(c, "Recorder.Enable", true) < 0 || vc_conf_save(c, path, 0600) < 0)
+        die("cannot edit the miner's config.toml");
+    vc_conf_free(c);
+}
+
+static int start_miner(void)
+{
+    static int starts;
+    char log[600], path[700];
+    snprintf(log, sizeof(log), "%s/miner%d.log", vc_test_tmpdir(), starts++);
+    snprintf(path, sizeof(path), "%s/api", miner_repo);
+    unlink(path);
+    const char *argv[] = {miner_bin, "--repo", miner_repo, "run", "--nosync", NULL};
+    miner_pid = vc_test_spawn(argv, log);
+    if (miner_pid <= 0 || !vc_test_wait_file(path, 30000))
+        return -1;
+    char *bound = read_trim(path);
+    snprintf(miner_url, sizeof(miner_url), "http://%s/rpc/v0", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", miner_repo);
+    free(miner_admin);
+    miner_admin = read_trim(path);
+    fprintf(stderr, "# venus-miner %s, logs in %s\n", miner_url, vc_test_tmpdir());
+    return 0;
+}
+
+static int mcall_miner(const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err)
+{
+    const char *eps[] = {miner_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = miner_admin, .retries = -1,
+                          .timeout_ms = 120000};
+    vc_client_t *c = NULL;
+    char full[96];
+    snprintf(full, sizeof(full), "Filecoin.%s", method);
+    int r = vc_client_new(&o, &c);
+    if (r < 0) {
+        json_decref(params);
+        return r;
+    }
+    vc_rpc_err_t e = {0};
+    json_t *res = NULL;
+    r = vc_client_call(c, full, params, &res, &e);
+    vc_client_free(c);
+    if (err)
+        *err = e;
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return r;
+}
+
+/* ------------------------------------------------------------------ chain reads */
+
+static int64_t head_height(void)
+{
+    json_t *h = NULL;
+    int64_t v = -1;
+    if (dcall("Filecoin.ChainHead", NULL, &h) == 0)
+        v = json_integer_value(json_object_get(h, "Height"));
+    json_decref(h);
+    return v;
+}
+
+static bool wait_height(int64_t h, int timeout_s)
+{
+    for (int i = 0; i < timeout_s * 10; i++) {
+        if (head_height() >= h)
+            return true;
+        vc_sleep_ms(100);
+    }
+    return false;
+}
+
+/* Blocks and summed WinCount per miner over heights [lo, hi]; also which heights had one. */
+static void count_blocks(int64_t lo, int64_t hi, int blocks[N_MINERS], int64_t wins[N_MINERS], bool *per_height)
+{
+    memset(blocks, 0, sizeof(int) * N_MINERS);
+    memset(wins, 0, sizeof(int64_t) * N_MINERS);
+    for (int64_t h = lo; h <= hi; h++) {
+        json_t *ts = NULL;
+        if (dcall("Filecoin.ChainGetTipSetByHeight", json_pack("[I, n]", (json_int_t)h), &ts) < 0)
+            continue;
+        if (json_integer_value(json_object_get(ts, "Height")) == h) {
+            size_t i;
+            json_t *b;
+            json_array_foreach(json_object_get(ts, "Blocks"), i, b)
+            {
+                const char *mi = json_string_value(json_object_get(b, "Miner"));
+                for (int k = 0; mi && k < N_MINERS; k++)
+                    if (vc_streq(mi, mid[k])) {
+                        blocks[k]++;
+                        wins[k] += json_integer_value(json_object_get(json_object_get(b, "ElectionProof"),
+                                                                      "WinCount"));
+                        if (per_height)
+                            per_height[(h - lo) * N_MINERS + k] = true;
+                    }
+            }
+        }
+        json_decref(ts);
+    }
+}
+
+static bool state_has_error(const char *addr, const char *needle)
+{
+    json_t *st = NULL;
+    bool found = false;
+    if (mcall_miner("StatesForMining", json_pack("[[s]]", addr), &st, NULL) < 0)
+        return false;
+    json_t *errs = json_object_get(json_array_get(st, 0), "Err");
+    size_t i;
+    json_t *e;
+    json_array_foreach(errs, i, e) if (strstr(json_string_value(e) ?: "", needle)) found = true;
+    json_decref(st);
+    return found;
+}
+
+/* ------------------------------------------------------------------ cases */
+
+static void test_mining_shares_and_winner_count(void)
+{
+    int64_t h0 = head_height();
+    ASSERT_TRUE(h0 > 0);
+    range_lo = h0 + 3; /* let the loop settle */
+    range_hi = range_lo + EPOCHS - 1;
+    ASSERT_TRUE(wait_height(range_hi + 1, EPOCHS * 3 + 30));
+    int blocks[N_MINERS];
+    int64_t wins[N_MINERS];
+    count_blocks(range_lo, range_hi, blocks, wins, NULL);
+    int64_t total_wins = wins[0] + wins[1] + wins[2];
+    fprintf(stderr, "  %d epochs: blocks %d/%d/%d, WinCount %" PRId64 "/%" PRId64 "/%" PRId64 "\n", EPOCHS,
+            blocks[0], blocks[1], blocks[2], wins[0], wins[1], wins[2]);
+    for (int k = 0; k < N_MINERS; k++) {
+        /* blocks: Bernoulli(1 - e^-lambda) per epoch, lambda = 5 * share */
+        double p = 1.0 - exp(-5.0 * power_pct[k] / 100.0), mu = EPOCHS * p, sd = sqrt(EPOCHS * p * (1 - p));
+        VC_CHECK(fabs(blocks[k] - mu) <= 4 * sd + 2);
+        /* WinCount: Poisson(lambda) per epoch, summed */
+        double wmu = EPOCHS * 5.0 * power_pct[k] / 100.0;
+        VC_CHECK(fabs((double)wins[k] - wmu) <= 4 * sqrt(wmu) + 2);
+    }
+    VC_CHECK(total_wins > 0);
+    VC_CHECK(blocks[0] > blocks[2]);
+
+    /* the blocks each miner produced: the slash filter's rows with a CID (on chain, or made and
+     * refused by the node as late) */
+    int made[N_MINERS] = {0};
+    size_t i;
+    json_t *e;
+    for (int k = 0; k < N_MINERS; k++) {
+        json_t *lb = NULL;
+        ASSERT_OK(mcall_miner("ListBlocks", json_pack("[{s:[s], s:i, s:i}]", "Miners", mid[k], "Limit", 1000, "Offset", 0),
+                              &lb, NULL));
+        json_array_foreach(lb, i, e)
+        {
+            VC_CHECK(vc_streq(json_string_value(json_object_get(e, "Miner")) ?: "", mid[k]));
+            int64_t ep = json_integer_value(json_object_get(e, "Epoch"));
+            if (ep >= range_lo && ep <= range_hi && *(json_string_value(json_object_get(e, "Cid")) ?: ""))
+                made[k]++;
+        }
+        json_decref(lb);
+        VC_CHECK(made[k] >= blocks[k] && made[k] <= blocks[k] + 2);
+    }
+
+    /* winner count over the same range: epochs start-1..end-1 are reported as start..end */
+    json_t *wc = NULL;
+    vc_rpc_err_t err = {0};
+    ASSERT_OK(mcall_miner("CountWinners", json_pack("[[], I, I]", (json_int_t)(range_lo - 1), (json_int_t)(range_hi - 1)),
+                          &wc, &err));
+    ASSERT_EQ(json_array_size(wc), (size_t)N_MINERS);
+    json_array_foreach(wc, i, e)
+    {
+        const char *mi = json_string_value(json_object_get(e, "miner"));
+        for (int k = 0; k < N_MINERS; k++)
+            if (mi && vc_streq(mi, mid[k])) {
+                size_t nwin = 0, j;
+                json_t *x;
+                json_array_foreach(json_object_get(e, "winEpochList"), j, x)
+                {
+                    VC_CHECK(vc_streq(json_string_value(json_object_get(x, "msg")) ?: "?", ""));
+                    int64_t ep = json_integer_value(json_object_get(x, "epoch"));
+                    VC_CHECK(ep >= range_lo && ep <= range_hi);
+                    if (json_integer_value(json_object_get(x, "winCount")) > 0)
+                        nwin++;
+                }
+                json_int_t tw = json_integer_value(json_object_get(e, "totalWinCount"));
+                fprintf(stderr, "  winner count %s: %zu epochs, total %lld (made %d; on chain %d blocks, %" PRId64 ")\n",
+                        mi, nwin, tw, made[k], blocks[k], wins[k]);
+                VC_CHECK(nwin == (size_t)made[k]);
+                VC_CHECK(tw >= wins[k]);
+                if (made[k] == blocks[k])
+                    VC_CHECK(tw == wins[k]);
+            }
+    }
+    json_decref(wc);
+
+    /* QueryRecord (recorder enabled in the test config) */
+    json_t *qr = NULL;
+    ASSERT_OK(mcall_miner("QueryRecord", json_pack("[{s:s, s:I, s:i}]", "Miner", mid[0], "Epoch", (json_int_t)range_lo,
+                                                   "Limit", 10),
+                          &qr, NULL));
+    VC_CHECK(json_array_size(qr) >= 5);
+    json_t *r0 = json_array_get(qr, 0);
+    VC_CHECK(json_is_string(json_object_get(r0, "getBaseInfo")));
+    VC_CHECK(vc_streq(json_string_value(json_object_get(r0, "miner")) ?: "", mid[0]));
+    json_decref(qr);
+    vc_rpc_err_t qe = {0};
+    VC_CHECK(mcall_miner("QueryRecord", json_pack("[{s:s, s:i, s:i}]", "Miner", mid[0], "Epoch", 1, "Limit", 1000), NULL,
+                         &qe) < 0);
+    VC_CHECK(strstr(qe.message, "at most") != NULL);
+}
+
+static void test_stop_survives_restart(void)
+{
+    char *out = NULL;
+    ASSERT_EQ(run_cli(&out, "address", "stop", mid[2], NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "stop mining success.") != NULL);
+    free(out);
+    int64_t from = head_height() + 2;
+    ASSERT_TRUE(wait_height(from + 8, 40));
+    int blocks[N_MINERS];
+    int64_t wins[N_MINERS];
+    count_blocks(from, from + 8, blocks, wins, NULL);
+    VC_CHECK(blocks[2] == 0);
+    VC_CHECK(blocks[0] > 0);
+
+    /* restart: the choice is in venus-auth (OpenMining=false) */
+    stop_clean("venus-miner", &miner_pid);
+    ASSERT_OK(start_miner());
+    out = NULL;
+    ASSERT_EQ(run_cli(&out, "address", "state", mid[2], NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "\"IsMining\": false") != NULL);
+    free(out);
+    from = head_height() + 2;
+    ASSERT_TRUE(wait_height(from + 6, 40));
+    count_blocks(from, from + 6, blocks, wins, NULL);
+    VC_CHECK(blocks[2] == 0);
+    VC_CHECK(blocks[0] > 0);
+
+    out = NULL;
+    ASSERT_EQ(run_cli(&out, "address", "start", mid[2], NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "start mining success.") != NULL);
+    free(out);
+    out = NULL;
+    ASSERT_EQ(run_cli(&out, "address", "state", mid[2], NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "\"IsMining\": true") != NULL);
+    free(out);
+}
+
+static void test_slash_filter_refuses_conflict(void)
+{
+    miner_store_t *st = NULL;
+    char *err = NULL;
+    ASSERT_OK(miner_store_open(miner_dsn, &st, &err));
+    int64_t from = head_height() + 3;
+    /* a block "already made" by t01000 at each of 6 coming epochs */
+    for (int64_t e = from; e < from + 6; e++) {
+        miner_block_t b = {.miner = mid[0], .epoch = e, .parent_epoch = e - 1, .parent_key = "{ fake }",
+                           .cid = "bafy2bzacedrfnsaz3ubhnynfjlcyd4mbqctvs4hwdjy4fcgbvm5s4vkn5bqgy",
+                           .mine_state = MINER_STATE_SUCCESS};
+        ASSERT_OK(miner_store_put_block(st, &b));
+    }
+    miner_store_free(st);
+    ASSERT_TRUE(wait_height(from + 7, 40));
+    int blocks[N_MINERS];
+    int64_t wins[N_MINERS];
+    count_blocks(from, from + 5, blocks, wins, NULL);
+    VC_CHECK(blocks[0] == 0);
+    VC_CHECK(blocks[1] + blocks[2] > 0);
+    VC_CHECK(state_has_error(mid[0], "slash filter"));
+    VC_CHECK(state_has_error(mid[0], "double-fork"));
+}
+
+static void test_missing_prover(void)
+{
+    stop_clean("prover", &prover_pid[1]);
+    int64_t from = head_height() + 2;
+    ASSERT_TRUE(wait_height(from + 8, 40));
+    int blocks[N_MINERS];
+    int64_t wins[N_MINERS];
+    count_blocks(from, from + 8, blocks, wins, NULL);
+    VC_CHECK(blocks[1] == 0);
+    VC_CHECK(blocks[0] > 0);
+    VC_CHECK(state_has_error(mid[1], "ComputeProof"));
+    char *out = NULL;
+    ASSERT_EQ(run_cli(&out, "address", "state", mid[1], NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "ComputeProof") != NULL);
+    free(out);
+}
+
+static void test_bad_input(void)
+{
+    json_t *res = NULL;
+    vc_rpc_err_t e = {0};
+    int64_t h = head_height();
+    VC_CHECK(mcall_miner("CountWinners", json_pack("[[], I, I]", (json_int_t)h + 100, (json_int_t)h + 200), NULL, &e) <
+             0);
+    VC_CHECK(strstr(e.message, "chain head") != NULL);
+    VC_CHECK(mcall_miner("CountWinners", json_pack("[[], i, i]", 10, 5), NULL, &e) < 0);
+    VC_CHECK(strstr(e.message, "after") != NULL);
+    ASSERT_OK(mcall_miner("CountWinners", json_pack("[[s], i, i]", "t09999", 1, 2), &res, NULL));
+    VC_CHECK(vc_streq(json_string_value(json_object_get(json_array_get(res, 0), "msg")) ?: "", "miner not exist"));
+    json_decref(res);
+    VC_CHECK(mcall_miner("StatesForMining", json_pack("[[s]]", "not-an-address"), NULL, &e) < 0);
+    VC_CHECK(mcall_miner("WarmupForMiner", json_pack("[s]", "t09999"), NULL, &e) < 0);
+    VC_CHECK(strstr(e.message, "not in the mining set") != NULL);
+    char *out = NULL;
+    ASSERT_EQ(run_cli(&out, "address", "warmup", mid[0], NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "warmup success.") != NULL);
+    free(out);
+    out = NULL;
+    VC_CHECK(run_cli(&out, "winner", "count", "--epoch-start", "9", "--epoch-end") != 0);
+    free(out);
+}
+
+int main(int argc, char **argv)
+{
+    VC_TEST_INIT(argc, argv);
+    miner_bin = getenv("VENUS_MINER_BIN");
+    if (msgr_stack_bins() < 0 || !miner_bin) {
+        fprintf(stderr, "VENUS_*_BIN not set\n");
+        return 2;
+    }
+    if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_pg_dsn())) {
+        fprintf(stderr, "no PostgreSQL\n");
+        return 2;
+    }
+    for (int i = 0; i < N_MINERS; i++)
+        snprintf(mid[i], sizeof(mid[i]), "t0%d", 1000 + i);
+    make_keys(N_MINERS);
+    start_auth();
+    start_gateway();
+    start_wallet();
+    bind_miners();
+    start_devnet_external();
+    for (int i = 0; i < N_MINERS; i++)
+        start_prover(i);
+    init_miner();
+    if (start_miner() < 0)
+        die("venus-miner did not start");
+    VC_TEST_RUN(test_mining_shares_and_winner_count);
+    VC_TEST_RUN(test_stop_survives_restart);
+    VC_TEST_RUN(test_slash_filter_refuses_conflict);
+    VC_TEST_RUN(test_missing_prover);
+    VC_TEST_RUN(test_bad_input);
+    stop_clean("venus-miner", &miner_pid);
+    for (int i = 0; i < N_MINERS; i++)
+        stop_clean("prover", &prover_pid[i]);
+    msgr_stack_stop_all();
+    free(miner_admin);
+    return VC_TEST_DONE();
+}
