@@ -143,7 +143,8 @@ int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg)
         (r = get_dur(c, "messageService.WaitingChainHeadStableDuration", 8000, &m.stable_ms, reterr_msg)) < 0)
         goto fail;
     if ((r = vc_conf_get_bool(c, "messageService.skipProcessHead", false, &m.skip_process_head)) < 0 ||
-        (r = vc_conf_get_bool(c, "messageService.skipPushMessage", false, &m.skip_push_message)) < 0) {
+        (r = vc_conf_get_bool(c, "messageService.skipPushMessage", false, &m.skip_push_message)) < 0 ||
+        (r = vc_conf_get_bool(c, "publisher.enableMultiNode", true, &m.enable_multi_node)) < 0) {
         r = set_err(reterr_msg, r, "%s", vc_conf_error(c));
         goto fail;
     }

@@ -3,6 +3,7 @@
 #include "msgr-daemon.h"
 
 #include <pthread.h>
+#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -133,6 +134,37 @@ static double count_state(void *userdata)
     return msgr_store_msg_count_by_state(g->store, counts) < 0 ? -1 : (double)counts[g->state];
 }
 
+/* /metrics: the service's counters, one reader for all of them (by field offset). */
+typedef struct stat_counter {
+    msgr_service_t *svc;
+    size_t offset; /* of a uint64_t in msgr_service_stats_t */
+} stat_counter_t;
+
+static double read_stat(void *userdata)
+{
+    stat_counter_t *c = userdata;
+    msgr_service_stats_t st;
+    msgr_service_stats(c->svc, &st);
+    uint64_t v;
+    memcpy(&v, (const char *)&st + c->offset, sizeof(v));
+    return (double)v;
+}
+
+static const struct {
+    const char *name, *help;
+    size_t offset;
+} stat_counters[] = {
+    {"push_batches_total", "Group commits of pushed messages.", offsetof(msgr_service_stats_t, push_batches)},
+    {"push_messages_total", "Pushed messages written by the group commits.", offsetof(msgr_service_stats_t, push_msgs)},
+    {"extra_node_pushes_total", "Batches an extra node (nodes table) accepted.",
+     offsetof(msgr_service_stats_t, node_pushes)},
+    {"extra_node_push_errors_total", "Batches an extra node refused or could not be reached for.",
+     offsetof(msgr_service_stats_t, node_push_errors)},
+    {"extra_node_dropped_total", "Batches dropped because an extra node's queue was full.",
+     offsetof(msgr_service_stats_t, node_dropped)},
+};
+#define N_STAT_COUNTERS (sizeof(stat_counters) / sizeof(stat_counters[0]))
+
 static double address_num(void *userdata)
 {
     msgr_address_t *v = NULL;
@@ -158,6 +190,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_http_server_t *http = NULL;
     vc_metrics_t *metrics = NULL;
     state_gauge_t gauges[MSGR_MSG_STATE_MAX];
+    stat_counter_t counters[N_STAT_COUNTERS];
     char *err = NULL;
     bool existed = false;
     int rc = 1, r;
@@ -230,7 +263,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     verifier.authn = authn;
     msgr_service_opts_t so = {.store = store, .node = node, .gateway = gateway, .auth = auth,
                               .stable_ms = cfg.stable_ms, .skip_process_head = cfg.skip_process_head,
-                              .skip_push = cfg.skip_push_message};
+                              .skip_push = cfg.skip_push_message, .multi_node = cfg.enable_multi_node};
     if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, authn, &api)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
@@ -253,6 +286,11 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
             vc_metrics_gauge_func(metrics, names[i], "Messages in this state.", count_state, &gauges[i], NULL);
         }
         vc_metrics_gauge_func(metrics, "address_num", "Active addresses.", address_num, store, NULL);
+        for (size_t i = 0; i < N_STAT_COUNTERS; i++) {
+            counters[i] = (stat_counter_t){.svc = svc, .offset = stat_counters[i].offset};
+            vc_metrics_counter_func(metrics, stat_counters[i].name, stat_counters[i].help, read_stat, &counters[i],
+                                    NULL);
+        }
         vc_http_set_metrics(http, metrics);
     }
 

@@ -41,6 +41,10 @@ bool msgr_fee_gate_blocks(const msgr_merged_fee_t *f, const vc_bigint_t *parent_
 uint64_t msgr_select_want(uint64_t addr_sel_msg_num, uint64_t shared_sel_msg_num, uint64_t db_nonce,
                           uint64_t chain_nonce);
 
+/* True for a MpoolBatchPushUntrusted error that only says the node has the message already or
+ * is past its nonce (spec 4.5: ignored, not written to the messages). */
+bool msgr_push_error_ignorable(const char *err);
+
 /* appliedNonce (spec 4.3): for the messages of a tipset (ChainGetMessagesInTipset result,
  * [{Cid, Message}]), the nonce after the consecutive run starting at each sender's first
  * message. *ret_found is false when `from` (canonical "f..." string) sent nothing. */

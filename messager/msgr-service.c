@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "msgr-fanout.h"
 #include "msgr-pushq.h"
 #include "msgr-select.h"
 #include "vc/log.h"
@@ -36,7 +37,8 @@ struct msgr_service {
      * would otherwise pay three blocking HTTP round trips (the same trade-off as the verify
      * cache: a removed signer binding is honoured for at most that long) */
     vc_ttlcache_t *lookups;
-    msgr_pushq_t *pushq; /* group commit of pushes */
+    msgr_pushq_t *pushq;   /* group commit of pushes */
+    msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
 };
 
 #define LOOKUP_CACHE_MS 5000
@@ -78,6 +80,18 @@ int64_t msgr_service_block_delay_ms(msgr_service_t *s)
 uint64_t msgr_service_rounds(msgr_service_t *s)
 {
     return atomic_load(&s->rounds);
+}
+
+void msgr_service_stats(msgr_service_t *s, msgr_service_stats_t *ret)
+{
+    msgr_fanout_stats_t f = {0};
+    *ret = (msgr_service_stats_t){0};
+    msgr_pushq_stats(s->pushq, &ret->push_batches, &ret->push_msgs);
+    if (s->fanout)
+        msgr_fanout_stats(s->fanout, &f);
+    ret->node_pushes = f.pushed;
+    ret->node_push_errors = f.failed;
+    ret->node_dropped = f.dropped;
 }
 
 /* ------------------------------------------------------------------ upstream calls */
@@ -457,14 +471,9 @@ static json_t *signed_json(const msgr_message_t *m)
     return vc_signed_message_to_json(&sm, 'f', false, &j) < 0 ? NULL : j;
 }
 
-static bool ignorable_push_error(const char *e)
-{
-    return strstr(e, "minimum expected nonce") || strstr(e, "message with nonce already exists") ||
-           strstr(e, "already in mpool") || strstr(e, "nonce too low");
-}
-
-/* MpoolBatchPushUntrusted of the given rows; errors other than nonce-too-low / duplicate are
- * written to the rows' error_msg (by id, so for every signature type: spec 10 #8). */
+/* MpoolBatchPushUntrusted of the given rows to the main node and (queued, msgr-fanout.h) to the
+ * extra nodes. The main node's errors other than nonce-too-low / duplicate are written to the
+ * rows' error_msg (by id, so for every signature type: spec 10 #8). */
 static int publish(msgr_service_t *s, const msgr_message_t *v, size_t n)
 {
     if (n == 0)
@@ -484,8 +493,10 @@ static int publish(msgr_service_t *s, const msgr_message_t *v, size_t n)
             goto out;
         }
     }
+    if (s->fanout)
+        msgr_fanout_publish(s->fanout, arr);
     r = msgr_service_node_call(s, "MpoolBatchPushUntrusted", json_pack("[O]", arr), NULL);
-    if (r < 0 && r != VC_ETRANSPORT && !ignorable_push_error(errbuf)) {
+    if (r < 0 && r != VC_ETRANSPORT && !msgr_push_error_ignorable(errbuf)) {
         vc_logkv(VC_LOG_WARNING, "publisher", "push failed", "error", errbuf, NULL);
         (void)msgr_store_msg_set_errors(s->o.store, ids, n, errbuf);
     } else if (r < 0) {
@@ -1360,7 +1371,8 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
         return -ENOMEM;
     }
     atomic_store(&s->block_delay_ms, 30000);
-    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 || msgr_pushq_new(s->o.store, &s->pushq) < 0) {
+    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 || msgr_pushq_new(s->o.store, &s->pushq) < 0 ||
+        (s->o.multi_node && msgr_fanout_new(s->o.store, &s->fanout) < 0)) {
         msgr_service_free(s);
         return -ENOMEM;
     }
@@ -1431,6 +1443,7 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
     json_decref(s->queue);
     vc_ttlcache_free(s->lookups);
     msgr_pushq_free(s->pushq);
+    msgr_fanout_free(s->fanout);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);
     free(s);

@@ -32,6 +32,7 @@ typedef struct msgr_service_opts {
     vc_client_t *auth;    /* venus-auth REST, borrowed; NULL = no accounts (signer checks fail) */
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push;
+    bool multi_node;      /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
 } msgr_service_opts_t;
 
 int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret);
@@ -49,6 +50,13 @@ int64_t msgr_service_head_height(msgr_service_t *s);
 int64_t msgr_service_block_delay_ms(msgr_service_t *s);
 /* Number of selection rounds run so far (tests, metrics). */
 uint64_t msgr_service_rounds(msgr_service_t *s);
+
+/* Counters for /metrics. */
+typedef struct msgr_service_stats {
+    uint64_t push_batches, push_msgs;                     /* group commits of pushes, messages in them */
+    uint64_t node_pushes, node_push_errors, node_dropped; /* extra nodes (msgr_fanout_stats_t) */
+} msgr_service_stats_t;
+void msgr_service_stats(msgr_service_t *s, msgr_service_stats_t *ret);
 
 /* Node call helper: Filecoin.<method>; the remote's error text in msgr_service_errmsg(). */
 int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret);

@@ -146,12 +146,16 @@ void start_gateway(void)
     gw_admin = read_trim(path);
 }
 
-/* Filecoin.<method> on the devnet with its admin token; params stolen. */
 int dcall(const char *method, json_t *params, json_t **ret)
 {
-    const char *eps[] = {node_url};
+    return dcall_at(node_url, node_token, method, params, ret);
+}
+
+int dcall_at(const char *url, const char *token, const char *method, json_t *params, json_t **ret)
+{
+    const char *eps[] = {url};
     vc_client_opts_t o = {
-        .endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v1", .token = node_token, .retries = -1};
+        .endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v1", .token = token, .retries = -1};
     vc_client_t *c = NULL;
     json_t *res = NULL;
     vc_rpc_err_t e = {0};
@@ -270,9 +274,37 @@ void start_wallet(void)
     }
 }
 
+/* init + run of a devnet on <tmp>/<name> from <tmp>/genesis.toml; its log <tmp>/<name>.log. */
+void start_devnet_copy(const char *name, char url[128], char **ret_token, pid_t *ret_pid)
+{
+    char repo[600], genesis[600], log[600], path[700];
+    snprintf(repo, sizeof(repo), "%s/%s", vc_test_tmpdir(), name);
+    snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
+    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
+    char *out = NULL, *err = NULL;
+    int rc = vc_test_run_cmd(init, &out, &err);
+    if (rc != 0)
+        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
+    free(out);
+    free(err);
+    if (rc != 0)
+        die("venus-devnet init");
+    snprintf(log, sizeof(log), "%s/%s.log", vc_test_tmpdir(), name);
+    const char *argv[] = {devnet_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
+    *ret_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (*ret_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("venus-devnet did not start");
+    char *bound = read_trim(path);
+    snprintf(url, 128, "http://%s", bound);
+    free(bound);
+    snprintf(path, sizeof(path), "%s/token", repo);
+    *ret_token = read_trim(path);
+}
+
 void start_devnet(void)
 {
-    char repo[600], genesis[600], text[16384], log[600], path[700], wfile[600], waddr[VC_ADDRESS_STRLEN_MAX];
+    char genesis[600], text[16384], wfile[600], waddr[VC_ADDRESS_STRLEN_MAX];
     vc_key_info_t wk = {.type = VC_KEY_SECP256K1};
     vc_address_t wa;
     char *wexp = NULL;
@@ -283,7 +315,6 @@ void start_devnet(void)
     snprintf(wfile, sizeof(wfile), "%s/worker.key", vc_test_tmpdir());
     vc_write_file_atomic(wfile, wexp, strlen(wexp), 0600);
     free(wexp);
-    snprintf(repo, sizeof(repo), "%s/devnet", vc_test_tmpdir());
     snprintf(genesis, sizeof(genesis), "%s/genesis.toml", vc_test_tmpdir());
     size_t o = (size_t)snprintf(text, sizeof(text),
                                 "NetworkName = \"devnet\"\nBlockTime = \"200ms\"\nPropagationDelay = \"20ms\"\n\n");
@@ -296,26 +327,7 @@ void start_devnet(void)
              "Sectors = 2\nSectorSize = 2048\n",
              wfile, waddr, waddr);
     vc_write_file_atomic(genesis, text, strlen(text), 0644);
-    const char *init[] = {devnet_bin, "--repo", repo, "init", "--genesis", genesis, NULL};
-    char *out = NULL, *err = NULL;
-    int rc = vc_test_run_cmd(init, &out, &err);
-    if (rc != 0)
-        fprintf(stderr, "devnet init: %s %s\n", out ? out : "", err ? err : "");
-    free(out);
-    free(err);
-    if (rc != 0)
-        die("venus-devnet init");
-    snprintf(log, sizeof(log), "%s/devnet.log", vc_test_tmpdir());
-    const char *argv[] = {devnet_bin, "--repo", repo, "run", "--listen", "127.0.0.1:0", NULL};
-    devnet_pid = vc_test_spawn(argv, log);
-    snprintf(path, sizeof(path), "%s/api", repo);
-    if (devnet_pid <= 0 || !vc_test_wait_file(path, 20000))
-        die("venus-devnet did not start");
-    char *bound = read_trim(path);
-    snprintf(node_url, sizeof(node_url), "http://%s", bound);
-    free(bound);
-    snprintf(path, sizeof(path), "%s/token", repo);
-    node_token = read_trim(path);
+    start_devnet_copy("devnet", node_url, &node_token, &devnet_pid);
 }
 
 /* The messager's repo (config: 100 ms head stability) and argv, on PostgreSQL with --pg. */

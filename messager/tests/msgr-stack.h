@@ -45,6 +45,8 @@ char *gen_token(const char *user, const char *perm);
 int mcall(const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err);
 /* <method> on the devnet (/rpc/v1, node_token); params stolen; the error is printed. */
 int dcall(const char *method, json_t *params, json_t **ret);
+/* The same on another node. */
+int dcall_at(const char *url, const char *token, const char *method, json_t *params, json_t **ret);
 /* Message.PushMessage of msg (stolen) with wal_tok; the new id into id. */
 int push_id(json_t *msg, char id[64]);
 void make_keys(int n); /* n <= MSGR_STACK_KEYS */
@@ -55,6 +57,9 @@ void start_gateway(void);
 void start_wallet(void);
 /* venus-devnet: 200 ms blocks, every sender funded, miner t01000. */
 void start_devnet(void);
+/* Another venus-devnet from the same genesis (after start_devnet) on <tmp>/<name>: a chain of
+ * its own where the senders are funded too. */
+void start_devnet_copy(const char *name, char url[128], char **ret_token, pid_t *ret_pid);
 /* Spawns venus-messager on <tmp>/messager with its log at <tmp>/log_name (path into log). */
 pid_t spawn_messager(const char *log_name, char log[600]);
 /* spawn_messager and wait for its api file; sets msgr_url and msgr_admin. -1 if it did not start. */

@@ -8,7 +8,9 @@
  *   - ClearUnFillMessage (pushes held UnFill by the BaseFee gate), MarkBadMessage then
  *     RecoverFailedMsg and ReplaceMessage on a FillMsg held off chain by DevnetPause, Send;
  *   - a non-admin token without the signer binding gets the signer-check error; the method
- *     permission gate; /healthcheck and Version.
+ *     permission gate; /healthcheck and Version;
+ *   - publishing to an extra node of the nodes table (a second devnet on the same genesis
+ *     executes what the messager pushed to it), and a dead extra node changes nothing.
  * --pg runs the messager on a fresh PostgreSQL database (the "pg" ctest fixture).
  */
 #include <errno.h>
@@ -325,6 +327,81 @@ static void test_send(void)
 /* The database remembers the network it belongs to (recorded at the first start): a messager
  * whose node is on another network refuses to start and says why. Played by rewriting the
  * recorded name while the messager is stopped. Runs last: it leaves the messager stopped. */
+/* A counter of the messager's /metrics (venus_messager_<name>), -1 if absent. */
+static double msgr_metric(const char *name)
+{
+    char base[200], *body = NULL, key[128];
+    snprintf(base, sizeof(base), "%s", msgr_url);
+    *strstr(base, "/rpc/v0") = 0;
+    if (rest(base, NULL, "GET", "/metrics", NULL, &body) != 200 || !body) {
+        free(body);
+        return -1;
+    }
+    snprintf(key, sizeof(key), "\nvenus_messager_%s ", name);
+    const char *p = strstr(body, key);
+    double v = p ? strtod(p + strlen(key), NULL) : -1;
+    free(body);
+    return v;
+}
+
+/* The actor nonce of addr on the node at url (-1 when unknown there). */
+static int64_t chain_nonce(const char *url, const char *token, const char *addr)
+{
+    json_t *a = NULL;
+    if (dcall_at(url, token, "Filecoin.StateGetActor", json_pack("[s, []]", addr), &a) < 0)
+        return -1;
+    int64_t n = json_integer_value(json_object_get(a, "Nonce"));
+    json_decref(a);
+    return n;
+}
+
+/*
+ * Spec 4.5: signed messages also go to every node of the nodes table. A second devnet from the
+ * same genesis (a chain of its own, where the senders are funded too) is added with SaveNode;
+ * nothing but the messager talks to it, so messages it executes were pushed to it by the
+ * messager. A dead extra node changes nothing for the main node: its errors are only counted.
+ */
+static void test_extra_node(void)
+{
+    char url2[128], tok2[1024], ids[4][64];
+    char *tok = NULL;
+    pid_t pid2 = 0;
+    const char *from = addrs[1]; /* this case's own sender: nonce 0 on both chains */
+    json_t *m = NULL;
+    start_devnet_copy("devnet2", url2, &tok, &pid2);
+    snprintf(tok2, sizeof(tok2), "%s", tok ? tok : "");
+    free(tok);
+    ASSERT_OK(mcall(msgr_admin, "SaveNode",
+                    json_pack("[{s:s, s:s, s:s, s:i}]", "Name", "second", "URL", url2, "Token", tok2, "Type", 1),
+                    NULL, NULL));
+    for (int i = 0; i < 3; i++)
+        ASSERT_OK(push_id(transfer(from, "5"), ids[i]));
+    for (int i = 0; i < 3; i++) {
+        ASSERT_TRUE((m = wait_state(ids[i], 3, 30000)) != NULL);
+        json_decref(m);
+    }
+    ASSERT_EQ(chain_nonce(node_url, node_token, from), 3);
+    int64_t n2 = -1;
+    for (int t = 0; t < 30000 && n2 < 3; t += 100) {
+        n2 = chain_nonce(url2, tok2, from);
+        if (n2 < 3)
+            vc_sleep_ms(100);
+    }
+    ASSERT_EQ(n2, 3); /* the second chain executed the same three messages */
+    ASSERT_TRUE(msgr_metric("extra_node_pushes_total") >= 1);
+    ASSERT_TRUE(msgr_metric("extra_node_push_errors_total") == 0);
+
+    /* the extra node dies: the main node still gets everything, the failures are counted */
+    stop_clean("venus-devnet (second)", &pid2);
+    ASSERT_OK(push_id(transfer(from, "6"), ids[3]));
+    ASSERT_TRUE((m = wait_state(ids[3], 3, 30000)) != NULL);
+    json_decref(m);
+    for (int t = 0; t < 10000 && msgr_metric("extra_node_push_errors_total") < 1; t += 100)
+        vc_sleep_ms(100);
+    ASSERT_TRUE(msgr_metric("extra_node_push_errors_total") >= 1);
+    ASSERT_OK(mcall(msgr_admin, "DeleteNode", json_pack("[s]", "second"), NULL, NULL));
+}
+
 static int set_network_name(vc_db_conn_t *c, void *ud)
 {
     int r = vc_db_exec(c, "UPDATE msgr_kv SET v = ? WHERE k = 'network_name'", VC_DB_ARGS(VC_DB_TEXT(ud)));
@@ -372,7 +449,7 @@ int main(int argc, char **argv)
         return 2;
     if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_db_fresh_dsn(true)))
         die("no PostgreSQL server (the pg fixture)");
-    make_keys(1);
+    make_keys(2);
     start_auth();
     start_gateway();
     start_wallet();
@@ -387,6 +464,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_recover_failed);
     VC_TEST_RUN(test_replace);
     VC_TEST_RUN(test_send);
+    VC_TEST_RUN(test_extra_node);
     VC_TEST_RUN(test_network_guard);
     msgr_stack_stop_all();
     return VC_TEST_DONE();

@@ -81,6 +81,16 @@ static void test_applied_nonce(void)
     json_decref(msgs);
 }
 
+static void test_push_errors(void)
+{
+    ASSERT_TRUE(msgr_push_error_ignorable("minimum expected nonce is 5, got 3"));
+    ASSERT_TRUE(msgr_push_error_ignorable("message with nonce already exists"));
+    ASSERT_TRUE(msgr_push_error_ignorable("nonce too low"));
+    ASSERT_FALSE(msgr_push_error_ignorable("not enough funds"));
+    ASSERT_FALSE(msgr_push_error_ignorable(""));
+    ASSERT_FALSE(msgr_push_error_ignorable(NULL));
+}
+
 static void test_config(void)
 {
     vc_conf_t *c = msgr_config_defaults();
@@ -94,13 +104,15 @@ static void test_config(void)
     ASSERT_EQ(cfg.estimate_timeout_ms, 30000);
     ASSERT_EQ(cfg.n_gateway_urls, 1u);
     ASSERT_STREQ(cfg.auth_url, "http://127.0.0.1:8989");
+    ASSERT_TRUE(cfg.enable_multi_node);
     msgr_config_done(&cfg);
 
     /* a file over the defaults; a non-positive timeout falls back to the default */
     char path[600];
     snprintf(path, sizeof(path), "%s/config.toml", vc_test_tmpdir());
     const char *text = "[messageService]\n  WaitingChainHeadStableDuration = \"250ms\"\n  SignMessageTimeout = \"0s\"\n"
-                       "[gateway]\n  url = [\"/ip4/1.2.3.4/tcp/1\", \"/ip4/1.2.3.5/tcp/2\"]\n";
+                       "[gateway]\n  url = [\"/ip4/1.2.3.4/tcp/1\", \"/ip4/1.2.3.5/tcp/2\"]\n"
+                       "[publisher]\n  enableMultiNode = false\n";
     ASSERT_OK(vc_write_file_atomic(path, text, strlen(text), 0600));
     vc_conf_t *l = NULL;
     bool existed = false;
@@ -111,6 +123,7 @@ static void test_config(void)
     ASSERT_EQ(cfg.sign_timeout_ms, 3000);
     ASSERT_EQ(cfg.n_gateway_urls, 2u);
     ASSERT_STREQ(cfg.gateway_urls[1], "/ip4/1.2.3.5/tcp/2");
+    ASSERT_FALSE(cfg.enable_multi_node);
     msgr_config_done(&cfg);
 
     /* postgres without a DSN, and an unknown db type, are refused */
@@ -138,6 +151,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_fee_precedence);
     VC_TEST_RUN(test_want);
     VC_TEST_RUN(test_applied_nonce);
+    VC_TEST_RUN(test_push_errors);
     VC_TEST_RUN(test_config);
     return VC_TEST_DONE();
 }
