@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "msgr-builtin.h"
 #include "msgr-types.h"
 #include "vc/address.h"
 #include "vc/bigint.h"
@@ -69,15 +70,15 @@ static char *read_trimmed(const char *repo, const char *file)
     return data;
 }
 
-/* [api] Address of <repo>/config.toml, NULL when absent or unreadable. */
-static char *config_api(const char *repo)
+/* A string of <repo>/config.toml ("api.Address", "node.url"), NULL when absent or unreadable. */
+static char *config_string(const char *repo, const char *key)
 {
     _cleanup_free_ char *path = vc_path_join(repo, "config.toml");
     vc_conf_t *c = vc_conf_new();
     const char *v = NULL;
     char *ret = NULL;
     if (c && path && access(path, R_OK) == 0 && vc_conf_load(c, path) >= 0 &&
-        vc_conf_get_string(c, "api.Address", "", &v) >= 0 && !vc_strempty(v))
+        vc_conf_get_string(c, key, "", &v) >= 0 && !vc_strempty(v))
         ret = strdup(v);
     vc_conf_free(c);
     return ret;
@@ -92,7 +93,7 @@ static int open_client(session_t *s)
         return -ENOMEM;
     if (vc_cli_is_set(ctx, "api"))
         api = strdup(vc_cli_string(ctx, "api"));
-    else if (!(api = read_trimmed(repo, "api")) && !(api = config_api(repo)))
+    else if (!(api = read_trimmed(repo, "api")) && !(api = config_string(repo, "api.Address")))
         api = strdup(MSGR_CLI_DEFAULT_API);
     if (!api)
         return -ENOMEM;
@@ -1529,6 +1530,16 @@ static int output_is_json(vc_cli_ctx_t *ctx, bool *ret)
 }
 
 /* ActorCfg values as a table (one row each) or as indented JSON, the server's answers as given. */
+/* The builtin name of method num of the actor with this code ("" when unknown). */
+static const char *builtin_method_name(const vc_cid_t *code, uint64_t num)
+{
+    const char *actor = NULL;
+    int version = 0;
+    const msgr_builtin_method_t *m =
+        msgr_builtin_actor_of(code, &actor, &version) ? msgr_builtin_method(version, actor, num) : NULL;
+    return m ? m->name : "";
+}
+
 static int print_actor_cfgs(vc_cli_ctx_t *ctx, const json_t *list, bool as_json)
 {
     if (as_json)
@@ -1536,10 +1547,19 @@ static int print_actor_cfgs(vc_cli_ctx_t *ctx, const json_t *list, bool as_json)
     _cleanup_(vc_tabwriter_freep) vc_tabwriter_t *tw = vc_tabwriter_new_venus();
     size_t i;
     json_t *v;
+    bool names = false; /* the MethodName column, dropped when empty (as the Go tablewriter does) */
     if (!tw)
         return oom(ctx);
-    vc_tabwriter_row(tw, "ID", "Code", "Method", "GasOverEstimation", "GasOverPremium", "MaxFee", "GasFeeCap",
-                     "BaseFee", "CreateAt", "AVersion", NULL);
+    json_array_foreach(list, i, v)
+    {
+        msgr_actor_cfg_t a;
+        if (msgr_actor_cfg_from_json(v, &a) == 0 && *builtin_method_name(&a.code, a.method))
+            names = true;
+    }
+    vc_tabwriter_printf(tw,
+                        "ID\tCode\tMethod\t%sGasOverEstimation\tGasOverPremium\tMaxFee\tGasFeeCap\tBaseFee\t"
+                        "CreateAt\tAVersion\n",
+                        names ? "MethodName\t" : "");
     json_array_foreach(list, i, v)
     {
         msgr_actor_cfg_t a;
@@ -1550,9 +1570,11 @@ static int print_actor_cfgs(vc_cli_ctx_t *ctx, const json_t *list, bool as_json)
         vc_bigint_to_string(&a.fee.max_fee, maxfee, sizeof(maxfee));
         vc_bigint_to_string(&a.fee.gas_fee_cap, feecap, sizeof(feecap));
         vc_bigint_to_string(&a.fee.base_fee, basefee, sizeof(basefee));
-        vc_tabwriter_printf(tw, "%s\t%s\t%" PRIu64 "\t%g\t%g\t%s\t%s\t%s\t%s\t%" PRId64 "\n", a.id, code, a.method,
+        vc_tabwriter_printf(tw, "%s\t%s\t%" PRIu64 "\t%s%s%g\t%g\t%s\t%s\t%s\t%s\t%" PRId64 "\n", a.id, code,
+                            a.method, names ? builtin_method_name(&a.code, a.method) : "", names ? "\t" : "",
                             a.fee.gas_over_estimation, a.fee.gas_over_premium, maxfee, feecap, basefee,
-                            show_time(json_object_get(v, "createAt"), VC_GOTIME_DATETIME, t), a.actor_version);
+                            show_time(json_object_get(v, "createAt"), VC_GOTIME_DATETIME, t),
+                            a.actor_version);
     }
     return vc_tabwriter_flush_file(tw, vc_cli_out(ctx)) < 0 ? oom(ctx) : 0;
 }
@@ -1616,11 +1638,16 @@ static int cmd_actor_add(vc_cli_ctx_t *ctx)
     unsigned long long method = strtoull(m, &end, 10);
     if (!isdigit((unsigned char)m[0]) || *end || errno || method > INT64_MAX)
         return vc_cli_errorf(ctx, "method: '%s' is not a method number", m);
-    if (!vc_cli_is_set(ctx, "version"))
-        return vc_cli_errorf(ctx, "--version (the actors version of the code) is required: venus-c has no builtin "
-                                  "actor bundle table to resolve it from");
     int64_t ver = vc_cli_int(ctx, "version");
-    if (ver <= 0 || ver > 1000)
+    if (!vc_cli_is_set(ctx, "version")) {
+        /* the actors version of a builtin actor's code, as the builtin method map has it */
+        const char *actor = NULL;
+        int v = 0;
+        if (!msgr_builtin_actor_of(&a.code, &actor, &v) || !msgr_builtin_method(v, actor, method))
+            return vc_cli_errorf(ctx, "actor not found:%s method(%llu) not exist", vc_cli_arg(ctx, 0),
+                                 method);
+        ver = v;
+    } else if (ver <= 0 || ver > 1000)
         return vc_cli_errorf(ctx, "--version: %" PRId64 " is not an actors version", ver);
     if ((rc = parse_change_gas(ctx, &c)))
         return rc;
@@ -1641,6 +1668,71 @@ static int cmd_actor_add(vc_cli_ctx_t *ctx)
         return rc;
     fprintf(vc_cli_out(ctx), "add actor config %s success\n", a.id);
     return 0;
+}
+
+/* StateNetworkName of the node in <repo>/config.toml ([node] url and token): the builtin actor
+ * code CIDs belong to the node's network. */
+static int node_network_name(vc_cli_ctx_t *ctx, char **ret)
+{
+    _cleanup_free_ char *repo = repo_path(ctx);
+    _cleanup_free_ char *url = repo ? config_string(repo, "node.url") : NULL;
+    _cleanup_free_ char *token = repo ? config_string(repo, "node.token") : NULL;
+    const char *eps[] = {url ? url : "/ip4/127.0.0.1/tcp/3453"};
+    vc_client_opts_t o = {.endpoints = eps,
+                          .n_endpoints = 1,
+                          .default_path = "/rpc/v1",
+                          .token = token,
+                          .api_namespace = "v1.FullNode",
+                          .retries = -1};
+    vc_client_t *c = NULL;
+    vc_rpc_err_t e = {0};
+    json_t *res = NULL;
+    int r = vc_client_new(&o, &c);
+    if (r == 0)
+        r = vc_client_call(c, "Filecoin.StateNetworkName", NULL, &res, &e);
+    vc_client_free(c);
+    if (r == 0 && !json_is_string(res))
+        r = VC_EPARSE;
+    if (r < 0) {
+        json_decref(res);
+        return vc_cli_errorf(
+            ctx, "cannot get the network name from the node at %s ([node] url of %s/config.toml): %s", eps[0],
+            repo ? repo : "<repo>", r == VC_EREMOTE ? e.message : vc_strerror(r));
+    }
+    *ret = strdup(json_string_value(res));
+    json_decref(res);
+    return *ret ? 0 : oom(ctx);
+}
+
+/* list-builtin-actors: the methods of every builtin actor of the node's network at an actors
+ * version (default: the newest known), one Category row per actor. */
+static int cmd_actor_list_builtin(vc_cli_ctx_t *ctx)
+{
+    _cleanup_free_ char *network = NULL;
+    _cleanup_(vc_tabwriter_freep) vc_tabwriter_t *tw = vc_tabwriter_new_venus();
+    int rc = node_network_name(ctx, &network);
+    if (rc)
+        return rc;
+    if (!tw)
+        return oom(ctx);
+    int64_t version =
+        vc_cli_is_set(ctx, "version") ? vc_cli_int(ctx, "version") : msgr_builtin_max_version(network);
+    if (msgr_builtin_max_version(network) == 0)
+        return vc_cli_errorf(ctx, "no builtin actors known for network %s", network);
+    vc_tabwriter_row(tw, "Category", "Version", "Code", "Method", "MethodName", NULL);
+    for (size_t i = 0; i < msgr_builtin_n_codes; i++) {
+        const msgr_builtin_code_t *c = &msgr_builtin_codes[i];
+        if (c->version != version || !vc_streq(c->network, network))
+            continue;
+        vc_tabwriter_printf(tw, "%s\t\t\t\t\n", c->actor);
+        for (size_t k = 0; k < msgr_builtin_n_methods; k++) {
+            const msgr_builtin_method_t *m = &msgr_builtin_methods[k];
+            if (vc_streq(m->actor, c->actor) && m->first <= version && version <= m->last)
+                vc_tabwriter_printf(tw, "\t%" PRId64 "\t%s\t%" PRIu64 "\t%s\n", version, c->cid, m->num,
+                                    m->name);
+        }
+    }
+    return vc_tabwriter_flush_file(tw, vc_cli_out(ctx)) < 0 ? oom(ctx) : 0;
 }
 
 static int cmd_actor_update(vc_cli_ctx_t *ctx)
@@ -2096,21 +2188,45 @@ static const vc_cli_cmd_t share_cmds[] = {
 static const vc_cli_flag_t actor_list_flags[] = {OUTPUT_TYPE_FLAG, API_FLAG, {0}};
 static const vc_cli_flag_t actor_add_flags[] = {
     ACTOR_FEE_FLAGS,
-    {"version", NULL, VC_FLAG_INT, "actors version of the code (required)"},
+    {"version", NULL, VC_FLAG_INT, "actors version of the code (default: from the builtin actors)"},
     API_FLAG,
     {0},
 };
 static const vc_cli_flag_t actor_update_flags[] = {ACTOR_FEE_FLAGS, API_FLAG, {0}};
+static const vc_cli_flag_t actor_builtin_flags[] = {
+    {"version", NULL, VC_FLAG_INT, "actors version (default: the newest known for the node's network)"},
+    {0},
+};
 
 static const vc_cli_cmd_t actor_cmds[] = {
-    {.name = "list", .usage = "list actor fee configs", .flags = actor_list_flags, .nargs = VC_CLI_NO_ARGS,
+    {.name = "list",
+     .usage = "list actor fee configs",
+     .flags = actor_list_flags,
+     .nargs = VC_CLI_NO_ARGS,
      .run = cmd_actor_list},
-    {.name = "get", .usage = "get an actor fee config by id", .args_usage = "<id>", .flags = actor_list_flags,
-     .nargs = 1, .run = cmd_actor_get},
-    {.name = "add", .usage = "add a fee config for an actor code and method", .args_usage = "<code-cid> <method>",
-     .flags = actor_add_flags, .nargs = 2, .run = cmd_actor_add},
-    {.name = "update-fee-params", .usage = "update the fee params of an actor fee config", .args_usage = "<id>",
-     .flags = actor_update_flags, .nargs = 1, .run = cmd_actor_update},
+    {.name = "get",
+     .usage = "get an actor fee config by id",
+     .args_usage = "<id>",
+     .flags = actor_list_flags,
+     .nargs = 1,
+     .run = cmd_actor_get},
+    {.name = "add",
+     .usage = "add a fee config for an actor code and method",
+     .args_usage = "<code-cid> <method>",
+     .flags = actor_add_flags,
+     .nargs = 2,
+     .run = cmd_actor_add},
+    {.name = "update-fee-params",
+     .usage = "update the fee params of an actor fee config",
+     .args_usage = "<id>",
+     .flags = actor_update_flags,
+     .nargs = 1,
+     .run = cmd_actor_update},
+    {.name = "list-builtin-actors",
+     .usage = "list builtin actors",
+     .flags = actor_builtin_flags,
+     .nargs = VC_CLI_NO_ARGS,
+     .run = cmd_actor_list_builtin},
     {0},
 };
 

@@ -36,7 +36,7 @@ typedef struct msgr_config {
     int64_t sign_timeout_ms;      /* SignMessageTimeout */
     int64_t stable_ms;            /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push_message;
-    bool enable_multi_node;       /* [publisher] enableMultiNode: push to the nodes table too */
+    bool enable_multi_node; /* [publisher] enableMultiNode: push to the nodes table too */
 } msgr_config_t;
 
 /* The defaults of section 8 as a config tree. NULL on OOM. */

@@ -3,9 +3,9 @@
 #include "msgr-daemon.h"
 
 #include <pthread.h>
-#include <stddef.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,7 +155,8 @@ static const struct {
     size_t offset;
 } stat_counters[] = {
     {"push_batches_total", "Group commits of pushed messages.", offsetof(msgr_service_stats_t, push_batches)},
-    {"push_messages_total", "Pushed messages written by the group commits.", offsetof(msgr_service_stats_t, push_msgs)},
+    {"push_messages_total", "Pushed messages written by the group commits.",
+     offsetof(msgr_service_stats_t, push_msgs)},
     {"extra_node_pushes_total", "Batches an extra node (nodes table) accepted.",
      offsetof(msgr_service_stats_t, node_pushes)},
     {"extra_node_push_errors_total", "Batches an extra node refused or could not be reached for.",
@@ -250,8 +251,11 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         fail("cannot set up the upstream clients: %s", vc_strerror(r));
         goto out;
     }
-    vc_authn_opts_t auo = {.token_path = token_path, .auth_urls = auth_eps, .n_auth_urls = 1,
-                           .auth_token = cfg.auth_token, .cache_ttl_ms = -1};
+    vc_authn_opts_t auo = {.token_path = token_path,
+                           .auth_urls = auth_eps,
+                           .n_auth_urls = 1,
+                           .auth_token = cfg.auth_token,
+                           .cache_ttl_ms = -1};
     if ((r = vc_authn_new(&auo, &authn)) < 0) {
         fail("cannot write %s: %s", token_path, vc_strerror(r));
         goto out;
@@ -261,9 +265,14 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     verifier.authn = authn;
-    msgr_service_opts_t so = {.store = store, .node = node, .gateway = gateway, .auth = auth,
-                              .stable_ms = cfg.stable_ms, .skip_process_head = cfg.skip_process_head,
-                              .skip_push = cfg.skip_push_message, .multi_node = cfg.enable_multi_node};
+    msgr_service_opts_t so = {.store = store,
+                              .node = node,
+                              .gateway = gateway,
+                              .auth = auth,
+                              .stable_ms = cfg.stable_ms,
+                              .skip_process_head = cfg.skip_process_head,
+                              .skip_push = cfg.skip_push_message,
+                              .multi_node = cfg.enable_multi_node};
     if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, authn, &api)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
@@ -288,8 +297,8 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         vc_metrics_gauge_func(metrics, "address_num", "Active addresses.", address_num, store, NULL);
         for (size_t i = 0; i < N_STAT_COUNTERS; i++) {
             counters[i] = (stat_counter_t){.svc = svc, .offset = stat_counters[i].offset};
-            vc_metrics_counter_func(metrics, stat_counters[i].name, stat_counters[i].help, read_stat, &counters[i],
-                                    NULL);
+            vc_metrics_counter_func(metrics, stat_counters[i].name, stat_counters[i].help, read_stat,
+                                    &counters[i], NULL);
         }
         vc_http_set_metrics(http, metrics);
     }

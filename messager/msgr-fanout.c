@@ -49,17 +49,18 @@ static void *node_main(void *arg)
         pthread_mutex_unlock(&f->lock);
 
         vc_rpc_err_t e = {0};
-        int r = vc_client_call(n->client, "Filecoin.MpoolBatchPushUntrusted", json_pack("[o]", batch), NULL, &e);
+        int r =
+            vc_client_call(n->client, "Filecoin.MpoolBatchPushUntrusted", json_pack("[o]", batch), NULL, &e);
         const char *why = r == VC_EREMOTE ? e.message : vc_strerror(r);
         if (r == 0 || (r == VC_EREMOTE && msgr_push_error_ignorable(e.message))) {
             atomic_fetch_add(&f->pushed, 1);
             if (r < 0)
-                vc_logkv(VC_LOG_DEBUG, "publisher", "extra node push answered, ignoring", "node", n->name, "error",
-                         why, NULL);
+                vc_logkv(VC_LOG_DEBUG, "publisher", "extra node push answered, ignoring", "node", n->name,
+                         "error", why, NULL);
         } else {
             atomic_fetch_add(&f->failed, 1);
-            vc_logkv(VC_LOG_WARNING, "publisher", "push to an extra node failed, ignoring", "node", n->name, "url",
-                     n->url, "error", why, NULL);
+            vc_logkv(VC_LOG_WARNING, "publisher", "push to an extra node failed, ignoring", "node", n->name,
+                     "url", n->url, "error", why, NULL);
         }
         pthread_mutex_lock(&f->lock);
     }
@@ -94,8 +95,13 @@ static node_pub_t *node_start(msgr_fanout_t *f, const msgr_node_t *row)
     n->queue = json_array();
     pthread_cond_init(&n->cond, NULL);
     const char *eps[] = {n->url};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v1", .token = n->token,
-                          .api_namespace = "v1.FullNode", .timeout_ms = MSGR_FANOUT_TIMEOUT_MS, .retries = -1};
+    vc_client_opts_t o = {.endpoints = eps,
+                          .n_endpoints = 1,
+                          .default_path = "/rpc/v1",
+                          .token = n->token,
+                          .api_namespace = "v1.FullNode",
+                          .timeout_ms = MSGR_FANOUT_TIMEOUT_MS,
+                          .retries = -1};
     if (!n->name || !n->url || !n->token || !n->queue || vc_client_new(&o, &n->client) < 0 ||
         pthread_create(&n->thread, NULL, node_main, n) != 0)
         return node_free(n);
@@ -134,8 +140,8 @@ static void refresh(msgr_fanout_t *f)
     msgr_node_t *rows = NULL;
     size_t n_rows = 0;
     if (msgr_store_node_list(f->store, &rows, &n_rows) < 0) {
-        vc_logkv(VC_LOG_WARNING, "publisher", "cannot list the extra nodes, ignoring", "error", msgr_store_errmsg(),
-                 NULL);
+        vc_logkv(VC_LOG_WARNING, "publisher", "cannot list the extra nodes, ignoring", "error",
+                 msgr_store_errmsg(), NULL);
         return;
     }
     node_pub_t *gone = NULL;
@@ -200,7 +206,8 @@ void msgr_fanout_publish(msgr_fanout_t *f, json_t *batch)
     for (node_pub_t *n = f->nodes; n; n = n->next) {
         if (json_array_size(n->queue) >= MSGR_FANOUT_QUEUE_MAX) {
             atomic_fetch_add(&f->dropped, 1);
-            vc_logkv(VC_LOG_WARNING, "publisher", "extra node queue full, batch dropped", "node", n->name, NULL);
+            vc_logkv(VC_LOG_WARNING, "publisher", "extra node queue full, batch dropped", "node", n->name,
+                     NULL);
             continue;
         }
         json_array_append(n->queue, batch);

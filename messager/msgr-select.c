@@ -94,6 +94,7 @@ int msgr_applied_nonce(const json_t *msgs_in_tipset, const char *from, uint64_t 
 
 bool msgr_push_error_ignorable(const char *err)
 {
-    return err && (strstr(err, "minimum expected nonce") || strstr(err, "message with nonce already exists") ||
-                   strstr(err, "already in mpool") || strstr(err, "nonce too low"));
+    return err &&
+           (strstr(err, "minimum expected nonce") || strstr(err, "message with nonce already exists") ||
+            strstr(err, "already in mpool") || strstr(err, "nonce too low"));
 }

@@ -2,6 +2,7 @@
 #include "msgr-service.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "msgr-builtin.h"
 #include "msgr-fanout.h"
 #include "msgr-pushq.h"
 #include "msgr-select.h"
@@ -1024,6 +1026,39 @@ out:
     return r;
 }
 
+/* ParamsType json (spec 4.1 step 5): the params typed by the method of the To actor's code. */
+static int send_params_from_json(msgr_service_t *s, const msgr_quick_send_t *q, uint8_t **ret,
+                                 size_t *ret_len)
+{
+    char to[VC_ADDRESS_STRLEN_MAX], e[sizeof(errbuf)], code_s[VC_CID_STRLEN_MAX];
+    json_t *act = NULL;
+    vc_cid_t code;
+    const char *actor = NULL;
+    int version = 0;
+    vc_address_to_string(&q->to, 'f', to);
+    int r = msgr_service_node_call(s, "StateGetActor", json_pack("[s, []]", to), &act);
+    if (r < 0) {
+        snprintf(e, sizeof(e), "%s", errbuf);
+        return seterr(r, "failed to decode json params: %s", e);
+    }
+    r = vc_cid_from_json(json_object_get(act, "Code"), &code);
+    json_decref(act);
+    if (r < 0)
+        return seterr(VC_EPARSE, "failed to decode json params: no actor code in the StateGetActor answer");
+    const msgr_builtin_method_t *m = msgr_builtin_actor_of(&code, &actor, &version)
+                                         ? msgr_builtin_method(version, actor, q->method)
+                                         : NULL;
+    if (!m) {
+        vc_cid_to_string(&code, code_s);
+        return seterr(-ENOENT, "failed to decode json params: method %" PRIu64 " not found on actor %s",
+                      q->method, code_s);
+    }
+    if ((r = msgr_builtin_params_from_json(m, q->params, ret, ret_len)) < 0)
+        return seterr(r, "failed to decode json params: unmarshaling input into params type: %s",
+                      msgr_types_errmsg());
+    return 0;
+}
+
 int msgr_service_send(msgr_service_t *s, const msgr_quick_send_t *q, char ret_id[MSGR_ID_MAX + 1])
 {
     vc_message_t m = {0};
@@ -1034,9 +1069,8 @@ int msgr_service_send(msgr_service_t *s, const msgr_quick_send_t *q, char ret_id
         return seterr(-EINVAL, "do not use it to send funds");
     const char *pt = q->params_type ? q->params_type : "";
     if (vc_streq(pt, "json")) {
-        return seterr(-ENOTSUP,
-                      "ParamsType json is not supported by venus-c messager yet (it needs the builtin actor "
-                      "param types): send the CBOR params hex-encoded with ParamsType hex");
+        if ((r = send_params_from_json(s, q, &params, &plen)) < 0)
+            return r;
     } else if (vc_streq(pt, "hex")) {
         const char *h = q->params ? q->params : "";
         if (h[0] == '0' && (h[1] == 'x' || h[1] == 'X'))
@@ -1371,7 +1405,8 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
         return -ENOMEM;
     }
     atomic_store(&s->block_delay_ms, 30000);
-    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 || msgr_pushq_new(s->o.store, &s->pushq) < 0 ||
+    if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 ||
+        msgr_pushq_new(s->o.store, &s->pushq) < 0 ||
         (s->o.multi_node && msgr_fanout_new(s->o.store, &s->fanout) < 0)) {
         msgr_service_free(s);
         return -ENOMEM;

@@ -32,7 +32,7 @@ typedef struct msgr_service_opts {
     vc_client_t *auth;    /* venus-auth REST, borrowed; NULL = no accounts (signer checks fail) */
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push;
-    bool multi_node;      /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
+    bool multi_node; /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
 } msgr_service_opts_t;
 
 int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret);
@@ -96,8 +96,8 @@ int msgr_service_recover_failed(msgr_service_t *s, const char *addr, char ***ret
  * through the gateway, saved and pushed at once. *ret gets the new signed CID. */
 int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_cid_t *ret);
 /* Send (spec 4.1 step 5) after the API's signer check: builds the message from QuickSendParams
- * (ParamsType "hex"; "json" is refused, see the error text) and pushes it with no meta and an
- * empty WalletName. From must already be resolved. */
+ * (ParamsType "hex", or "json" typed by the method of the To actor's code: msgr-builtin.h) and
+ * pushes it with no meta and an empty WalletName. From must already be resolved. */
 int msgr_service_send(msgr_service_t *s, const msgr_quick_send_t *q, char ret_id[MSGR_ID_MAX + 1]);
 
 #endif

@@ -513,18 +513,20 @@ static int msg_insert_c(vc_db_conn_t *c, const msgr_message_t *m, int64_t now)
         "INSERT INTO messages (" MSG_COLS ") VALUES "
         "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO NOTHING",
-        VC_DB_ARGS(VC_DB_TEXT(m->id), VC_DB_INT64(m->msg.version), VC_DB_TEXT(from), VC_DB_INT64(m->msg.nonce),
-                   VC_DB_TEXT(to), VC_DB_TEXT(value.s), VC_DB_INT64(m->msg.gas_limit), VC_DB_TEXT(fee_cap.s),
-                   VC_DB_TEXT(premium.s), VC_DB_INT64(m->msg.method),
-                   m->msg.params_len ? VC_DB_BLOB(m->msg.params, m->msg.params_len) : VC_DB_NULL, VC_DB_TEXT(sig),
-                   VC_DB_TEXT(nullable(ucid.s)), VC_DB_TEXT(nullable(scid.s)), VC_DB_INT64(m->height),
-                   VC_DB_INT64(m->receipt.exit_code),
+        VC_DB_ARGS(VC_DB_TEXT(m->id), VC_DB_INT64(m->msg.version), VC_DB_TEXT(from),
+                   VC_DB_INT64(m->msg.nonce), VC_DB_TEXT(to), VC_DB_TEXT(value.s),
+                   VC_DB_INT64(m->msg.gas_limit), VC_DB_TEXT(fee_cap.s), VC_DB_TEXT(premium.s),
+                   VC_DB_INT64(m->msg.method),
+                   m->msg.params_len ? VC_DB_BLOB(m->msg.params, m->msg.params_len) : VC_DB_NULL,
+                   VC_DB_TEXT(sig), VC_DB_TEXT(nullable(ucid.s)), VC_DB_TEXT(nullable(scid.s)),
+                   VC_DB_INT64(m->height), VC_DB_INT64(m->receipt.exit_code),
                    m->receipt.ret_len ? VC_DB_BLOB(m->receipt.ret, m->receipt.ret_len) : VC_DB_NULL,
                    VC_DB_INT64(m->receipt.gas_used), VC_DB_TEXT(tsk), VC_DB_INT64(m->meta.expire_epoch),
                    VC_DB_DOUBLE(m->meta.gas_over_estimation), VC_DB_TEXT(max_fee.s),
                    VC_DB_DOUBLE(m->meta.gas_over_premium), VC_DB_TEXT(m->wallet_name ? m->wallet_name : ""),
                    VC_DB_INT64(m->state), VC_DB_TEXT(m->error_msg ? m->error_msg : ""),
-                   VC_DB_INT64(m->created_ns ? m->created_ns : now), VC_DB_INT64(m->updated_ns ? m->updated_ns : now)));
+                   VC_DB_INT64(m->created_ns ? m->created_ns : now),
+                   VC_DB_INT64(m->updated_ns ? m->updated_ns : now)));
     if (r == -EEXIST)
         return fail(r, "duplicate message id");
     if (r < 0)
@@ -638,7 +640,7 @@ typedef struct each_ctx {
     msgr_push_result_t *res;
     sender_t *senders; /* made live earlier in this transaction, with their state */
     size_t n_senders;
-    bool careful;      /* the fast pass met an unexpected error: use savepoints */
+    bool careful; /* the fast pass met an unexpected error: use savepoints */
     int64_t now;
 } each_ctx_t;
 
@@ -679,16 +681,26 @@ static int sender_ensure_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t 
     return 0;
 }
 
+/* What both passes check first: the message itself, and its sender if already met in this
+ * transaction (*ret_known, NULL when not). */
+static int push_start(each_ctx_t *x, const msgr_message_t *m, sender_t **ret_known)
+{
+    clear_err();
+    int r = msg_check(m);
+    if (r < 0)
+        return r;
+    *ret_known = find_sender(x, &m->msg.from);
+    return *ret_known && (*ret_known)->state == MSGR_ADDR_FORBIDDEN ? forbidden(&m->msg.from) : 0;
+}
+
 /* The fast pass over one message: < 0 fails this message alone; a database error on the way
  * sets x->careful (the caller then abandons the pass). */
 static int push_fast_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t *m)
 {
-    int state = 0, r;
-    if ((r = msg_check(m)) < 0)
+    sender_t *known = NULL;
+    int state = 0, r = push_start(x, m, &known);
+    if (r < 0)
         return r;
-    sender_t *known = find_sender(x, &m->msg.from);
-    if (known && known->state == MSGR_ADDR_FORBIDDEN)
-        return forbidden(&m->msg.from);
     r = msg_insert_c(c, m, x->now);
     if (r == 0)
         return fail(-EEXIST, "duplicate message id");
@@ -703,17 +715,22 @@ static int push_fast_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t *m)
     return r < 0 ? r : 0;
 }
 
+/* Keeps one message's outcome r (and this thread's error text) in res; returns r. */
+static int record(msgr_push_result_t *res, int r)
+{
+    res->r = r;
+    snprintf(res->errmsg, sizeof(res->errmsg), "%s", r < 0 ? errmsg : "");
+    return r;
+}
+
 static int push_fast_tx(vc_db_conn_t *c, void *userdata)
 {
     each_ctx_t *x = userdata;
     x->n_senders = 0;
     for (size_t i = 0; i < x->n; i++) {
-        msgr_push_result_t *res = &x->res[i];
-        clear_err();
-        res->r = push_fast_c(c, x, x->msgs[i]);
-        snprintf(res->errmsg, sizeof(res->errmsg), "%s", errmsg);
+        int r = record(&x->res[i], push_fast_c(c, x, x->msgs[i]));
         if (x->careful)
-            return batch_error(res->r) ? res->r : -ECANCELED;
+            return batch_error(r) ? r : -ECANCELED;
     }
     return 0;
 }
@@ -721,11 +738,10 @@ static int push_fast_tx(vc_db_conn_t *c, void *userdata)
 /* The careful pass over one message: the address step, then the insert. */
 static int push_one_c(vc_db_conn_t *c, each_ctx_t *x, const msgr_message_t *m)
 {
-    int state = 0, r;
-    if ((r = msg_check(m)) < 0)
+    sender_t *known = NULL;
+    int state = 0, r = push_start(x, m, &known);
+    if (r < 0)
         return r;
-    sender_t *known = find_sender(x, &m->msg.from);
-    state = known ? known->state : 0;
     if (!known && (r = sender_ensure_c(c, x, m, &state)) < 0)
         return r;
     if (state == MSGR_ADDR_FORBIDDEN)
@@ -738,17 +754,13 @@ static int push_careful_tx(vc_db_conn_t *c, void *userdata)
     each_ctx_t *x = userdata;
     x->n_senders = 0;
     for (size_t i = 0; i < x->n; i++) {
-        msgr_push_result_t *res = &x->res[i];
         size_t n_senders = x->n_senders;
         int r = vc_db_exec(c, "SAVEPOINT push_one", VC_DB_NONE);
         if (r < 0)
             return db_fail(r, "push message");
-        clear_err();
-        res->r = push_one_c(c, x, x->msgs[i]);
-        snprintf(res->errmsg, sizeof(res->errmsg), "%s", errmsg);
-        if (res->r < 0) {
-            if (batch_error(res->r))
-                return res->r;
+        if ((r = record(&x->res[i], push_one_c(c, x, x->msgs[i]))) < 0) {
+            if (batch_error(r))
+                return r;
             x->n_senders = n_senders; /* what the savepoint undoes is forgotten too */
             if ((r = vc_db_exec(c, "ROLLBACK TO SAVEPOINT push_one", VC_DB_NONE)) < 0)
                 return db_fail(r, "push message");
@@ -759,13 +771,16 @@ static int push_careful_tx(vc_db_conn_t *c, void *userdata)
     return 0;
 }
 
-int msgr_store_msg_push_each(msgr_store_t *s, const msgr_message_t *const *msgs, size_t n, msgr_push_result_t *ret)
+int msgr_store_msg_push_each(msgr_store_t *s, const msgr_message_t *const *msgs, size_t n,
+                             msgr_push_result_t *ret)
 {
     clear_err();
     if (n == 0)
         return 0;
-    each_ctx_t x = {.msgs = msgs, .n = n, .res = ret, .senders = calloc(n, sizeof(*x.senders)), .now = now_ns()};
-    int r = x.senders ? run_tx(s, "push message", push_fast_tx, &x) : fail(-ENOMEM, "push message: out of memory");
+    each_ctx_t x = {
+        .msgs = msgs, .n = n, .res = ret, .senders = calloc(n, sizeof(*x.senders)), .now = now_ns()};
+    int r = x.senders ? run_tx(s, "push message", push_fast_tx, &x)
+                      : fail(-ENOMEM, "push message: out of memory");
     if (r == -ECANCELED && x.careful)
         r = run_tx(s, "push message", push_careful_tx, &x);
     free(x.senders);

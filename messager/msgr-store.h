@@ -75,7 +75,8 @@ typedef struct msgr_push_result {
  * failed the whole batch (database lost, busy past the retries, ...): nothing was written and
  * every ret[i] carries that error.
  */
-int msgr_store_msg_push_each(msgr_store_t *s, const msgr_message_t *const *msgs, size_t n, msgr_push_result_t *ret);
+int msgr_store_msg_push_each(msgr_store_t *s, const msgr_message_t *const *msgs, size_t n,
+                             msgr_push_result_t *ret);
 /* Inserts one message as is (no address handling): tests, imports. */
 int msgr_store_msg_insert(msgr_store_t *s, const msgr_message_t *m);
 

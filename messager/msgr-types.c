@@ -24,8 +24,7 @@ const char *msgr_types_errmsg(void)
     return errbuf;
 }
 
-static int errf(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int errf(int r, const char *fmt, ...)
+int msgr_types_seterr(int r, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -33,6 +32,8 @@ static int errf(int r, const char *fmt, ...)
     va_end(ap);
     return r;
 }
+
+#define errf msgr_types_seterr
 
 static const char *jtype(const json_t *j)
 {

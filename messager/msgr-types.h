@@ -45,6 +45,9 @@
 
 /* Reason for the last decode / check failure on this thread. */
 const char *msgr_types_errmsg(void);
+/* Sets this thread's msgr_types_errmsg() (the library's other modules, msgr-builtin, share it);
+ * returns r. */
+int msgr_types_seterr(int r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* ---- MessageState (spec 3.2) ---- */
 typedef enum msgr_msg_state {

@@ -27,7 +27,7 @@ static const vc_cli_cmd_t root = {.name = "venus-messager", .flags = root_flags,
 
 typedef struct res {
     int rc;
-    char out[16384];
+    char out[1 << 17]; /* list-builtin-actors prints ~50 kB */
     char err[4096];
 } res_t;
 static res_t R;
@@ -57,7 +57,7 @@ static int cli(const char *a0, ...)
 /* ---- stand-in daemon ---- */
 
 typedef struct canned {
-    const char *method; /* without "Message." */
+    const char *method; /* without "Message." (other namespaces: the full name) */
     const char *result; /* JSON text, or NULL with error */
     const char *error;
 } canned_t;
@@ -102,7 +102,7 @@ static int handler(vc_http_request_t *req, vc_http_response_t *resp, void *userd
     snprintf(calls + n, sizeof(calls) - n, "%s %.*s\n", m ? m : "?", (int)pb.len, pb.data ? pb.data : "");
     const canned_t *c = NULL;
     for (size_t i = 0; m && i < n_answers; i++)
-        if (strncmp(m, "Message.", 8) == 0 && vc_streq(answers[i].method, m + 8)) {
+        if (vc_streq(answers[i].method, strncmp(m, "Message.", 8) == 0 ? m + 8 : m)) {
             c = &answers[i];
             answers[i].method = ""; /* used once */
             break;
@@ -145,6 +145,8 @@ static int srv_start(void)
     int r = vc_http_server_new(&o, &srv);
     if (r >= 0)
         r = vc_http_route(srv, "POST", "/rpc/v0", 0, handler, NULL);
+    if (r >= 0) /* the node, for the commands that ask it (list-builtin-actors) */
+        r = vc_http_route(srv, "POST", "/rpc/v1", 0, handler, NULL);
     if (r < 0)
         return r;
     vc_http_set_auth(srv, auth, NULL);
@@ -155,6 +157,12 @@ static int srv_start(void)
         return r;
     snprintf(path, sizeof(path), "%s/token", repo);
     if ((r = vc_write_file_atomic(path, "admin-token\n", 12, 0600)) < 0)
+        return r;
+    char toml[512];
+    snprintf(toml, sizeof(toml), "[node]\n  url = \"http://%s\"\n  token = \"admin-token\"\n",
+             vc_http_bound(srv));
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    if ((r = vc_write_file_atomic(path, toml, strlen(toml), 0600)) < 0)
         return r;
     snprintf(path, sizeof(path), "%s/api", repo);
     return vc_write_file_atomic(path, vc_http_bound(srv), strlen(vc_http_bound(srv)), 0600);
@@ -540,8 +548,9 @@ static void test_actor(void)
     reset();
     ASSERT_EQ(RUN("actor", "add", "--version", "10", "bafkqaddgnfwc6mjpon4xg5dfnu", "2"), 1);
     ASSERT_TRUE(strstr(R.err, "at least one fee flag is required") != NULL);
-    ASSERT_EQ(RUN("actor", "add", "--max-fee", "1", "bafkqaddgnfwc6mjpon4xg5dfnu", "2"), 1);
-    ASSERT_TRUE(strstr(R.err, "--version") != NULL);
+    ASSERT_EQ(RUN("actor", "add", "--max-fee", "1", "bafkqaddgnfwc6mjpon4xg5dfnu", "2"),
+              1); /* fil/1/system */
+    ASSERT_STREQ(R.err, "ERROR: actor not found:bafkqaddgnfwc6mjpon4xg5dfnu method(2) not exist\n");
     ASSERT_EQ(RUN("actor", "add", "--version", "10", "--max-fee", "1", "notacid", "2"), 1);
     ASSERT_STREQ(R.err, "ERROR: code: 'notacid' is not a CID\n");
     ASSERT_EQ(RUN("actor", "add", "--version", "10", "--max-fee", "1", "bafkqaddgnfwc6mjpon4xg5dfnu", "2x"), 1);
@@ -556,6 +565,54 @@ static void test_actor(void)
               0);
     ASSERT_STREQ(calls, "Message.UpdateActorCfg [\"0f0e0d0c-0b0a-4908-8706-050403020100\",{\"gasOverEstimation\":null,"
                         "\"maxFee\":null,\"gasFeeCap\":null,\"gasOverPremium\":2.5,\"baseFee\":null}]\n");
+}
+
+#define MINER7 "bafkqaetgnfwc6nzpon2g64tbm5sw22lomvza" /* identity "fil/7/storageminer" */
+#define MINER18 "bafk2bzacead23tnh3ywx2cwudftngssfjgptsvr3nao7xv6mcfot7gvju4bak" /* mainnet, actors v18 */
+
+/* The builtin actor tables: method names, the version of a code, list-builtin-actors. */
+static void test_actor_builtin(void)
+{
+    static const char cfg[] =
+        "[{\"id\":\"0f0e0d0c-0b0a-4908-8706-050403020100\",\"version\":18,"
+        "\"code\":{\"/\":\"" MINER18 "\"},\"method\":16,\"gasOverEstimation\":1.5,"
+        "\"maxFee\":\"1000\",\"gasFeeCap\":\"0\",\"gasOverPremium\":0,\"baseFee\":\"0\","
+        "\"createAt\":\"2021-03-30T17:02:32+08:00\",\"updateAt\":\"2021-03-30T17:02:32+08:00\"}]";
+    reset();
+    expect("ListActorCfg", cfg);
+    ASSERT_EQ(RUN("actor", "list"), 0);
+    ASSERT_TRUE(strstr(R.out, "  Method  MethodName       GasOverEstimation  ") != NULL);
+    ASSERT_TRUE(strstr(R.out, "  16      WithdrawBalance  1.5  ") != NULL);
+
+    /* add without --version: the version of the code */
+    reset();
+    expect("SaveActorCfg", "null");
+    ASSERT_EQ(RUN("actor", "add", "--max-fee", "1", MINER7, "16"), 0);
+    ASSERT_TRUE(strstr(calls, "\"version\":7,\"code\":{\"/\":\"" MINER7 "\"},\"method\":16,") != NULL);
+    reset();
+    expect("SaveActorCfg", "null");
+    ASSERT_EQ(RUN("actor", "add", "--max-fee", "1", MINER18, "2643134072"), 1); /* not a miner method */
+    ASSERT_STREQ(calls, "");
+
+    /* list-builtin-actors asks the node of config.toml for its network */
+    reset();
+    expect("Filecoin.StateNetworkName", "\"mainnet\"");
+    ASSERT_EQ(RUN("actor", "list-builtin-actors"), 0);
+    ASSERT_STREQ(calls, "Filecoin.StateNetworkName []\n");
+    ASSERT_TRUE(strncmp(R.out, "Category          Version  Code  ", 33) == 0);
+    ASSERT_TRUE(strstr(R.out, "\nstorageminer  ") != NULL);
+    ASSERT_TRUE(strstr(R.out, "  18       " MINER18 "  16          WithdrawBalance\n") != NULL);
+    ASSERT_TRUE(strstr(R.out, "  18       " MINER18 "  2280458852  WithdrawBalanceExported\n") != NULL);
+    reset();
+    expect("Filecoin.StateNetworkName", "\"calibrationnet\"");
+    ASSERT_EQ(RUN("actor", "list-builtin-actors", "--version", "8"), 0);
+    ASSERT_TRUE(strstr(R.out, "  8        bafk") != NULL);
+    ASSERT_TRUE(strstr(R.out, "  18       bafk") == NULL);
+    ASSERT_TRUE(strstr(R.out, "ethaccount") == NULL); /* no such actor before version 10 */
+    reset();
+    expect("Filecoin.StateNetworkName", "\"nosuchnet\"");
+    ASSERT_EQ(RUN("actor", "list-builtin-actors"), 1);
+    ASSERT_STREQ(R.err, "ERROR: no builtin actors known for network nosuchnet\n");
 }
 
 static void test_connection_errors(void)
@@ -602,6 +659,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_address);
     VC_TEST_RUN(test_share_node_log_send);
     VC_TEST_RUN(test_actor);
+    VC_TEST_RUN(test_actor_builtin);
     VC_TEST_RUN(test_connection_errors);
     srv = vc_http_server_free(srv);
     return VC_TEST_DONE();

@@ -294,8 +294,17 @@ static void test_send(void)
     ASSERT_STREQ(err.message, "do not use it to send funds");
     ASSERT_TRUE(mcall(wal_tok, "Send", quick_send(2, "cbor"), NULL, &err) < 0);
     ASSERT_STREQ(err.message, "unexpected param type cbor");
+    /* json: typed by the method of the To actor's code, so an address without an actor fails */
     ASSERT_TRUE(mcall(wal_tok, "Send", quick_send(2, "json"), NULL, &err) < 0);
-    ASSERT_TRUE(strstr(err.message, "ParamsType json is not supported") != NULL);
+    ASSERT_TRUE(strncmp(err.message, "failed to decode json params: ", 30) == 0);
+    ASSERT_TRUE(mcall(wal_tok, "Send", quick_send_to("f01000", 16, "{\"AmountRequested\":5}", "json"), NULL,
+                      &err) < 0);
+    ASSERT_TRUE(strstr(err.message,
+                       "unmarshaling input into params type: params.AmountRequested: expected a big "
+                       "integer") != NULL);
+    ASSERT_TRUE(mcall(wal_tok, "Send", quick_send_to("f01000", 99999, "{}", "json"), NULL, &err) < 0);
+    ASSERT_TRUE(
+        strstr(err.message, "method 99999 not found on actor bafkqaetgnfwc6nzpon2g64tbm5sw22lomvza") != NULL);
     /* write < sign */
     ASSERT_TRUE(mcall(mu_tok, "Send", quick_send(2, "hex"), NULL, &err) < 0);
     ASSERT_TRUE(strstr(err.message, "(need 'sign')") != NULL);
@@ -321,6 +330,19 @@ static void test_send(void)
     ASSERT_EQ(json_integer_value(json_object_get(m, "Method")), 16);
     ASSERT_STREQ(json_string_value(json_object_get(m, "Params")), "gA==");
     ASSERT_EQ(json_integer_value(json_object_get(json_object_get(m, "Receipt"), "ExitCode")), 0);
+    json_decref(m);
+
+    /* json: the devnet miner's code is fil/7/storageminer, method 16 WithdrawBalance, whose params
+     * {AmountRequested} are the CBOR tuple [bytes(big int 7)] = 81 42 00 07 */
+    r = mcall(wal_tok, "Send", quick_send_to("f01000", 16, "{\"AmountRequested\":\"7\"}", "json"), &res,
+              &err);
+    if (r < 0)
+        fprintf(stderr, "  Send: %s\n", err.message);
+    ASSERT_OK(r);
+    snprintf(id, sizeof(id), "%s", json_string_value(res) ? json_string_value(res) : "");
+    json_decref(res);
+    ASSERT_TRUE((m = wait_state(id, 3, 30000)) != NULL);
+    ASSERT_STREQ(json_string_value(json_object_get(m, "Params")), "gUIABw==");
     json_decref(m);
 }
 
@@ -371,9 +393,10 @@ static void test_extra_node(void)
     start_devnet_copy("devnet2", url2, &tok, &pid2);
     snprintf(tok2, sizeof(tok2), "%s", tok ? tok : "");
     free(tok);
-    ASSERT_OK(mcall(msgr_admin, "SaveNode",
-                    json_pack("[{s:s, s:s, s:s, s:i}]", "Name", "second", "URL", url2, "Token", tok2, "Type", 1),
-                    NULL, NULL));
+    ASSERT_OK(
+        mcall(msgr_admin, "SaveNode",
+              json_pack("[{s:s, s:s, s:s, s:i}]", "Name", "second", "URL", url2, "Token", tok2, "Type", 1),
+              NULL, NULL));
     for (int i = 0; i < 3; i++)
         ASSERT_OK(push_id(transfer(from, "5"), ids[i]));
     for (int i = 0; i < 3; i++) {

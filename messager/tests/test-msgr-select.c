@@ -110,9 +110,10 @@ static void test_config(void)
     /* a file over the defaults; a non-positive timeout falls back to the default */
     char path[600];
     snprintf(path, sizeof(path), "%s/config.toml", vc_test_tmpdir());
-    const char *text = "[messageService]\n  WaitingChainHeadStableDuration = \"250ms\"\n  SignMessageTimeout = \"0s\"\n"
-                       "[gateway]\n  url = [\"/ip4/1.2.3.4/tcp/1\", \"/ip4/1.2.3.5/tcp/2\"]\n"
-                       "[publisher]\n  enableMultiNode = false\n";
+    const char *text =
+        "[messageService]\n  WaitingChainHeadStableDuration = \"250ms\"\n  SignMessageTimeout = \"0s\"\n"
+        "[gateway]\n  url = [\"/ip4/1.2.3.4/tcp/1\", \"/ip4/1.2.3.5/tcp/2\"]\n"
+        "[publisher]\n  enableMultiNode = false\n";
     ASSERT_OK(vc_write_file_atomic(path, text, strlen(text), 0600));
     vc_conf_t *l = NULL;
     bool existed = false;

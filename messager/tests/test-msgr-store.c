@@ -778,7 +778,6 @@ static void test_concurrent_fill(void)
     msgr_store_free(s);
 }
 
-
 static bool has_msg(msgr_store_t *s, const char *id)
 {
     bool has = false;
@@ -811,9 +810,9 @@ static void test_push_each(void)
     mk_msg(&m[2], "e2", A2, 12);  /* forbidden sender */
     mk_msg(&m[3], "", A1, 13);    /* bad row */
     mk_msg(&m[4], "e4", A1, 14);
-    mk_msg(&m[5], "e4", A1, 15);  /* the same id twice in one batch: the second fails */
+    mk_msg(&m[5], "e4", A1, 15); /* the same id twice in one batch: the second fails */
     mk_msg(&m[6], "e6", A1_T, 16);
-    mk_msg(&m[7], "e7", A2, 17);  /* forbidden, the sender now known in the batch */
+    mk_msg(&m[7], "e7", A2, 17); /* forbidden, the sender now known in the batch */
     for (int i = 0; i < N; i++) {
         pv[i] = &m[i];
         res[i].r = 99;
@@ -936,7 +935,8 @@ static void test_pushq(void)
     ASSERT_EQ(dup, (PQ_THREADS - 1) * shared);
     uint64_t batches = 0, msgs = 0;
     msgr_pushq_stats(q, &batches, &msgs);
-    printf("# push queue: %llu messages in %llu batches\n", (unsigned long long)msgs, (unsigned long long)batches);
+    printf("# push queue: %llu messages in %llu batches\n", (unsigned long long)msgs,
+           (unsigned long long)batches);
     ASSERT_EQ_U64(msgs, (uint64_t)(PQ_THREADS * PQ_EACH));
     ASSERT_TRUE(batches >= 1 && batches <= msgs);
     int64_t counts[MSGR_MSG_STATE_MAX] = {0};
