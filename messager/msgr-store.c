@@ -548,14 +548,23 @@ static int addr_ensure_c(vc_db_conn_t *c, const char *addr, int64_t now, bool *r
 {
     char id[37];
     int64_t st = 0;
+    bool created = false;
+    /* the usual case, a live address: one read */
+    int r = vc_db_query_int64(c, "SELECT state FROM addresses WHERE addr = ? AND is_deleted = -1",
+                              VC_DB_ARGS(VC_DB_TEXT(addr)), &st);
+    if (r == 0)
+        goto out;
+    if (r != -ENOENT)
+        return db_fail(r, "get address");
     vc_uuid4(id);
-    int r = vc_db_exec(c,
-                       "INSERT INTO addresses (id, addr, nonce, weight, state, sel_msg_num, is_deleted, created_at, "
-                       "updated_at) VALUES (?, ?, 0, 0, 1, 0, -1, ?, ?) ON CONFLICT (addr) DO NOTHING",
-                       VC_DB_ARGS(VC_DB_TEXT(id), VC_DB_TEXT(addr), VC_DB_INT64(now), VC_DB_INT64(now)));
+    r = vc_db_exec(
+        c,
+        "INSERT INTO addresses (id, addr, nonce, weight, state, sel_msg_num, is_deleted, created_at, "
+        "updated_at) VALUES (?, ?, 0, 0, 1, 0, -1, ?, ?) ON CONFLICT (addr) DO NOTHING",
+        VC_DB_ARGS(VC_DB_TEXT(id), VC_DB_TEXT(addr), VC_DB_INT64(now), VC_DB_INT64(now)));
     if (r < 0)
         return db_fail(r, "create address");
-    bool created = r > 0;
+    created = r > 0;
     if (!created) {
         /* A soft-deleted row comes back as a fresh address that keeps its nonce. */
         r = vc_db_exec(c,
@@ -570,6 +579,7 @@ static int addr_ensure_c(vc_db_conn_t *c, const char *addr, int64_t now, bool *r
     r = vc_db_query_int64(c, "SELECT state FROM addresses WHERE addr = ?", VC_DB_ARGS(VC_DB_TEXT(addr)), &st);
     if (r < 0)
         return db_fail(r, "get address");
+out:
     if (ret_created)
         *ret_created = created;
     if (ret_state)
