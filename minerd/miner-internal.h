@@ -41,7 +41,7 @@ struct miner {
     bool stopping;
     vc_workq_t *workers;
     /* metrics */
-    vc_metric_t *m_blocks, *m_wins, *m_timeouts, *m_forks, *m_errors, *m_step;
+    vc_metric_t *m_blocks, *m_wins, *m_timeouts, *m_forks, *m_errors, *m_step, *m_election, *m_set;
 };
 
 /* A snapshot of one mining-set member, taken under the lock. */

@@ -215,7 +215,7 @@ static void rec_dur(job_t *j, const char *k, int64_t since_us)
 static void step_observe(miner_t *m, const char *step, int64_t since_us)
 {
     if (m->m_step)
-        vc_histogram_observe(vc_metric_with(m->m_step, step), (double)(vc_now_mono_us() - since_us) / 1e6);
+        vc_histogram_observe(vc_metric_with(m->m_step, step, NULL), (double)(vc_now_mono_us() - since_us) / 1e6);
 }
 
 static double ticket_quality(const uint8_t *vrf, size_t len)
@@ -293,7 +293,7 @@ static void mine_one(job_t *j)
         return;
     }
     if (m->m_wins)
-        vc_counter_inc(vc_metric_with(m->m_wins, j->who.addr));
+        vc_counter_inc(vc_metric_with(m->m_wins, j->who.addr, NULL));
     miner_block_t rowb = {.miner = j->who.addr, .epoch = rd->round, .parent_epoch = b->height,
                           .parent_key = b->key_str, .cid = "", .winning_at_ms = now_ms(),
                           .mine_state = MINER_STATE_MINING};
@@ -379,6 +379,7 @@ typedef struct made {
     char cid[VC_CID_STRLEN_MAX];
     const char **parents;
     size_t n_parents;
+    bool submitted;     /* a node accepted it */
 } made_t;
 
 static int sign_header(miner_t *m, job_t *j, json_t *bm, char cid_out[VC_CID_STRLEN_MAX])
@@ -489,7 +490,7 @@ static void *broadcast_main(void *arg)
         miner_add_error(m, j->who.addr, "slash filter: %s", fault ? fault : "consensus fault");
         record_state(m, j->who.addr, rd->round, MINER_STATE_ERROR);
         if (m->m_errors)
-            vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr));
+            vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr, NULL));
         rec_set(j, "error", "slash filter: %s", fault ? fault : "");
         free(fault);
         return NULL;
@@ -504,28 +505,35 @@ static void *broadcast_main(void *arg)
     char err[768] = "";
     int64_t t = vc_now_mono_us();
     r = miner_rpc(m->o.node, "Filecoin.SyncSubmitBlock", json_pack("[O]", mk->msg), NULL, err, sizeof(err));
+    bool all_refused = r == VC_EREMOTE; /* every node answered "no": the block was never published */
     for (size_t i = 0; r < 0 && i < m->o.n_submit; i++) {
         vc_logkv(VC_LOG_WARNING, "miner", "submit failed, trying the next submit node", "miner", j->who.addr, "error",
                  err, NULL);
         r = miner_rpc(m->o.submit[i], "Filecoin.SyncSubmitBlock", json_pack("[O]", mk->msg), NULL, err, sizeof(err));
+        all_refused = all_refused && r == VC_EREMOTE;
     }
     step_observe(m, "submitblock", t);
     if (r < 0) {
         vc_logkv(VC_LOG_ERROR, "miner", "block submit failed", "miner", j->who.addr, "cid", mk->cid, "error", err, NULL);
         miner_add_error(m, j->who.addr, "submit block %s: %s", mk->cid, err);
         b.mine_state = MINER_STATE_ERROR;
-        (void)miner_store_put_block(m->o.store, &b);
+        /* refused everywhere: release the claim so that the next round may use these parents
+         * (a block nobody published cannot be a consensus fault); on a transport error it may
+         * have gone out, so the record stays */
+        if (!all_refused || miner_store_release_block(m->o.store, j->who.addr, rd->round, mk->cid) < 0)
+            (void)miner_store_put_block(m->o.store, &b);
         if (m->m_errors)
-            vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr));
+            vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr, NULL));
         rec_set(j, "error", "submit: %s", err);
         return NULL;
     }
+    mk->submitted = true;
     b.mine_state = MINER_STATE_SUCCESS;
     b.parent_epoch = rd->blk.height + rd->blk.null_rounds;
     if ((r = miner_store_put_block(m->o.store, &b)) < 0)
         vc_logkv(VC_LOG_WARNING, "miner", "cannot record the mined block", "error", vc_strerror(r), NULL);
     if (m->m_blocks)
-        vc_counter_inc(vc_metric_with(m->m_blocks, j->who.addr));
+        vc_counter_inc(vc_metric_with(m->m_blocks, j->who.addr, NULL));
     char ep[24];
     snprintf(ep, sizeof(ep), "%" PRId64, rd->round);
     vc_logkv(VC_LOG_NOTICE, "miner", "mined a block", "miner", j->who.addr, "epoch", ep, "cid", mk->cid, NULL);
@@ -716,7 +724,7 @@ static void check_fork(miner_t *m, round_t *rd)
             if (rd->jobs[i].done && rd->jobs[i].winner) {
                 record_state(m, rd->jobs[i].who.addr, rd->round, MINER_STATE_CHAIN_FORKED);
                 if (m->m_forks)
-                    vc_counter_inc(vc_metric_with(m->m_forks, rd->jobs[i].who.addr));
+                    vc_counter_inc(vc_metric_with(m->m_forks, rd->jobs[i].who.addr, NULL));
             }
     }
     base_done(&head);
@@ -735,7 +743,8 @@ static int parent_cids(const json_t *key, const char ***ret, size_t *ret_n)
     return 0;
 }
 
-/* Winners of a finished round: messages, blocks, wait, broadcast. Returns the winner count. */
+/* Winners of a finished round: messages, blocks, wait, broadcast. Returns the number of blocks
+ * a node accepted. */
 static size_t produce_blocks(miner_t *m, round_t *rd)
 {
     job_t **win = calloc(rd->n_jobs ? rd->n_jobs : 1, sizeof(*win));
@@ -775,7 +784,7 @@ static size_t produce_blocks(miner_t *m, round_t *rd)
             miner_add_error(m, j->who.addr, "create block: %s", j->err);
             record_state(m, j->who.addr, rd->round, MINER_STATE_ERROR);
             if (m->m_errors)
-                vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr));
+                vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr, NULL));
             json_decref(mk[nm].msg);
             free(mk[nm].parents);
             memset(&mk[nm], 0, sizeof(mk[nm]));
@@ -794,11 +803,13 @@ static size_t produce_blocks(miner_t *m, round_t *rd)
     bool *started = calloc(nm ? nm : 1, sizeof(*started));
     for (size_t i = 0; th && started && i < nm; i++)
         started[i] = pthread_create(&th[i], NULL, broadcast_main, &mk[i]) == 0;
+    size_t ok = 0;
     for (size_t i = 0; i < nm; i++) {
         if (th && started && started[i])
             pthread_join(th[i], NULL);
         else
             broadcast_main(&mk[i]);
+        ok += mk[i].submitted;
         json_decref(mk[i].msg);
         free(mk[i].parents);
     }
@@ -806,7 +817,7 @@ static size_t produce_blocks(miner_t *m, round_t *rd)
     free(started);
     free(mk);
     free(win);
-    return nw;
+    return ok;
 }
 
 static void finish_round(miner_t *m, round_t *rd)
@@ -821,12 +832,12 @@ static void finish_round(miner_t *m, round_t *rd)
                                .mine_state = MINER_STATE_TIMEOUT};
             (void)miner_store_put_block(m->o.store, &b);
             if (m->m_timeouts)
-                vc_counter_inc(vc_metric_with(m->m_timeouts, j->who.addr));
+                vc_counter_inc(vc_metric_with(m->m_timeouts, j->who.addr, NULL));
         } else if (j->failed) {
             vc_logkv(VC_LOG_WARNING, "miner", "mining failed", "miner", j->who.addr, "error", j->err, NULL);
             miner_add_error(m, j->who.addr, "%s", j->err);
             if (m->m_errors)
-                vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr));
+                vc_counter_inc(vc_metric_with(m->m_errors, j->who.addr, NULL));
         }
     }
 }
@@ -869,33 +880,25 @@ void *miner_loop_main(void *arg)
             break;
         }
         if (prev.key && same_tipset(&prev, &base) && prev.null_rounds == base.null_rounds) {
-            int64_t btime = (base.min_ts + m->block_delay_s * (base.null_rounds + 1)) * 1000;
             base_done(&base);
             free(who);
-            /* Our blocks of that round did not make it (the head would have moved): once a whole
-             * block time has passed since the round's block time, the round was null for the
-             * chain. Upstream sleeps here until someone else mines; on a chain where we are
-             * the only miners that would stall it for good. */
-            if (now_ms() > btime + m->block_delay_s * 1000 && same_tipset(&last, &prev)) {
-                vc_logkv(VC_LOG_WARNING, "miner", "the round passed without a new head: counting it as a null round",
-                         NULL);
-                last.null_rounds++;
-                continue;
-            }
             vc_logkv(VC_LOG_DEBUG, "miner", "BestMiningCandidate from the previous round", NULL);
-            if (miner_sleep(m, m->block_delay_s * 1000 / 4 + 1))
+            if (miner_sleep(m, m->block_delay_s * 1000))
                 break;
             continue;
         }
         base_done(&prev);
         (void)base_copy(&base, &prev);
+        int64_t t0 = vc_now_mono_us();
         round_t *rd = run_round(m, &base, who, n);
         free(who);
-        size_t winners = 0;
+        if (m->m_election)
+            vc_gauge_set(vc_metric_with(m->m_election, NULL), (double)(vc_now_mono_us() - t0) / 1e6);
+        size_t accepted = 0;
         if (rd) {
             finish_round(m, rd);
             check_fork(m, rd);
-            winners = produce_blocks(m, rd);
+            accepted = produce_blocks(m, rd);
             save_records(m, rd);
             round_unref(rd);
         }
@@ -904,7 +907,11 @@ void *miner_loop_main(void *arg)
             base_done(&base);
             break;
         }
-        if (winners == 0 && same_tipset(&last, &base))
+        /* A.3.1 step 8 counts a null round when nobody won; a round whose blocks every node
+         * refused (late, stale parents) is null for the chain too: mine the next round rather
+         * than retrying this one (upstream waits for someone else's block, which never comes
+         * on a chain where we are the only miners). */
+        if (accepted == 0 && same_tipset(&last, &base))
             last.null_rounds++;
         base_done(&base);
     }

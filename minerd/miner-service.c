@@ -51,6 +51,11 @@ int miner_new(const miner_opts_t *o, miner_t **ret)
         vc_metrics_counter(m->o.metrics, "number_of_mining_chain_fork", "Rounds on a forked chain.", lbl, &m->m_forks);
         vc_metrics_counter(m->o.metrics, "number_of_mining_error", "Rounds missed: error.", lbl, &m->m_errors);
         vc_metrics_histogram(m->o.metrics, "step_seconds", "Latency of each mining step.", step, NULL, 0, &m->m_step);
+        vc_metrics_gauge(m->o.metrics, "election_seconds",
+                         "Time the last epoch's elections took, every miner of the set (base info + VRF).", NULL,
+                         &m->m_election);
+        vc_metrics_gauge(m->o.metrics, "miners", "Miners known from venus-auth, by mining state.",
+                         (const char *const[]){"state", NULL}, &m->m_set);
     }
     *ret = m;
     return 0;

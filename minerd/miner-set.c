@@ -323,6 +323,10 @@ int miner_update_address(miner_t *m, int64_t skip, int64_t limit, json_t **ret, 
         }
     pthread_mutex_unlock(&m->lock);
     entries_free(prev, nprev);
+    if (m->m_set) {
+        vc_gauge_set(vc_metric_with(m->m_set, "open_for_mining", NULL), (double)open);
+        vc_gauge_set(vc_metric_with(m->m_set, "close_for_mining", NULL), (double)(n - open));
+    }
     char kn[24], on[24];
     snprintf(kn, sizeof(kn), "%zu", n);
     snprintf(on, sizeof(on), "%zu", open);

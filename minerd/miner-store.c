@@ -337,6 +337,19 @@ int miner_store_has_block(miner_store_t *s, const char *miner, int64_t epoch, bo
     return 0;
 }
 
+int miner_store_release_block(miner_store_t *s, const char *miner, int64_t epoch, const char *cid)
+{
+    clear_err();
+    int r = check_text("miner", miner, MINER_ADDR_MAX, true);
+    if (r == 0)
+        r = check_text("cid", cid, CID_MAX, true);
+    if (r < 0)
+        return r;
+    return exec1(s, "release block",
+                 "UPDATE miner_blocks SET cid = '', mine_state = 4 WHERE miner = ? AND epoch = ? AND cid = ?",
+                 VC_DB_ARGS(VC_DB_TEXT(miner), VC_DB_INT64(epoch), VC_DB_TEXT(cid)));
+}
+
 /* ---- slash filter ---- */
 
 typedef struct claim_ctx {

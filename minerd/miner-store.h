@@ -81,6 +81,11 @@ int miner_store_has_block(miner_store_t *s, const char *miner, int64_t epoch, bo
 int miner_store_claim_block(miner_store_t *s, const miner_block_t *b, const char *const *parent_cids,
                             size_t n_parents, char **ret_fault);
 
+/* A claimed block that no node accepted (every node answered with an error, so it was never
+ * published): clears its cid and sets state ERROR, so that the miner may build another block on
+ * the same parents. A no-op when the recorded cid differs. */
+int miner_store_release_block(miner_store_t *s, const char *miner, int64_t epoch, const char *cid);
+
 /* ORDER BY epoch DESC, miner; miners NULL/empty = all; limit <= 0 = no limit. */
 int miner_store_list_blocks(miner_store_t *s, const char *const *miners, size_t n_miners, int64_t limit,
                             int64_t offset, miner_block_t **ret, size_t *ret_n);
