@@ -23,6 +23,7 @@ typedef struct node_pub {
     pthread_cond_t cond;
     json_t *queue; /* batches to send (under owner->lock) */
     bool stopping; /* (under owner->lock) */
+    bool exited;   /* the thread is done: joining it does not wait (under owner->lock) */
     bool listed;   /* still in the nodes table at the last refresh (under owner->lock) */
     struct node_pub *next;
 } node_pub_t;
@@ -30,7 +31,8 @@ typedef struct node_pub {
 struct msgr_fanout {
     msgr_store_t *store;
     pthread_mutex_t lock;
-    node_pub_t *nodes; /* (under lock) */
+    node_pub_t *nodes;   /* (under lock) */
+    node_pub_t *retired; /* deleted or changed nodes whose thread may still be busy (under lock) */
     atomic_ullong pushed, failed, dropped;
 };
 
@@ -64,6 +66,7 @@ static void *node_main(void *arg)
         }
         pthread_mutex_lock(&f->lock);
     }
+    n->exited = true;
     pthread_mutex_unlock(&f->lock);
     return NULL;
 }
@@ -109,21 +112,42 @@ static node_pub_t *node_start(msgr_fanout_t *f, const msgr_node_t *row)
     return n;
 }
 
-/* Stops and frees nodes that are already unlinked from f->nodes (lock not held). */
-static void nodes_stop(msgr_fanout_t *f, node_pub_t *list)
+/* Joins and frees a list of stopped nodes (unlinked from f, lock not held). */
+static void nodes_join(node_pub_t *list)
 {
-    for (node_pub_t *n = list; n; n = n->next) {
-        pthread_mutex_lock(&f->lock);
-        n->stopping = true;
-        pthread_cond_signal(&n->cond);
-        pthread_mutex_unlock(&f->lock);
-        pthread_join(n->thread, NULL);
-    }
     while (list) {
         node_pub_t *next = list->next;
+        pthread_join(list->thread, NULL);
         node_free(list);
         list = next;
     }
+}
+
+/* Moves n (unlinked from f->nodes) to the retired list and tells its thread to stop, without
+ * waiting for a push in progress (lock held). */
+static void node_retire(msgr_fanout_t *f, node_pub_t *n)
+{
+    n->stopping = true;
+    pthread_cond_signal(&n->cond);
+    n->next = f->retired;
+    f->retired = n;
+}
+
+/* Unlinks the retired nodes whose thread is done (lock held); the caller joins them. */
+static node_pub_t *retired_done(msgr_fanout_t *f)
+{
+    node_pub_t *done = NULL;
+    for (node_pub_t **pp = &f->retired; *pp;) {
+        node_pub_t *n = *pp;
+        if (!n->exited) {
+            pp = &n->next;
+            continue;
+        }
+        *pp = n->next;
+        n->next = done;
+        done = n;
+    }
+    return done;
 }
 
 static bool same_node(const node_pub_t *n, const msgr_node_t *row)
@@ -144,7 +168,6 @@ static void refresh(msgr_fanout_t *f)
                  msgr_store_errmsg(), NULL);
         return;
     }
-    node_pub_t *gone = NULL;
     pthread_mutex_lock(&f->lock);
     for (node_pub_t *n = f->nodes; n; n = n->next)
         n->listed = false;
@@ -166,12 +189,12 @@ static void refresh(msgr_fanout_t *f)
             continue;
         }
         *pp = n->next;
-        n->next = gone;
-        gone = n;
+        node_retire(f, n);
     }
+    node_pub_t *done = retired_done(f);
     pthread_mutex_unlock(&f->lock);
     msgr_nodes_free(rows, n_rows);
-    nodes_stop(f, gone);
+    nodes_join(done);
 }
 
 int msgr_fanout_new(msgr_store_t *store, msgr_fanout_t **ret)
@@ -190,10 +213,15 @@ msgr_fanout_t *msgr_fanout_free(msgr_fanout_t *f)
     if (!f)
         return NULL;
     pthread_mutex_lock(&f->lock);
-    node_pub_t *all = f->nodes;
-    f->nodes = NULL;
+    while (f->nodes) {
+        node_pub_t *n = f->nodes;
+        f->nodes = n->next;
+        node_retire(f, n);
+    }
+    node_pub_t *all = f->retired;
+    f->retired = NULL;
     pthread_mutex_unlock(&f->lock);
-    nodes_stop(f, all);
+    nodes_join(all);
     pthread_mutex_destroy(&f->lock);
     free(f);
     return NULL;
