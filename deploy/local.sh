@@ -5,16 +5,17 @@
 #   ./deploy/local.sh down     stop what `up` started
 #   ./deploy/local.sh status   show what is running
 #
-# Daemons are started in the documented order auth -> gateway -> node -> messager -> miner as
-# they land (today: venus-auth). A second `up` reuses the state in ./run/.
+# Daemons are started in the documented order auth -> gateway -> node -> messager -> miner
+# (the node is venus-devnet in external-mining mode: its blocks come from venus-miner; a mock
+# winning-PoSt prover stands in for the sealer). A second `up` reuses the state in ./run/.
 set -eu
 cd "$(dirname "$0")/.."
 top=$(pwd)
 run="$top/run"
 build="$top/build-local"
-DAEMONS="auth gateway devnet wallet messager" # the documented order; grows as daemons land
+DAEMONS="auth gateway devnet wallet messager prover miner" # the documented order
 
-bin_of() { echo "$build/$1/venus-$1"; }
+bin_of() { case $1 in miner) echo "$build/minerd/venus-miner" ;; *) echo "$build/$1/venus-$1" ;; esac; }
 
 # wait_api <name> <repo>: waits until the daemon wrote <repo>/api.
 wait_api() {
@@ -29,8 +30,9 @@ wait_api() {
 
 running() { [ -f "$run/$1.pid" ] && kill -0 "$(cat "$run/$1.pid")" 2>/dev/null; }
 
-# start_devnet: a local chain (self mining, 4 s blocks) with one funded key, run/keys/owner.key,
-# that also owns and works miner t01000 (idempotent: the chain persists in run/devnet).
+# start_devnet: a local chain (4 s blocks, mined by venus-miner) with one funded key,
+# run/keys/owner.key, that also owns and works miner t01000 (idempotent: the chain persists in
+# run/devnet). It accepts venus-auth tokens.
 start_devnet() {
     if running devnet; then echo "devnet already running (pid $(cat "$run/devnet.pid"))"; return 0; fi
     dn="$(bin_of devnet)"
@@ -55,7 +57,8 @@ TOML
         "$dn" --repo "$run/devnet" init --genesis "$run/genesis.toml" >/dev/null
     fi
     rm -f "$run/devnet/api"
-    nohup "$dn" --repo "$run/devnet" run --mine self >"$run/devnet.log" 2>&1 &
+    nohup "$dn" --repo "$run/devnet" run --mine external --auth-url "http://$(cat "$run/auth/api")" \
+        --auth-token "$(cat "$run/auth/token")" >"$run/devnet.log" 2>&1 &
     echo $! >"$run/devnet.pid"
     wait_api devnet "$run/devnet"
 }
@@ -117,6 +120,34 @@ start_messager() {
     wait_api messager "$run/messager"
 }
 
+# start_prover: the devnet's mock winning-PoSt prover for t01000, connected to the gateway as
+# the venus-auth user "wallet" (which the miner is bound to).
+start_prover() {
+    if running prover; then echo "prover already running (pid $(cat "$run/prover.pid"))"; return 0; fi
+    va="$(bin_of auth) --repo $run/auth"
+    $va user miner exist --user wallet t01000 2>/dev/null | grep -q true || $va user miner add wallet t01000 >/dev/null
+    nohup "$(bin_of devnet)" prover --gateway "$(cat "$run/gateway/api")" --token "$(cat "$run/wallet.token")" \
+        --miner t01000 >"$run/prover.log" 2>&1 &
+    echo $! >"$run/prover.pid"
+    echo "prover started (pid $(cat "$run/prover.pid")) for t01000"
+}
+
+# start_miner: venus-miner mining t01000 (bound to user "wallet" in venus-auth), slash filter
+# on sqlite in run/miner.
+start_miner() {
+    if running miner; then echo "miner already running (pid $(cat "$run/miner.pid"))"; return 0; fi
+    vm="$(bin_of miner)"
+    if [ ! -f "$run/miner/config.toml" ]; then
+        "$vm" --repo "$run/miner" init --api "$(cat "$run/devnet/api")" --token "$(cat "$run/auth/token")" \
+            --auth-api "http://$(cat "$run/auth/api")" --gateway-api "$(cat "$run/gateway/api")" \
+            --slash-filter local >/dev/null
+    fi
+    rm -f "$run/miner/api"
+    nohup "$vm" --repo "$run/miner" run --nosync >"$run/miner.log" 2>&1 &
+    echo $! >"$run/miner.pid"
+    wait_api miner "$run/miner"
+}
+
 cmd=${1:-up}
 case "$cmd" in
 up)
@@ -129,6 +160,8 @@ up)
     start_devnet
     start_wallet
     start_messager
+    start_prover
+    start_miner
     cat <<TXT
 
 venus-c is running under $run (logs: $run/*.log). Try:
@@ -141,6 +174,8 @@ venus-c is running under $run (logs: $run/*.log). Try:
   $(bin_of gateway) --repo $run/gateway wallet list
   $(bin_of messager) --repo $run/messager msg list
   $(bin_of messager) --repo $run/messager address list
+  $(bin_of miner) --repo $run/miner address state
+  $(bin_of miner) --repo $run/miner winner count --epoch-start 1 --epoch-end 10
 Stop with: ./deploy/local.sh down
 TXT
     ;;

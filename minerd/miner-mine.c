@@ -797,8 +797,12 @@ static size_t produce_blocks(miner_t *m, round_t *rd)
     int64_t btime = (rd->blk.min_ts + m->block_delay_s * (rd->blk.null_rounds + 1)) * 1000;
     if (now_ms() < btime)
         miner_sleep(m, btime - now_ms());
-    else if (now_ms() - btime > VC_MAX(m->o.propagation_ms, 500))
-        vc_logkv(VC_LOG_WARNING, "miner", "mined block in the past", NULL);
+    else if (now_ms() - btime > VC_MAX(m->o.propagation_ms, 500)) {
+        char late[32], ep[24];
+        vc_format_duration_go(now_ms() - btime, late);
+        snprintf(ep, sizeof(ep), "%" PRId64, rd->round);
+        vc_logkv(VC_LOG_WARNING, "miner", "mined block in the past", "late", late, "epoch", ep, NULL);
+    }
     pthread_t *th = calloc(nm ? nm : 1, sizeof(*th));
     bool *started = calloc(nm ? nm : 1, sizeof(*started));
     for (size_t i = 0; th && started && i < nm; i++)
@@ -882,8 +886,11 @@ void *miner_loop_main(void *arg)
         if (prev.key && same_tipset(&prev, &base) && prev.null_rounds == base.null_rounds) {
             base_done(&base);
             free(who);
+            /* upstream sleeps a whole block delay here; a head that lands later than
+             * PropagationDelaySecs (a slow network, the devnet) would then cost the next round:
+             * poll at a tenth of it instead (100 ms .. 1 s) */
             vc_logkv(VC_LOG_DEBUG, "miner", "BestMiningCandidate from the previous round", NULL);
-            if (miner_sleep(m, m->block_delay_s * 1000))
+            if (miner_sleep(m, VC_MIN(VC_MAX(m->block_delay_s * 100, 100), 1000)))
                 break;
             continue;
         }
