@@ -467,6 +467,42 @@ static void test_bad_input(void)
     out = NULL;
     VC_CHECK(run_cli(&out, "winner", "count", "--epoch-start", "9", "--epoch-end") != 0);
     free(out);
+    out = NULL;
+    ASSERT_EQ(run_cli(&out, "log", "list", NULL, NULL, NULL), 0);
+    VC_CHECK(out && strstr(out, "miner") != NULL);
+    free(out);
+
+    /* a non-admin token sees only its own miners: user "mu" has none */
+    const char *eps[] = {miner_url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = mu_tok, .retries = -1};
+    vc_client_t *c = NULL;
+    ASSERT_OK(vc_client_new(&o, &c));
+    res = NULL;
+    ASSERT_OK(vc_client_call(c, "Filecoin.ListAddress", NULL, &res, &e));
+    VC_CHECK(json_array_size(res) == 0);
+    json_decref(res);
+    res = NULL;
+    ASSERT_OK(vc_client_call(c, "Filecoin.StatesForMining", json_pack("[[s]]", mid[0]), &res, &e));
+    VC_CHECK(json_array_size(res) == 0);
+    json_decref(res);
+    VC_CHECK(vc_client_call(c, "Filecoin.QueryRecord", json_pack("[{s:s, s:i, s:i}]", "Miner", mid[0], "Epoch", 1,
+                                                                "Limit", 1),
+                            NULL, &e) < 0);
+    VC_CHECK(strstr(e.message, "does not belong") != NULL);
+    VC_CHECK(vc_client_call(c, "Filecoin.Stop", json_pack("[[s]]", mid[0]), NULL, &e) < 0); /* admin only */
+    vc_client_free(c);
+
+    /* init against a node that is not there: an error, and no repo left behind */
+    char repo2[700];
+    snprintf(repo2, sizeof(repo2), "%s/miner-bad", vc_test_tmpdir());
+    const char *iargv[] = {miner_bin,    "--repo",   repo2,      "init",          "--api", "http://127.0.0.1:1",
+                           "--token",    "x",        "--auth-api", auth_url,      "--gateway-api", gw_url, NULL};
+    char *iout = NULL, *ierr = NULL;
+    VC_CHECK(vc_test_run_cmd(iargv, &iout, &ierr) != 0);
+    VC_CHECK(ierr && strstr(ierr, "cannot reach the chain node") != NULL);
+    VC_CHECK(access(repo2, F_OK) != 0);
+    free(iout);
+    free(ierr);
 }
 
 int main(int argc, char **argv)

@@ -248,6 +248,29 @@ static void test_put_block(void)
 
 /* ---- claim_block ---- */
 
+/* A block no node accepted gives its (miner, epoch) back: another block on the same parents
+ * is then no time-offset fault; a different cid does not release anything. */
+static void test_release(void)
+{
+    miner_store_t *s = open_store();
+    const char *parents[] = {P1, P2};
+    miner_block_t b;
+    char *f = NULL;
+    ASSERT_NOTNULL(s);
+    b = blk(M1, 200, 199, KEY1, CID_X, MINER_STATE_MINING);
+    ASSERT_OK(miner_store_claim_block(s, &b, parents, 2, &f));
+    ASSERT_OK(miner_store_release_block(s, M1, 200, CID_Y)); /* not the recorded one: no-op */
+    ASSERT_TRUE(has(s, M1, 200));
+    ASSERT_OK(miner_store_release_block(s, M1, 200, CID_X));
+    ASSERT_FALSE(has(s, M1, 200));
+    b = blk(M1, 201, 199, KEY1, CID_Z, MINER_STATE_MINING);
+    ASSERT_OK(miner_store_claim_block(s, &b, parents, 2, &f));
+    ASSERT_TRUE(f == NULL);
+    ASSERT_TRUE(has(s, M1, 201));
+    ASSERT_ERR(miner_store_release_block(s, M1, 201, ""));
+    miner_store_free(s);
+}
+
 static void test_claim_faults(void)
 {
     miner_store_t *s = open_store();
@@ -613,6 +636,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_open_kv_reopen);
     VC_TEST_RUN(test_put_block);
     VC_TEST_RUN(test_claim_faults);
+    VC_TEST_RUN(test_release);
     VC_TEST_RUN(test_claim_concurrent);
     VC_TEST_RUN(test_list_blocks);
     VC_TEST_RUN(test_records);
