@@ -631,6 +631,8 @@ static void test_external_mining(void)
     char msg[1024];
     ASSERT_OK(init_node(&ext, "ext"));
     ASSERT_OK(run_node(&ext, "ext", "external"));
+    /* the node makes block 1 itself: miners start from a head above genesis */
+    ASSERT_TRUE(wait_height(&ext, 1, 10000));
     json_t *head = NULL, *mbi = NULL;
     ASSERT_OK(rpc(&ext, "Filecoin.ChainHead", NULL, &head, NULL, 0));
     int64_t base_h = json_integer_value(json_object_get(head, "Height"));
