@@ -11,19 +11,40 @@
 #include "vc/signature.h"
 #include "vc/util.h"
 
+static void rpc_err(const char *method, int r, const vc_rpc_err_t *e, const char *where, char *err, size_t errlen)
+{
+    if (!err)
+        return;
+    const char *short_m = strchr(method, '.') ? strchr(method, '.') + 1 : method;
+    if (r == VC_EREMOTE || r == VC_EHTTP)
+        snprintf(err, errlen, "%s: %s", short_m, *e->message ? e->message : vc_strerror(r));
+    else
+        snprintf(err, errlen, "%s: %s (%s)", short_m, vc_strerror(r), where);
+}
+
 int miner_rpc(vc_client_t *c, const char *method, json_t *params, json_t **ret, char *err, size_t errlen)
 {
     vc_rpc_err_t e = {0};
     json_t *res = NULL;
     int r = vc_client_call(c, method, params, &res, &e);
     if (r < 0) {
-        if (err) {
-            const char *short_m = strchr(method, '.') ? strchr(method, '.') + 1 : method;
-            if (r == VC_EREMOTE || r == VC_EHTTP)
-                snprintf(err, errlen, "%s: %s", short_m, *e.message ? e.message : vc_strerror(r));
-            else
-                snprintf(err, errlen, "%s: %s (%s)", short_m, vc_strerror(r), vc_client_current(c));
-        }
+        rpc_err(method, r, &e, vc_client_current(c), err, errlen);
+        return r;
+    }
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return 0;
+}
+
+int miner_gw_rpc(miner_t *m, const char *method, json_t *params, json_t **ret, char *err, size_t errlen)
+{
+    vc_rpc_err_t e = {0};
+    json_t *res = NULL;
+    int r = vc_clientset_call(m->o.gateway, method, params, &res, &e);
+    if (r < 0) {
+        rpc_err(method, r, &e, vc_clientset_current(m->o.gateway), err, errlen);
         return r;
     }
     if (ret)
@@ -100,7 +121,7 @@ int miner_vrf(miner_t *m, const char *worker, const char *user, const uint8_t *r
         return r < 0 ? r : -ENOMEM;
     }
     json_t *res = NULL;
-    r = miner_rpc(m->o.gateway, "Gateway.WalletSign",
+    r = miner_gw_rpc(m, "Gateway.WalletSign",
                   json_pack("[s, [s], s, {s:s, s:n}]", worker, user, tosign, "Type", "drawrandomparam", "Extra"), &res,
                   err, errlen);
     free(tosign);

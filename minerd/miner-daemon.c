@@ -262,7 +262,8 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     vc_conf_t *conf = NULL;
     miner_config_t cfg = {0};
     miner_store_t *store = NULL;
-    vc_client_t *node = NULL, *gateway = NULL, *auth = NULL, **submit = NULL;
+    vc_client_t *node = NULL, *auth = NULL, **submit = NULL;
+    vc_clientset_t *gateway = NULL;
     vc_authn_t *authn = NULL;
     miner_t *m = NULL;
     miner_api_t *api = NULL;
@@ -311,7 +312,10 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
                            .timeout_ms = (int)(cfg.once_timeout_ms + 2000)};
     const char *auth_eps[] = {cfg.auth.addr};
     vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = 1, .token = cfg.auth.token, .timeout_ms = 10000};
-    if ((r = vc_client_new(&go, &gateway)) < 0 || (r = vc_client_new(&ao, &auth)) < 0) {
+    /* a signer or prover connected to another gateway: try the next one */
+    static const char *const gw_retry[] = {"must have channel", "no connections for this miner", NULL};
+    vc_clientset_opts_t gso = {.client = go, .retry_messages = gw_retry};
+    if ((r = vc_clientset_new(&gso, &gateway)) < 0 || (r = vc_client_new(&ao, &auth)) < 0) {
         fail("cannot set up the gateway / venus-auth clients: %s", vc_strerror(r));
         goto out;
     }
@@ -405,7 +409,7 @@ out:
     for (size_t i = 0; submit && i < cfg.n_submit; i++)
         vc_client_free(submit[i]);
     free(submit);
-    vc_client_free(gateway);
+    vc_clientset_free(gateway);
     vc_client_free(auth);
     miner_store_free(store);
     miner_config_done(&cfg);

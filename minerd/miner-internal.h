@@ -61,6 +61,9 @@ bool miner_is_stopping(miner_t *m);
 /* One JSON-RPC call; on failure *err (size errlen) gets "<method>: <reason>". params stolen. */
 int miner_rpc(vc_client_t *c, const char *method, json_t *params, json_t **ret, char *err, size_t errlen);
 
+/* The same through the gateway set: per-request failover to the next gateway on transport
+ * errors and on "no channel / no connections" (the wallet or prover is on another gateway). */
+int miner_gw_rpc(miner_t *m, const char *method, json_t *params, json_t **ret, char *err, size_t errlen);
 /* A.3.2 DrawRandomness: blake2b-256(BE64(pers) || blake2b-256(rbase) || BE64(round) || entropy). */
 void miner_draw_randomness(const uint8_t *rbase, size_t rlen, int64_t pers, int64_t round, const uint8_t *entropy,
                            size_t elen, uint8_t out[32]);

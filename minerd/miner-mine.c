@@ -337,7 +337,7 @@ static void mine_one(job_t *j)
                            sizeof(j->err))) < 0)
             goto fail;
         char *s64 = vc_base64_encode(seed, 32);
-        r = miner_rpc(m->o.gateway, "Gateway.ComputeProof",
+        r = miner_gw_rpc(m, "Gateway.ComputeProof",
                       json_pack("[s, O, s, I, O]", j->who.addr, json_object_get(j->mbi, "Sectors") ?: json_null(),
                                 s64 ? s64 : "", (json_int_t)rd->round, nv),
                       &j->proof, j->err, sizeof(j->err));
@@ -405,7 +405,7 @@ static int sign_header(miner_t *m, job_t *j, json_t *bm, char cid_out[VC_CID_STR
             goto out;
         }
         int64_t t = vc_now_mono_us();
-        r = miner_rpc(m->o.gateway, "Gateway.WalletSign",
+        r = miner_gw_rpc(m, "Gateway.WalletSign",
                       json_pack("[s, [s], s, {s:s, s:n}]", j->worker, j->who.user, b64, "Type", "block", "Extra"), &res,
                       j->err, sizeof(j->err));
         step_observe(m, "signblock", t);

@@ -273,7 +273,7 @@ int miner_warmup(miner_t *m, const char *addr, char **ret_err)
     vc_random(rnd, sizeof(rnd));
     char *r64 = vc_base64_encode(rnd, sizeof(rnd));
     int64_t t = vc_now_mono_us();
-    r = miner_rpc(m->o.gateway, "Gateway.ComputeProof",
+    r = miner_gw_rpc(m, "Gateway.ComputeProof",
                   json_pack("[s, [{s:O, s:I, s:n, s:O}], s, O, O]", s, "SealProof",
                             json_object_get(info, "SealProof"), "SectorNumber", (json_int_t)sector,
                             "SectorKey", "SealedCID", json_object_get(info, "SealedCID"),

@@ -17,6 +17,7 @@
 
 #include "miner-store.h"
 #include "vc/client.h"
+#include "vc/clientset.h"
 #include "vc/metrics.h"
 
 #define MINER_VERSION "1.19.0+venus-c"
@@ -30,7 +31,7 @@ typedef struct miner_opts {
     vc_client_t *node;              /* main chain node (/rpc/v1) */
     vc_client_t *const *submit;     /* fallback SyncSubmitBlock nodes, tried in order */
     size_t n_submit;
-    vc_client_t *gateway;           /* /rpc/v2 */
+    vc_clientset_t *gateway;        /* every venus-gateway (/rpc/v2), active/active */
     vc_client_t *auth;              /* venus-auth REST */
     miner_store_t *store;
     vc_metrics_t *metrics;          /* may be NULL */

@@ -9,7 +9,8 @@
  *    each miner put on chain, ListBlocks and QueryRecord see them;
  *  - `address stop` halts one miner's blocks, and the stop survives a restart of venus-miner;
  *  - the slash filter refuses a block when a conflicting record is already in its database;
- *  - a missing prover shows up in `address state` as an error while the others keep mining;
+ *  - a missing prover shows up in `address state` as an error while the others keep mining, and
+ *    a prover that comes back on the second gateway is reached (gateway failover per request);
  *  - bad input: unknown miner, reversed or future epoch ranges.
  * With --pg the miner's slash filter runs on PostgreSQL.
  */
@@ -36,7 +37,8 @@
 static const char *miner_bin;
 static const int power_pct[N_MINERS] = {60, 30, 10};
 static char mid[N_MINERS][16];      /* "t01000".. */
-static pid_t prover_pid[N_MINERS], miner_pid;
+static pid_t prover_pid[N_MINERS], miner_pid, gw2_pid;
+static char gw2_url[128];
 static char miner_repo[600], miner_url[160], *miner_admin, miner_dsn[1024];
 static int64_t range_lo, range_hi;  /* heights mined in the first case */
 
@@ -81,14 +83,39 @@ static void start_devnet_external(void)
     node_token = read_trim(path);
 }
 
-static void start_prover(int i)
+/* A second venus-gateway (active/active): the miner lists both; a prover may sit on either. */
+static void start_gateway2(void)
+{
+    char repo[600], log[600], path[700], conf[256];
+    snprintf(repo, sizeof(repo), "%s/gw2", vc_test_tmpdir());
+    vc_mkdir_p(repo, 0700);
+    snprintf(path, sizeof(path), "%s/config.toml", repo);
+    snprintf(conf, sizeof(conf), "[API]\nListenAddress = \"127.0.0.1:0\"\n");
+    vc_write_file_atomic(path, conf, strlen(conf), 0600);
+    snprintf(log, sizeof(log), "%s/gateway2.log", vc_test_tmpdir());
+    const char *argv[] = {gw_bin, "--repo", repo, "run", "--auth-url", auth_url, "--auth-token", auth_admin, NULL};
+    gw2_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", repo);
+    if (gw2_pid <= 0 || !vc_test_wait_file(path, 20000))
+        die("the second venus-gateway did not start");
+    char *bound = read_trim(path);
+    snprintf(gw2_url, sizeof(gw2_url), "http://%s", bound);
+    free(bound);
+}
+
+static void start_prover_on(int i, const char *gw)
 {
     char log[600];
-    snprintf(log, sizeof(log), "%s/prover%d.log", vc_test_tmpdir(), i);
-    const char *argv[] = {devnet_bin, "prover", "--gateway", gw_url, "--token", wal_tok, "--miner", mid[i], NULL};
+    snprintf(log, sizeof(log), "%s/prover%d-%s.log", vc_test_tmpdir(), i, gw == gw_url ? "gw1" : "gw2");
+    const char *argv[] = {devnet_bin, "prover", "--gateway", gw, "--token", wal_tok, "--miner", mid[i], NULL};
     prover_pid[i] = vc_test_spawn(argv, log);
     if (prover_pid[i] <= 0)
         die("venus-devnet prover");
+}
+
+static void start_prover(int i)
+{
+    start_prover_on(i, gw_url);
 }
 
 static void bind_miners(void)
@@ -118,14 +145,14 @@ static void init_miner(void)
     snprintf(miner_repo, sizeof(miner_repo), "%s/miner", vc_test_tmpdir());
     const char *argv[24] = {miner_bin,  "--repo",       miner_repo, "init",     "--api",        node_url,
                             "--token",  auth_admin,     "--auth-api", auth_url, "--gateway-api", gw_url,
-                            "--listen", "127.0.0.1:0", NULL};
+                            "--gateway-api", gw2_url, "--listen", "127.0.0.1:0", NULL};
     if (pg_dsn) {
         snprintf(miner_dsn, sizeof(miner_dsn), "%s", vc_test_db_fresh_dsn(true));
-        argv[14] = "--slash-filter";
-        argv[15] = "postgres";
-        argv[16] = "--pg-dsn";
-        argv[17] = miner_dsn;
-        argv[18] = NULL;
+        argv[16] = "--slash-filter";
+        argv[17] = "postgres";
+        argv[18] = "--pg-dsn";
+        argv[19] = miner_dsn;
+        argv[20] = NULL;
     } else
         snprintf(miner_dsn, sizeof(miner_dsn), "%s/miner.db", miner_repo);
     char *out = NULL, *err = NULL;
@@ -442,6 +469,13 @@ static void test_missing_prover(void)
     ASSERT_EQ(run_cli(&out, "address", "state", mid[1], NULL, NULL), 0);
     VC_CHECK(out && strstr(out, "ComputeProof") != NULL);
     free(out);
+
+    /* the prover comes back on the other gateway: the miner's proof requests fail over to it */
+    start_prover_on(1, gw2_url);
+    from = head_height() + 3;
+    ASSERT_TRUE(wait_height(from + 8, 40));
+    count_blocks(from, from + 8, blocks, wins, NULL);
+    VC_CHECK(blocks[1] > 0);
 }
 
 static void test_bad_input(void)
@@ -522,6 +556,7 @@ int main(int argc, char **argv)
     make_keys(N_MINERS);
     start_auth();
     start_gateway();
+    start_gateway2();
     start_wallet();
     bind_miners();
     start_devnet_external();
@@ -538,6 +573,7 @@ int main(int argc, char **argv)
     stop_clean("venus-miner", &miner_pid);
     for (int i = 0; i < N_MINERS; i++)
         stop_clean("prover", &prover_pid[i]);
+    stop_clean("venus-gateway (2)", &gw2_pid);
     msgr_stack_stop_all();
     free(miner_admin);
     return VC_TEST_DONE();
