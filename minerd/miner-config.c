@@ -104,7 +104,8 @@ int miner_config_read(vc_conf_t *c, miner_config_t *ret, char **reterr_msg)
         (r = vc_conf_get_bool(c, "Recorder.Enable", false, &m.recorder)) < 0 ||
         (r = vc_conf_get_int(c, "Recorder.ExpireEpoch", 0, &m.record_expire)) < 0 ||
         (r = vc_conf_get_int(c, "Recorder.MaxRecordPerQuery", 0, &m.record_max_query)) < 0 ||
-        (r = vc_conf_get_string_array(c, "Gateway.ListenAPI", &m.gateway_urls, &m.n_gateway_urls)) < 0) {
+        (r = vc_conf_get_string_array(c, "Gateway.ListenAPI", &m.gateway_urls, &m.n_gateway_urls)) < 0 ||
+        (r = vc_conf_get_string_array(c, "Auth.Addr", &m.auth_urls, &m.n_auth_urls)) < 0) {
         set_err(reterr_msg, r, "%s", vc_conf_error(c));
         goto fail;
     }
@@ -121,7 +122,9 @@ int miner_config_read(vc_conf_t *c, miner_config_t *ret, char **reterr_msg)
     m.node.addr = dup_str(c, "FullNode.Addr", &r);
     m.node.token = dup_str(c, "FullNode.Token", &r);
     m.gateway_token = dup_str(c, "Gateway.Token", &r);
-    m.auth.addr = dup_str(c, "Auth.Addr", &r);
+    m.auth.addr = strdup(m.n_auth_urls ? m.auth_urls[0] : "");
+    if (!m.auth.addr)
+        r = -ENOMEM;
     m.auth.token = dup_str(c, "Auth.Token", &r);
     m.slash_type = dup_str(c, "SlashFilter.Type", &r);
     m.pg_dsn = dup_str(c, "SlashFilter.Postgres.Dsn", &r);
@@ -188,6 +191,7 @@ void miner_config_done(miner_config_t *c)
     free(c->gateway_urls); /* one allocation */
     free(c->gateway_token);
     free(c->auth.addr);
+    free(c->auth_urls); /* one allocation */
     free(c->auth.token);
     for (size_t i = 0; i < c->n_submit; i++) {
         free(c->submit[i].addr);

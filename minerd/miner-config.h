@@ -33,7 +33,9 @@ typedef struct miner_config {
     char **gateway_urls;            /* [Gateway] ListenAPI */
     size_t n_gateway_urls;
     char *gateway_token;
-    miner_node_cfg_t auth;          /* [Auth] */
+    miner_node_cfg_t auth;          /* [Auth] (addr: the first of auth_urls) */
+    char **auth_urls;               /* [Auth] Addr: one URL or a list (several venus-auth) */
+    size_t n_auth_urls;
     miner_node_cfg_t *submit;       /* [[SubmitNodes]] */
     size_t n_submit;
     char *slash_type;               /* "local" | "postgres" */

@@ -72,7 +72,8 @@ static int check_node_version(vc_client_t *node, bool exact)
 const vc_cli_flag_t miner_init_flags[] = {
     {"api", NULL, VC_FLAG_STRING, "full node API (multiaddr or URL)", NULL, NULL, true},
     {"token", NULL, VC_FLAG_STRING, "token for the full node, the gateway and venus-auth", NULL, NULL, true},
-    {"auth-api", NULL, VC_FLAG_STRING, "venus-auth URL", NULL, NULL, true},
+    {"auth-api", NULL, VC_FLAG_STRINGS, "venus-auth URL (repeatable: several instances, tried in order)", NULL, NULL,
+     true},
     {"gateway-api", NULL, VC_FLAG_STRINGS, "venus-gateway API (repeatable)", NULL, NULL, true},
     {"slash-filter", NULL, VC_FLAG_STRING, "slash filter store: local (sqlite in the repo) or postgres", "local"},
     {"pg-dsn", NULL, VC_FLAG_STRING, "PostgreSQL DSN (with --slash-filter postgres)"},
@@ -155,7 +156,10 @@ int miner_cmd_init(vc_cli_ctx_t *ctx)
     r = r ?: vc_conf_set_string(c, "FullNode.Token", tok);
     r = r ?: vc_conf_set_string_array(c, "Gateway.ListenAPI", gws, (long)ng);
     r = r ?: vc_conf_set_string(c, "Gateway.Token", tok);
-    r = r ?: vc_conf_set_string(c, "Auth.Addr", vc_cli_string(ctx, "auth-api"));
+    size_t na = 0;
+    const char *const *auths = vc_cli_strings(ctx, "auth-api", &na);
+    r = r ?: (na == 1 ? vc_conf_set_string(c, "Auth.Addr", auths[0])
+                      : vc_conf_set_string_array(c, "Auth.Addr", auths, (long)na));
     r = r ?: vc_conf_set_string(c, "Auth.Token", tok);
     r = r ?: vc_conf_set_string(c, "SlashFilter.Type", sf);
     r = r ?: vc_conf_set_string(c, "SlashFilter.Postgres.Dsn", vc_cli_string(ctx, "pg-dsn"));
@@ -310,8 +314,9 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     vc_client_opts_t go = {.endpoints = (const char *const *)cfg.gateway_urls, .n_endpoints = cfg.n_gateway_urls,
                            .default_path = "/rpc/v2", .token = cfg.gateway_token, .api_namespace = "gateway.IGateway",
                            .timeout_ms = (int)(cfg.once_timeout_ms + 2000)};
-    const char *auth_eps[] = {cfg.auth.addr};
-    vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = 1, .token = cfg.auth.token, .timeout_ms = 10000};
+    const char *const *auth_eps = (const char *const *)cfg.auth_urls;
+    vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = cfg.n_auth_urls, .token = cfg.auth.token,
+                           .timeout_ms = 10000};
     /* a signer or prover connected to another gateway: try the next one */
     static const char *const gw_retry[] = {"must have channel", "no connections for this miner", NULL};
     vc_clientset_opts_t gso = {.client = go, .retry_messages = gw_retry};
@@ -319,7 +324,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
         fail("cannot set up the gateway / venus-auth clients: %s", vc_strerror(r));
         goto out;
     }
-    vc_authn_opts_t auo = {.token_path = token_path, .auth_urls = auth_eps, .n_auth_urls = 1,
+    vc_authn_opts_t auo = {.token_path = token_path, .auth_urls = auth_eps, .n_auth_urls = cfg.n_auth_urls,
                            .auth_token = cfg.auth.token};
     if ((r = vc_authn_new(&auo, &authn)) < 0) {
         fail("cannot write %s: %s", token_path, vc_strerror(r));

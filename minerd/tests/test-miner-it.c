@@ -143,16 +143,18 @@ static void init_miner(void)
 {
     char path[700];
     snprintf(miner_repo, sizeof(miner_repo), "%s/miner", vc_test_tmpdir());
-    const char *argv[24] = {miner_bin,  "--repo",       miner_repo, "init",     "--api",        node_url,
-                            "--token",  auth_admin,     "--auth-api", auth_url, "--gateway-api", gw_url,
-                            "--gateway-api", gw2_url, "--listen", "127.0.0.1:0", NULL};
+    /* several venus-auth instances: the first listed is down, the miner fails over to the next */
+    const char *argv[24] = {miner_bin,       "--repo",     miner_repo, "init",          "--api",
+                            node_url,        "--token",    auth_admin, "--auth-api",    "http://127.0.0.1:1",
+                            "--auth-api",    auth_url,     "--gateway-api", gw_url,     "--gateway-api",
+                            gw2_url,         "--listen",   "127.0.0.1:0", NULL};
     if (pg_dsn) {
         snprintf(miner_dsn, sizeof(miner_dsn), "%s", vc_test_db_fresh_dsn(true));
-        argv[16] = "--slash-filter";
-        argv[17] = "postgres";
-        argv[18] = "--pg-dsn";
-        argv[19] = miner_dsn;
-        argv[20] = NULL;
+        argv[18] = "--slash-filter";
+        argv[19] = "postgres";
+        argv[20] = "--pg-dsn";
+        argv[21] = miner_dsn;
+        argv[22] = NULL;
     } else
         snprintf(miner_dsn, sizeof(miner_dsn), "%s/miner.db", miner_repo);
     char *out = NULL, *err = NULL;
