@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <strings.h>
 #include <sys/socket.h>
@@ -35,6 +36,26 @@ typedef struct raw_up {
     void (*fn)(int fd, const void *extra, size_t extra_len, void *arg);
     void *arg;
 } raw_up_t;
+
+typedef struct req_ctx req_ctx_t;
+
+/*
+ * A held request (vc_http_hold). OPEN while its handler runs; EARLY once answered before the
+ * handler returned; PARKED while its connection waits suspended in server->parked; CLOSED once
+ * answered or dropped. References: the request's and the holder's.
+ */
+enum { HELD_OPEN, HELD_EARLY, HELD_PARKED, HELD_CLOSED };
+
+struct vc_http_held {
+    atomic_int refs;
+    pthread_mutex_t lock;
+    int state;                /* under lock */
+    req_ctx_t *ctx;           /* NULL once the request is gone (under lock) */
+    vc_http_server_t *server; /* touched only while PARKED, which vc_http_stop ends */
+    vc_http_response_t resp;  /* the EARLY answer */
+    bool linked;              /* in server->parked (under server->held_lock) */
+    struct vc_http_held *prev, *next;
+};
 
 typedef struct ws_thread {
     struct ws_thread *next;
@@ -71,10 +92,15 @@ struct vc_http_server {
     ws_thread_t *ws_threads;
     bool stopping;
     vc_workq_t *pool; /* runs deferred handlers */
+    pthread_mutex_t held_lock;
+    pthread_cond_t held_cond; /* CLOCK_MONOTONIC; a 503 of vc_http_stop went out */
+    vc_http_held_t *parked;   /* held requests waiting for their answer (under held_lock) */
+    bool held_stopping;       /* no more parking: held requests get 503 (under held_lock) */
+    unsigned draining;        /* 503s of vc_http_stop not sent yet (under held_lock) */
 };
 
 /* Per-request state kept in MHD's con_cls. */
-typedef struct req_ctx {
+struct req_ctx {
     vc_http_server_t *server;
     vc_buf_t body;
     bool too_big;
@@ -91,7 +117,9 @@ typedef struct req_ctx {
     vc_http_response_t async_resp;
     bool async_done;
     raw_up_t *raw; /* a raw upgrade queued, not yet handed over */
-} req_ctx_t;
+    vc_http_held_t *held;
+    bool draining; /* answered 503 by vc_http_stop */
+};
 
 static const char *const default_cors_headers =
     "Content-Type, Authorization, X-VENUS-API-NAMESPACE, spanId, preHost, svcName";
@@ -121,6 +149,12 @@ int vc_http_server_new(const vc_http_opts_t *opts, vc_http_server_t **ret)
         s->opts.ws_ping_interval_ms = 5000;
     s->opts.listen = s->listen;
     pthread_mutex_init(&s->ws_lock, NULL);
+    pthread_mutex_init(&s->held_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->held_cond, &ca);
+    pthread_condattr_destroy(&ca);
     *ret = s;
     return 0;
 }
@@ -197,6 +231,11 @@ const char *vc_http_bound(const vc_http_server_t *s)
 
 /* ---- request accessors ---- */
 
+static req_ctx_t *ctx_of(const vc_http_request_t *req)
+{
+    return (req_ctx_t *)((char *)req - offsetof(req_ctx_t, req));
+}
+
 const char *vc_http_header(const vc_http_request_t *req, const char *name)
 {
     return MHD_lookup_connection_value(req->internal, MHD_HEADER_KIND, name);
@@ -269,7 +308,7 @@ const char *vc_http_form(const vc_http_request_t *req, const char *name)
     const char *ct = vc_http_header(req, "Content-Type");
     if (!ct || strncasecmp(ct, "application/x-www-form-urlencoded", 33) != 0 || !req->body_len)
         return NULL;
-    req_ctx_t *ctx = (req_ctx_t *)((char *)req - offsetof(req_ctx_t, req));
+    req_ctx_t *ctx = ctx_of(req);
     size_t nl = strlen(name);
     const char *p = req->body, *end = req->body + req->body_len;
     while (p < end) {
@@ -533,7 +572,210 @@ static enum MHD_Result serve_metrics(vc_http_server_t *s, struct MHD_Connection 
     return send_buf(c, 200, VC_METRICS_CONTENT_TYPE, &b, NULL);
 }
 
-/* Runs a deferred handler on the pool, then wakes the suspended connection. */
+/* Drops what a handler put in resp (a raw upgrade is told that it will not happen). */
+static void resp_discard(vc_http_response_t *resp)
+{
+    vc_buf_done(&resp->body);
+    resp->n_headers = 0;
+    if (resp->upgraded)
+        resp->upgraded(-1, NULL, 0, resp->upgrade_arg);
+    resp->upgraded = NULL;
+}
+
+/* Replaces what a handler failing with r put in resp by a 500 {"error":"<vc_strerror(r)>"}. */
+static void resp_fail(vc_http_response_t *resp, int r)
+{
+    resp_discard(resp);
+    vc_http_reply_error(resp, 500, "%s", vc_strerror(r));
+}
+
+static void resp_shutting_down(vc_http_response_t *resp)
+{
+    resp_discard(resp);
+    resp->status = 503;
+    resp->content_type = "text/plain";
+    vc_buf_append_str(&resp->body, "shutting down\n");
+}
+
+/* ---- held requests ---- */
+
+static vc_http_held_t *held_unref(vc_http_held_t *h)
+{
+    if (h && atomic_fetch_sub(&h->refs, 1) == 1) {
+        vc_buf_done(&h->resp.body);
+        pthread_mutex_destroy(&h->lock);
+        free(h);
+    }
+    return NULL;
+}
+
+static void held_unlink(vc_http_server_t *s, vc_http_held_t *h)
+{
+    pthread_mutex_lock(&s->held_lock);
+    if (h->linked) {
+        if (h->prev)
+            h->prev->next = h->next;
+        else
+            s->parked = h->next;
+        if (h->next)
+            h->next->prev = h->prev;
+        h->linked = false;
+    }
+    pthread_mutex_unlock(&s->held_lock);
+}
+
+vc_http_held_t *vc_http_hold(vc_http_request_t *req)
+{
+    req_ctx_t *ctx = ctx_of(req);
+    if (ctx->held)
+        return NULL;
+    vc_http_held_t *h = calloc(1, sizeof(*h));
+    if (!h)
+        return NULL;
+    atomic_init(&h->refs, 2);
+    pthread_mutex_init(&h->lock, NULL);
+    h->state = HELD_OPEN;
+    h->ctx = ctx;
+    h->server = ctx->server;
+    ctx->held = h;
+    return h;
+}
+
+/* Hands a PARKED request its answer and wakes its connection (h->lock held: vc_http_stop's
+ * sweep waits for it, so the resume comes before MHD stops). */
+static void held_answer(vc_http_held_t *h, vc_http_response_t *resp)
+{
+    req_ctx_t *ctx = h->ctx;
+    held_unlink(h->server, h);
+    ctx->async_resp = *resp;
+    ctx->async_done = true;
+    h->state = HELD_CLOSED;
+    MHD_resume_connection(ctx->conn);
+}
+
+int vc_http_held_reply(vc_http_held_t *h, vc_http_response_t *resp)
+{
+    int r = 0;
+    if (resp->upgraded) {
+        resp->upgraded(-1, NULL, 0, resp->upgrade_arg);
+        resp->upgraded = NULL;
+    }
+    pthread_mutex_lock(&h->lock);
+    if (h->state == HELD_OPEN) {
+        h->resp = *resp;
+        h->state = HELD_EARLY;
+    } else if (h->state == HELD_PARKED)
+        held_answer(h, resp);
+    else {
+        vc_buf_done(&resp->body);
+        r = VC_ECLOSED;
+    }
+    pthread_mutex_unlock(&h->lock);
+    resp->body = (vc_buf_t){0};
+    held_unref(h);
+    return r;
+}
+
+/*
+ * The handler returned VC_HTTP_HELD: parks the connection until vc_http_held_reply (suspending
+ * it first when it is not suspended yet) and returns true; or returns false with the answer in
+ * *resp when it is already there (or the server is stopping, or nothing was held).
+ */
+static bool park(req_ctx_t *ctx, struct MHD_Connection *c, bool suspend, vc_http_response_t *resp)
+{
+    vc_http_server_t *s = ctx->server;
+    vc_http_held_t *h = ctx->held;
+    bool parked = false;
+    resp_discard(resp);
+    if (!h) {
+        resp_fail(resp, -EINVAL);
+        return false;
+    }
+    pthread_mutex_lock(&h->lock);
+    if (h->state == HELD_OPEN) {
+        pthread_mutex_lock(&s->held_lock);
+        if (!s->held_stopping) {
+            h->prev = NULL;
+            h->next = s->parked;
+            if (s->parked)
+                s->parked->prev = h;
+            s->parked = h;
+            h->linked = parked = true;
+        }
+        pthread_mutex_unlock(&s->held_lock);
+        if (parked) {
+            ctx->conn = c;
+            if (suspend)
+                MHD_suspend_connection(c);
+            h->state = HELD_PARKED;
+        } else {
+            resp_shutting_down(resp);
+            h->state = HELD_CLOSED;
+        }
+    } else {
+        *resp = h->resp; /* EARLY */
+        h->resp = (vc_http_response_t){0};
+        h->state = HELD_CLOSED;
+    }
+    pthread_mutex_unlock(&h->lock);
+    return parked;
+}
+
+/* The request is done with its hold (answered some other way, or gone): later replies drop. */
+static void release_hold(req_ctx_t *ctx)
+{
+    vc_http_held_t *h = ctx->held;
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    if (h->state == HELD_PARKED)
+        held_unlink(ctx->server, h);
+    h->state = HELD_CLOSED;
+    h->ctx = NULL;
+    pthread_mutex_unlock(&h->lock);
+    ctx->held = held_unref(h);
+}
+
+/* vc_http_stop: no more parking; what is parked is answered 503, and MHD gets up to a second
+ * to send those answers before it stops. */
+static void unpark_all(vc_http_server_t *s)
+{
+    pthread_mutex_lock(&s->held_lock);
+    s->held_stopping = true;
+    vc_http_held_t *list = s->parked;
+    s->parked = NULL;
+    for (vc_http_held_t *h = list; h; h = h->next) {
+        h->linked = false;
+        atomic_fetch_add(&h->refs, 1);
+    }
+    pthread_mutex_unlock(&s->held_lock);
+    while (list) {
+        vc_http_held_t *h = list;
+        list = h->next;
+        pthread_mutex_lock(&h->lock);
+        if (h->state == HELD_PARKED) {
+            vc_http_response_t resp = {0};
+            resp_shutting_down(&resp);
+            pthread_mutex_lock(&s->held_lock);
+            s->draining++;
+            pthread_mutex_unlock(&s->held_lock);
+            h->ctx->draining = true;
+            held_answer(h, &resp);
+        }
+        pthread_mutex_unlock(&h->lock);
+        held_unref(h);
+    }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += 1;
+    pthread_mutex_lock(&s->held_lock);
+    while (s->draining > 0 && pthread_cond_timedwait(&s->held_cond, &s->held_lock, &ts) != ETIMEDOUT)
+        ;
+    pthread_mutex_unlock(&s->held_lock);
+}
+
+/* Runs a deferred handler on the pool, then wakes the suspended connection (unless the
+ * handler held the request: its reply does). */
 static void run_async(void *arg)
 {
     req_ctx_t *ctx = arg;
@@ -541,13 +783,13 @@ static void run_async(void *arg)
     resp->status = 200;
     resp->content_type = "application/json";
     int rr = ctx->async_fn(&ctx->req, resp, ctx->async_userdata);
-    if (rr < 0 || rr == VC_HTTP_DEFER || rr == VC_HTTP_NEXT) {
-        vc_buf_done(&resp->body);
-        resp->n_headers = 0;
-        if (resp->upgraded)
-            resp->upgraded(-1, NULL, 0, resp->upgrade_arg);
-        resp->upgraded = NULL;
-        vc_http_reply_error(resp, 500, "%s", vc_strerror(rr));
+    if (rr == VC_HTTP_HELD) {
+        if (park(ctx, ctx->conn, false, resp))
+            return;
+    } else {
+        release_hold(ctx);
+        if (rr < 0 || rr == VC_HTTP_DEFER || rr == VC_HTTP_NEXT)
+            resp_fail(resp, rr);
     }
     ctx->async_done = true;
     MHD_resume_connection(ctx->conn);
@@ -615,6 +857,26 @@ static enum MHD_Result defer(req_ctx_t *ctx, struct MHD_Connection *c, vc_http_h
     return MHD_YES;
 }
 
+/* What a handler (route or interceptor) returned on MHD's thread: defer it to the pool, park it
+ * (held), or send its answer. */
+static enum MHD_Result handler_done(req_ctx_t *ctx, struct MHD_Connection *c, int rr, vc_http_response_t *resp,
+                                   vc_http_handler_t fn, void *userdata)
+{
+    if (rr == VC_HTTP_HELD) {
+        if (park(ctx, c, true, resp))
+            return MHD_YES;
+        return send_handler_resp(ctx, c, resp, ctx->req.path);
+    }
+    release_hold(ctx);
+    if (rr == VC_HTTP_DEFER) { /* run it again on the pool, off MHD's threads */
+        resp_discard(resp);
+        return defer(ctx, c, fn, userdata);
+    }
+    if (rr < 0)
+        resp_fail(resp, rr);
+    return send_handler_resp(ctx, c, resp, ctx->req.path);
+}
+
 static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const char *method, const char *url)
 {
     vc_http_server_t *s = ctx->server;
@@ -645,23 +907,9 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
         req->body_len = ctx->body.len;
         vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
         int rr = s->intercept_fn(req, &resp, s->intercept_userdata);
-        if (rr == VC_HTTP_DEFER) {
-            vc_buf_done(&resp.body);
-            if (resp.upgraded)
-                resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
-            return defer(ctx, c, s->intercept_fn, s->intercept_userdata);
-        }
-        if (rr != VC_HTTP_NEXT) {
-            if (rr < 0) {
-                vc_buf_done(&resp.body);
-                resp.n_headers = 0;
-                if (resp.upgraded)
-                    resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
-                resp.upgraded = NULL;
-                vc_http_reply_error(&resp, 500, "%s", vc_strerror(rr));
-            }
-            return send_handler_resp(ctx, c, &resp, url);
-        }
+        if (rr != VC_HTTP_NEXT)
+            return handler_done(ctx, c, rr, &resp, s->intercept_fn, s->intercept_userdata);
+        release_hold(ctx);
         vc_buf_done(&resp.body);
     }
     if (vc_streq(url, "/healthcheck") && !find_route(s, method, url, false, &path_known)) {
@@ -725,21 +973,7 @@ static enum MHD_Result dispatch(req_ctx_t *ctx, struct MHD_Connection *c, const 
 
     vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
     int rr = r->handler(req, &resp, r->userdata);
-    if (rr == VC_HTTP_DEFER) { /* run it again on the pool, off MHD's threads */
-        vc_buf_done(&resp.body);
-        if (resp.upgraded)
-            resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
-        return defer(ctx, c, r->handler, r->userdata);
-    }
-    if (rr < 0) {
-        vc_buf_done(&resp.body);
-        resp.n_headers = 0;
-        if (resp.upgraded)
-            resp.upgraded(-1, NULL, 0, resp.upgrade_arg);
-        resp.upgraded = NULL;
-        vc_http_reply_error(&resp, 500, "%s", vc_strerror(rr));
-    }
-    return send_handler_resp(ctx, c, &resp, url);
+    return handler_done(ctx, c, rr, &resp, r->handler, r->userdata);
 }
 
 static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -795,10 +1029,18 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
     if (!ctx)
         return;
     vc_buf_done(&ctx->body);
+    vc_buf_done(&ctx->async_resp.body); /* an answer MHD did not get to send */
+    if (ctx->draining) {
+        pthread_mutex_lock(&ctx->server->held_lock);
+        ctx->server->draining--;
+        pthread_cond_broadcast(&ctx->server->held_cond);
+        pthread_mutex_unlock(&ctx->server->held_lock);
+    }
     if (ctx->raw) { /* the 101 never went out */
         ctx->raw->fn(-1, NULL, 0, ctx->raw->arg);
         free(ctx->raw);
     }
+    release_hold(ctx);
     if (ctx->req.scratch_free)
         ctx->req.scratch_free(ctx->req.scratch);
     for (size_t i = 0; i < ctx->n_decoded; i++)
@@ -821,6 +1063,7 @@ int vc_http_start(vc_http_server_t *s)
     if (addr.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     s->stopping = false;
+    s->held_stopping = false;
     if (!s->pool && (r = vc_workq_new(s->opts.threads, 256, &s->pool)) < 0)
         return r;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
@@ -857,7 +1100,9 @@ void vc_http_stop(vc_http_server_t *s)
     }
     pthread_mutex_unlock(&s->ws_lock);
     reap_ws_threads(s, true);
-    /* let async handlers finish and resume their connections before MHD goes away */
+    /* answer held requests, let async handlers finish and resume their connections before MHD
+     * goes away (MHD must not stop with a connection suspended) */
+    unpark_all(s);
     s->pool = vc_workq_free(s->pool);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
@@ -873,6 +1118,8 @@ vc_http_server_t *vc_http_server_free(vc_http_server_t *s)
         free(s->routes[i].path);
     }
     pthread_mutex_destroy(&s->ws_lock);
+    pthread_mutex_destroy(&s->held_lock);
+    pthread_cond_destroy(&s->held_cond);
     free(s->listen);
     free(s);
     return NULL;

@@ -56,6 +56,22 @@ typedef struct inflight {
     atomic_bool *canceled;
 } inflight_t;
 
+/*
+ * Where the answers of one HTTP body (or vc_rpc_handle_text) go: its response document, filled
+ * in as calls answer. waiting counts the held calls not answered yet, plus one while the
+ * dispatcher runs; whoever brings it to 0 sends the document (sink_finish) and frees the sink,
+ * except in text mode, where the dispatcher waits for it.
+ */
+typedef struct sink {
+    pthread_mutex_t lock;
+    pthread_cond_t cond; /* text mode */
+    json_t *out;         /* batch: one slot per request with an id; else the response */
+    bool batch, text_mode;
+    int status;
+    unsigned waiting;
+    vc_http_held_t *held;
+} sink_t;
+
 struct vc_rpc_call {
     vc_rpc_server_t *server;
     const vc_rpc_method_t *method;
@@ -68,6 +84,19 @@ struct vc_rpc_call {
     char *err_msg;
     atomic_bool canceled;
     vc_rpc_chan_t *chan;
+    atomic_bool may_block;
+    /* VC_RPC_ASYNC calls live on the heap and may outlive their dispatch */
+    bool heap;
+    atomic_int refs;
+    atomic_int parks;        /* holds and offloads so far */
+    atomic_bool outstanding; /* held or offloaded: answered through call_finish */
+    atomic_bool answered;
+    vc_auth_info_t auth_copy;
+    char remote_copy[64];
+    json_t *params;    /* for vc_rpc_call_offload */
+    inflight_t inf;    /* WebSocket: the entry in conn->inflight (with an id) */
+    sink_t *sink;      /* HTTP / text: where the answer goes */
+    size_t slot;
 };
 
 enum { CHAN_PENDING, CHAN_OPEN, CHAN_CLOSED };
@@ -116,7 +145,8 @@ struct vc_rpc_conn {
     uint64_t next_chan_id, next_call_id;
     pending_t *pending;
     inflight_t *inflight;
-    unsigned n_inflight;
+    unsigned n_inflight; /* requests being dispatched */
+    unsigned n_held;     /* held calls not answered yet (they count against max_inflight) */
     vc_rpc_chan_t *chans;
     vc_rpc_sub_t *subs;
     pthread_mutex_t cb_lock; /* held while running subscription callbacks */
@@ -127,6 +157,8 @@ struct vc_rpc_conn {
 
 static void chan_activate(vc_rpc_chan_t *ch);
 static bool chan_detach(vc_rpc_chan_t *ch);
+static int conn_send_json(vc_rpc_conn_t *c, json_t *j);
+static _Thread_local vc_rpc_conn_t *running_on;
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -227,9 +259,12 @@ int vc_rpc_server_new(const vc_rpc_opts_t *opts, vc_rpc_server_t **ret)
 
 int vc_rpc_register(vc_rpc_server_t *s, const vc_rpc_method_t *methods, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (find_method(s, methods[i].name))
             return -EEXIST;
+        if ((methods[i].flags & VC_RPC_ASYNC) && (methods[i].flags & VC_RPC_CHANNEL))
+            return -EINVAL;
+    }
     const vc_rpc_method_t **m = realloc(s->methods, (s->n_methods + n) * sizeof(*m));
     if (!m)
         return -ENOMEM;
@@ -307,14 +342,202 @@ typedef struct dispatch_ctx {
     const char *remote;
     void *path_userdata;
     bool http;
+    bool fast;    /* on the HTTP thread or the connection's reader: no waiting */
+    sink_t *sink; /* HTTP / text: where held calls answer */
 } dispatch_ctx_t;
 
+static void sink_finish(sink_t *k);
+
+/* A VC_RPC_ASYNC method's call, on the heap (one reference, the dispatcher's). */
+static vc_rpc_call_t *call_new(const vc_rpc_call_t *tmpl, json_t *params, const dispatch_ctx_t *dc, size_t slot)
+{
+    vc_rpc_call_t *call = calloc(1, sizeof(*call));
+    if (!call)
+        return NULL;
+    *call = (vc_rpc_call_t){.server = tmpl->server, .method = tmpl->method, .path_userdata = tmpl->path_userdata,
+                            .id = json_incref(tmpl->id), .heap = true, .params = json_incref(params),
+                            .conn = vc_rpc_conn_ref(dc->conn), .sink = dc->sink, .slot = slot};
+    if (dc->auth) {
+        call->auth_copy = *dc->auth;
+        call->auth = &call->auth_copy;
+    }
+    snprintf(call->remote_copy, sizeof(call->remote_copy), "%s", dc->remote ? dc->remote : "");
+    call->remote = call->remote_copy;
+    atomic_init(&call->refs, 1);
+    return call;
+}
+
+static void call_unref(vc_rpc_call_t *call)
+{
+    if (!call || !call->heap || atomic_fetch_sub(&call->refs, 1) != 1)
+        return;
+    free(call->err_msg);
+    json_decref(call->id);
+    json_decref(call->params);
+    vc_rpc_conn_unref(call->conn);
+    free(call);
+}
+
+/* The response to a call whose method returned r (NULL for notifications); result stolen. */
+static json_t *call_response(vc_rpc_call_t *call, int r, json_t *result)
+{
+    json_t *resp = NULL;
+    if (r < 0) {
+        const char *em = call->err_msg ? call->err_msg : vc_strerror(r);
+        vc_debug("rpc: %s failed: %s", call->method->name, em);
+        if (call->id)
+            resp = make_error(call->id, call->err_code ? call->err_code : VC_RPC_APP_ERROR, em);
+    } else if (call->id)
+        resp = make_result(call->id, result);
+    json_decref(result);
+    return resp;
+}
+
+/* A held call becomes outstanding once: its answer is then awaited by its connection or sink. */
+static void make_outstanding(vc_rpc_call_t *call)
+{
+    if (atomic_exchange(&call->outstanding, true))
+        return;
+    if (call->conn) {
+        pthread_mutex_lock(&call->conn->lock);
+        call->conn->n_held++;
+        pthread_mutex_unlock(&call->conn->lock);
+    } else if (call->sink) {
+        pthread_mutex_lock(&call->sink->lock);
+        call->sink->waiting++;
+        pthread_mutex_unlock(&call->sink->lock);
+    }
+}
+
+/* Puts resp (stolen) in its slot; the last answer sends the document. */
+static void sink_answer(sink_t *k, size_t slot, json_t *resp)
+{
+    pthread_mutex_lock(&k->lock);
+    if (resp && k->batch && json_array_set_new(k->out, slot, resp) < 0)
+        resp = NULL;
+    else if (resp && !k->batch) {
+        json_decref(k->out);
+        k->out = resp;
+    }
+    bool last = --k->waiting == 0;
+    if (last && k->text_mode) { /* the dispatcher waits in vc_rpc_handle_text and frees k */
+        pthread_cond_broadcast(&k->cond);
+        last = false;
+    }
+    pthread_mutex_unlock(&k->lock);
+    if (last)
+        sink_finish(k);
+}
+
+/* Answers an outstanding call once (later answers are dropped). */
+static int call_finish(vc_rpc_call_t *call, int r, json_t *result)
+{
+    if (atomic_exchange(&call->answered, true)) {
+        json_decref(result);
+        return VC_ECLOSED;
+    }
+    json_t *resp = call_response(call, r, result);
+    int ret = 0;
+    vc_rpc_conn_t *c = call->conn;
+    if (c) {
+        ret = resp ? conn_send_json(c, resp) : 0;
+        json_decref(resp);
+        pthread_mutex_lock(&c->lock);
+        for (inflight_t **pp = &c->inflight; *pp; pp = &(*pp)->next)
+            if (*pp == &call->inf) {
+                *pp = call->inf.next;
+                break;
+            }
+        c->n_held--;
+        pthread_cond_broadcast(&c->cond);
+        pthread_mutex_unlock(&c->lock);
+    } else if (call->sink) {
+        sink_t *k = call->sink;
+        call->sink = NULL; /* gone once the document is answered */
+        sink_answer(k, call->slot, resp);
+    } else
+        json_decref(resp);
+    return ret < 0 ? VC_ECLOSED : 0;
+}
+
+vc_rpc_call_t *vc_rpc_call_hold(vc_rpc_call_t *call)
+{
+    if (!call->heap)
+        return NULL;
+    atomic_fetch_add(&call->refs, 1);
+    atomic_fetch_add(&call->parks, 1);
+    make_outstanding(call);
+    return call;
+}
+
+int vc_rpc_complete(vc_rpc_call_t *call, json_t *result)
+{
+    int r = call_finish(call, 0, result);
+    call_unref(call);
+    return r;
+}
+
+int vc_rpc_complete_error(vc_rpc_call_t *call, int r)
+{
+    r = call_finish(call, r < 0 ? r : -EINVAL, NULL);
+    call_unref(call);
+    return r;
+}
+
+bool vc_rpc_call_may_block(const vc_rpc_call_t *call)
+{
+    return atomic_load(&call->may_block);
+}
+
+/* VC_RPC_PENDING from a method that held nothing: its call would never be answered. */
+static int unheld_pending(vc_rpc_call_t *call)
+{
+    return vc_rpc_error(call, VC_RPC_APP_ERROR, "method '%s' returned pending without holding the call",
+                        call->method->name);
+}
+
+/* The method again, on the worker pool (vc_rpc_call_offload). */
+static void run_offloaded(void *arg)
+{
+    vc_rpc_call_t *call = arg;
+    json_t *result = NULL;
+    int parks = atomic_load(&call->parks);
+    vc_rpc_conn_t *prev = running_on;
+    atomic_store(&call->may_block, true);
+    running_on = call->conn;
+    int r = call->method->fn(call, call->params, &result);
+    running_on = prev;
+    if (r == VC_RPC_PENDING && atomic_load(&call->parks) == parks)
+        r = unheld_pending(call);
+    if (r != VC_RPC_PENDING)
+        call_finish(call, r, result);
+    else
+        json_decref(result);
+    call_unref(call);
+}
+
+int vc_rpc_call_offload(vc_rpc_call_t *call)
+{
+    if (!call->heap)
+        return -EINVAL;
+    atomic_fetch_add(&call->refs, 1);
+    atomic_fetch_add(&call->parks, 1);
+    make_outstanding(call); /* before the job can answer */
+    int r = vc_workq_submit(call->server->pool, run_offloaded, call);
+    if (r < 0) {
+        call_finish(call, r, NULL);
+        call_unref(call);
+    }
+    return VC_RPC_PENDING;
+}
+
 /*
- * Handles one request object. Returns the response (new reference) or NULL for notifications;
- * *ret_status is the HTTP status go-jsonrpc would use; *ret_chan an opened channel (WS).
+ * Handles one request object. Returns the response (new reference) or NULL for notifications
+ * and for calls answered later (*ret_pending set); *ret_status is the HTTP status go-jsonrpc
+ * would use; *ret_chan an opened channel (WS). slot: the response's place in a batch.
  */
-static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t *dc, int *ret_status,
-                          vc_rpc_chan_t **ret_chan)
+static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t *dc, size_t slot, int *ret_status,
+                          vc_rpc_chan_t **ret_chan, bool *ret_pending)
 {
     json_t *id = json_object_get(req, "id");
     json_t *jm = json_object_get(req, "method");
@@ -324,6 +547,7 @@ static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t 
 
     *ret_status = 200;
     *ret_chan = NULL;
+    *ret_pending = false;
     if (id && json_is_null(id))
         id = NULL;
     if (id && !json_is_integer(id) && !json_is_real(id) && !json_is_string(id)) {
@@ -358,7 +582,10 @@ static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t 
         return id ? make_error(id, VC_RPC_INVALID_PARAMS, msg) : NULL;
     }
 
-    vc_rpc_call_t call = {
+    json_t *empty = NULL;
+    if (!params || json_is_null(params))
+        params = empty = json_array();
+    vc_rpc_call_t stack_call = {
         .server = s,
         .method = m,
         .path_userdata = dc->path_userdata,
@@ -366,13 +593,23 @@ static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t 
         .conn = dc->conn,
         .remote = dc->remote,
         .id = id,
-    };
-    atomic_init(&call.canceled, false);
-    inflight_t inf = {.id = id, .canceled = &call.canceled};
+    }, *call = &stack_call;
+    inflight_t stack_inf, *inf = &stack_inf;
+    if (m->flags & VC_RPC_ASYNC) {
+        call = call_new(&stack_call, params, dc, slot);
+        if (!call) {
+            json_decref(empty);
+            return id ? make_error(id, VC_RPC_APP_ERROR, vc_strerror(-ENOMEM)) : NULL;
+        }
+        inf = &call->inf;
+    }
+    atomic_init(&call->canceled, false);
+    atomic_init(&call->may_block, !dc->fast);
+    *inf = (inflight_t){.id = id, .canceled = &call->canceled};
     if (dc->conn && id) {
         pthread_mutex_lock(&dc->conn->lock);
-        inf.next = dc->conn->inflight;
-        dc->conn->inflight = &inf;
+        inf->next = dc->conn->inflight;
+        dc->conn->inflight = inf;
         pthread_mutex_unlock(&dc->conn->lock);
     }
 
@@ -381,54 +618,58 @@ static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t 
     if (!s->opts.permissive && m->perm && !(dc->auth && (dc->auth->perms & m->perm))) {
         snprintf(msg, sizeof(msg), "missing permission to invoke '%s'  (need '%s')", short_name(name),
                  perm_of(m->perm));
-        r = vc_rpc_error(&call, VC_RPC_APP_ERROR, "%s", msg);
+        r = vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", msg);
     } else {
-        json_t *empty = NULL;
-        if (!params || json_is_null(params))
-            params = empty = json_array();
-        r = m->fn(&call, params, &result);
-        json_decref(empty);
+        r = m->fn(call, params, &result);
+        if (r == VC_RPC_PENDING && !atomic_load(&call->outstanding))
+            r = unheld_pending(call);
     }
+    json_decref(empty);
 
+    if (call->heap && atomic_load(&call->outstanding)) {
+        /* answered through call_finish (now, if the method answered itself after all) */
+        if (r != VC_RPC_PENDING)
+            call_finish(call, r, result);
+        else
+            json_decref(result);
+        call_unref(call);
+        *ret_pending = true;
+        return NULL;
+    }
     if (dc->conn && id) {
         pthread_mutex_lock(&dc->conn->lock);
         for (inflight_t **pp = &dc->conn->inflight; *pp; pp = &(*pp)->next)
-            if (*pp == &inf) {
-                *pp = inf.next;
+            if (*pp == inf) {
+                *pp = inf->next;
                 break;
             }
         pthread_mutex_unlock(&dc->conn->lock);
     }
 
-    if (r < 0) {
+    if (r < 0 && call->chan) { /* never announced: close silently */
+        pthread_mutex_lock(&call->chan->lock);
+        call->chan->state = CHAN_CLOSED;
+        pthread_mutex_unlock(&call->chan->lock);
+        if (chan_detach(call->chan))
+            vc_rpc_chan_unref(call->chan);
+        call->chan = vc_rpc_chan_unref(call->chan);
+    } else if (r >= 0 && (m->flags & VC_RPC_CHANNEL)) {
         json_decref(result);
-        if (call.chan) { /* never announced: close silently */
-            pthread_mutex_lock(&call.chan->lock);
-            call.chan->state = CHAN_CLOSED;
-            pthread_mutex_unlock(&call.chan->lock);
-            if (chan_detach(call.chan))
-                vc_rpc_chan_unref(call.chan);
-            call.chan = vc_rpc_chan_unref(call.chan);
-        }
-        const char *em = call.err_msg ? call.err_msg : vc_strerror(r);
-        vc_debug("rpc: %s failed: %s", name, em);
-        resp = id ? make_error(id, call.err_code ? call.err_code : VC_RPC_APP_ERROR, em) : NULL;
-        free(call.err_msg);
-        return resp;
-    }
-    free(call.err_msg);
-    if (m->flags & VC_RPC_CHANNEL) {
-        if (!call.chan) {
-            json_decref(result);
+        if (!call->chan) {
             snprintf(msg, sizeof(msg), "method '%s' returned a nil channel", name);
-            return id ? make_error(id, VC_RPC_APP_ERROR, msg) : NULL;
+            r = vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", msg);
+            result = NULL;
+        } else {
+            result = json_integer((json_int_t)call->chan->id);
+            *ret_chan = call->chan; /* the dispatcher activates it after writing the response */
         }
-        json_decref(result);
-        result = json_integer((json_int_t)call.chan->id);
-        *ret_chan = call.chan; /* the dispatcher activates it after writing the response */
     }
-    resp = id ? make_result(id, result) : NULL;
-    json_decref(result);
+    atomic_store(&call->answered, true);
+    resp = call_response(call, r, result);
+    if (call->heap)
+        call_unref(call);
+    else
+        free(call->err_msg);
     return resp;
 }
 
@@ -449,8 +690,6 @@ static bool trimmed_bounds(const char *body, size_t len, size_t *ret_start, size
     return b > a;
 }
 
-
-/* Handles a whole HTTP body (single or batch). */
 /*
  * Parses an HTTP body into a request document: an object, or an array of 1..MAX_BATCH
  * objects. On failure returns NULL with *ret_error set to the error response and *ret_status.
@@ -486,71 +725,153 @@ static json_t *parse_body(const char *body, size_t len, json_t **ret_error, int 
     return doc;
 }
 
-/* Runs a parsed document; *ret_out is NULL when only notifications were sent. */
-static int handle_doc(vc_rpc_server_t *s, json_t *doc, const dispatch_ctx_t *dc, json_t **ret_out, int *ret_status)
+/* A request gets a response when it has an id (even a malformed one). */
+static bool wants_response(json_t *req)
+{
+    json_t *id = json_object_get(req, "id");
+    return id && !json_is_null(id);
+}
+
+static sink_t *sink_new(bool text_mode)
+{
+    sink_t *k = calloc(1, sizeof(*k));
+    if (!k)
+        return NULL;
+    pthread_mutex_init(&k->lock, NULL);
+    pthread_cond_init(&k->cond, NULL);
+    k->text_mode = text_mode;
+    k->status = 200;
+    k->waiting = 1; /* the dispatcher */
+    return k;
+}
+
+static void sink_free(sink_t *k)
+{
+    json_decref(k->out);
+    pthread_mutex_destroy(&k->lock);
+    pthread_cond_destroy(&k->cond);
+    free(k);
+}
+
+/*
+ * Runs a parsed document; the responses go to k (a batch gets its slots first, so that calls
+ * answering later from other threads find theirs). Calls held on the way count in k->waiting.
+ */
+static int run_doc(vc_rpc_server_t *s, json_t *doc, const dispatch_ctx_t *dc, sink_t *k)
 {
     vc_rpc_chan_t *ch;
-    size_t i;
+    size_t i, slot = 0;
     json_t *v;
+    bool pending;
+    int st;
 
-    *ret_status = 200;
     if (json_is_array(doc)) {
-        json_t *arr = json_array();
-        if (!arr)
+        k->batch = true;
+        k->out = json_array();
+        if (!k->out)
+            return -ENOMEM;
+        json_array_foreach(doc, i, v) if (wants_response(v) && json_array_append_new(k->out, json_null()) < 0)
             return -ENOMEM;
         json_array_foreach(doc, i, v)
         {
-            int st;
-            json_t *resp = handle_one(s, v, dc, &st, &ch);
-            if (resp)
-                json_array_append_new(arr, resp);
+            bool wants = wants_response(v);
+            json_t *resp = handle_one(s, v, dc, slot, &st, &ch, &pending);
+            if (resp) {
+                pthread_mutex_lock(&k->lock);
+                if (!wants || json_array_set_new(k->out, slot, resp) < 0)
+                    json_decref(resp);
+                pthread_mutex_unlock(&k->lock);
+            }
+            slot += wants;
         }
-        if (json_array_size(arr) == 0) {
-            json_decref(arr);
-            arr = NULL;
-        }
-        *ret_out = arr;
         return 0;
     }
-    json_t *out = handle_one(s, doc, dc, ret_status, &ch);
+    json_t *out = handle_one(s, doc, dc, 0, &st, &ch, &pending);
     /* application errors keep 200 (go-jsonrpc writes them as normal responses) */
     if (out && !json_object_get(out, "result") &&
         json_integer_value(json_object_get(json_object_get(out, "error"), "code")) > 0)
-        *ret_status = 200;
-    *ret_out = out;
+        st = 200;
+    pthread_mutex_lock(&k->lock);
+    k->status = st;
+    if (out)
+        k->out = out;
+    pthread_mutex_unlock(&k->lock);
     return 0;
 }
 
-static int dump_response(json_t *out, char **ret_response)
+/* The response text of a finished sink (NULL when only notifications were sent). */
+static int sink_text(sink_t *k, char **ret)
 {
-    *ret_response = NULL;
-    if (!out)
+    *ret = NULL;
+    if (!k->out || (k->batch && json_array_size(k->out) == 0))
         return 0;
-    *ret_response = dump(out);
-    json_decref(out);
-    return *ret_response ? 0 : -ENOMEM;
+    *ret = dump(k->out);
+    return *ret ? 0 : -ENOMEM;
 }
 
-static int handle_body(vc_rpc_server_t *s, const char *body, size_t len, const dispatch_ctx_t *dc,
-                       char **ret_response, int *ret_status)
+/* The HTTP answer of a finished sink; the body ends with a newline like go-jsonrpc's. */
+static int sink_render(sink_t *k, vc_http_response_t *resp)
 {
-    json_t *out = NULL;
-    json_t *doc = parse_body(body, len, &out, ret_status);
-    if (doc) {
-        int r = handle_doc(s, doc, dc, &out, ret_status);
-        json_decref(doc);
-        if (r < 0)
-            return r;
-    } else if (!out)
-        return -ENOMEM;
-    return dump_response(out, ret_response);
+    char *text = NULL;
+    int r = sink_text(k, &text);
+    if (r < 0)
+        return r;
+    resp->status = k->status;
+    if (text) {
+        r = vc_buf_append_str(&resp->body, text);
+        if (r == 0)
+            r = vc_buf_append(&resp->body, "\n", 1);
+        free(text);
+    }
+    return r;
+}
+
+/* The last held call of an HTTP document answered: send the document, free the sink. */
+static void sink_finish(sink_t *k)
+{
+    if (k->held) {
+        vc_http_response_t resp = {.status = 200, .content_type = "application/json"};
+        if (sink_render(k, &resp) < 0) {
+            vc_buf_done(&resp.body);
+            vc_http_reply_error(&resp, 500, "%s", vc_strerror(-ENOMEM));
+        }
+        vc_http_held_reply(k->held, &resp);
+    }
+    sink_free(k);
 }
 
 int vc_rpc_handle_text(vc_rpc_server_t *s, const char *body, size_t len, const vc_auth_info_t *auth,
                        char **ret_response, int *ret_status)
 {
     dispatch_ctx_t dc = {.auth = auth, .remote = "local", .http = true};
-    return handle_body(s, body, len, &dc, ret_response, ret_status);
+    json_t *out = NULL;
+    *ret_response = NULL;
+    json_t *doc = parse_body(body, len, &out, ret_status);
+    if (!doc) {
+        if (!out)
+            return -ENOMEM;
+        *ret_response = dump(out);
+        json_decref(out);
+        return *ret_response ? 0 : -ENOMEM;
+    }
+    sink_t *k = sink_new(true);
+    if (!k) {
+        json_decref(doc);
+        return -ENOMEM;
+    }
+    dc.sink = k;
+    int r = run_doc(s, doc, &dc, k);
+    json_decref(doc);
+    pthread_mutex_lock(&k->lock);
+    k->waiting--;
+    while (k->waiting > 0) /* held calls answer from other threads */
+        pthread_cond_wait(&k->cond, &k->lock);
+    pthread_mutex_unlock(&k->lock);
+    if (r == 0)
+        r = sink_text(k, ret_response);
+    *ret_status = k->status;
+    sink_free(k);
+    return r;
 }
 
 /* True if a method of doc may wait (not VC_RPC_FAST): it must leave the HTTP thread. */
@@ -571,15 +892,16 @@ static void doc_free(void *p)
     json_decref(p);
 }
 
-/* POST: fast methods and protocol errors are answered on the HTTP thread; anything that may
- * wait is deferred to the HTTP server's worker pool with the parsed document kept. */
+/*
+ * POST: fast methods and protocol errors are answered on the HTTP thread; anything that may
+ * wait is deferred to the HTTP server's worker pool with the parsed document kept. A document
+ * with held calls holds the HTTP request until the last of them answers.
+ */
 static int http_rpc_handler(vc_http_request_t *req, vc_http_response_t *resp, void *userdata)
 {
     mount_t *m = userdata;
-    dispatch_ctx_t dc = {.auth = &req->auth, .remote = req->remote, .path_userdata = m->path_userdata,
-                         .http = true};
     json_t *out = NULL, *doc;
-    int status = 200, r = 0;
+    int status = 200, r;
     if (req->deferred) {
         doc = req->scratch;
         req->scratch = NULL;
@@ -590,33 +912,49 @@ static int http_rpc_handler(vc_http_request_t *req, vc_http_response_t *resp, vo
             req->scratch_free = doc_free;
             return VC_HTTP_DEFER;
         }
-        if (!doc && !out)
+    }
+    if (!doc) {
+        if (!out)
             return -ENOMEM;
-    }
-    if (doc) {
-        r = handle_doc(m->server, doc, &dc, &out, &status);
-        json_decref(doc);
-        if (r < 0)
-            return r;
-    }
-    char *text = NULL;
-    r = dump_response(out, &text);
-    if (r < 0)
+        sink_t k = {.out = out, .status = status};
+        r = sink_render(&k, resp);
+        json_decref(out);
         return r;
-    resp->status = status;
-    if (text) {
-        r = vc_buf_append_str(&resp->body, text);
-        if (r == 0)
-            r = vc_buf_append(&resp->body, "\n", 1);
-        free(text);
     }
-    return r;
+    sink_t *k = sink_new(false);
+    if (!k) {
+        json_decref(doc);
+        return -ENOMEM;
+    }
+    dispatch_ctx_t dc = {.auth = &req->auth, .remote = req->remote, .path_userdata = m->path_userdata,
+                         .http = true, .fast = !req->deferred, .sink = k};
+    r = run_doc(m->server, doc, &dc, k);
+    json_decref(doc);
+    pthread_mutex_lock(&k->lock);
+    bool answered = k->waiting == 1;
+    if (answered)
+        k->waiting = 0;
+    pthread_mutex_unlock(&k->lock);
+    if (answered) {
+        if (r == 0)
+            r = sink_render(k, resp);
+        sink_free(k);
+        return r;
+    }
+    /* some calls answer later: hold the request; the last answer (maybe already) sends it */
+    vc_http_held_t *held = vc_http_hold(req);
+    pthread_mutex_lock(&k->lock);
+    k->held = held;
+    bool last = --k->waiting == 0;
+    pthread_mutex_unlock(&k->lock);
+    if (last)
+        sink_finish(k);
+    return held ? VC_HTTP_HELD : -ENOMEM;
 }
 
 /* ------------------------------------------------------------------ connections */
 
-/* The connection whose request this thread is running (NULL outside a call). */
-static _Thread_local vc_rpc_conn_t *running_on;
+/* running_on: the connection whose request this thread is running (NULL outside a call). */
 
 static int conn_send_json(vc_rpc_conn_t *c, json_t *j)
 {
@@ -904,11 +1242,14 @@ static void chan_cancel(vc_rpc_chan_t *ch, bool send_close)
 
 /* ---- worker pool ---- */
 
-static void process_request(vc_rpc_conn_t *c, json_t *req, const vc_auth_info_t *auth)
+/* fast: on the connection's reader (VC_RPC_FAST methods), else on a worker. */
+static void process_request(vc_rpc_conn_t *c, json_t *req, const vc_auth_info_t *auth, bool fast)
 {
-    dispatch_ctx_t dc = {.auth = auth, .conn = c, .remote = c->remote, .path_userdata = c->path_userdata};
+    dispatch_ctx_t dc = {.auth = auth, .conn = c, .remote = c->remote, .path_userdata = c->path_userdata,
+                         .fast = fast};
     int st;
     vc_rpc_chan_t *ch = NULL;
+    bool pending;
     json_t *resp;
     vc_rpc_conn_t *prev = running_on;
     running_on = c;
@@ -918,7 +1259,7 @@ static void process_request(vc_rpc_conn_t *c, json_t *req, const vc_auth_info_t 
         snprintf(msg, sizeof(msg), "method '%s' not found", json_string_value(json_object_get(req, "method")));
         resp = id && !json_is_null(id) ? make_error(id, VC_RPC_METHOD_NOT_FOUND, msg) : NULL;
     } else
-        resp = handle_one(c->server, req, &dc, &st, &ch);
+        resp = handle_one(c->server, req, &dc, 0, &st, &ch, &pending);
     if (resp)
         conn_send_json(c, resp);
     json_decref(resp);
@@ -933,7 +1274,7 @@ static void run_job(void *arg)
 {
     job_t *j = arg;
     vc_rpc_conn_t *c = j->conn;
-    process_request(c, j->req, &j->auth);
+    process_request(c, j->req, &j->auth, false);
     pthread_mutex_lock(&c->lock);
     c->n_inflight--;
     pthread_cond_broadcast(&c->cond);
@@ -1082,7 +1423,7 @@ static void handle_message(vc_rpc_conn_t *c, const char *data, size_t len)
         else {
             bool over;
             pthread_mutex_lock(&c->lock);
-            over = c->server && c->n_inflight >= c->server->opts.max_inflight;
+            over = c->server && c->n_inflight + c->n_held >= c->server->opts.max_inflight;
             if (!over)
                 c->n_inflight++;
             pthread_mutex_unlock(&c->lock);
@@ -1098,7 +1439,7 @@ static void handle_message(vc_rpc_conn_t *c, const char *data, size_t len)
                 pthread_mutex_lock(&c->lock);
                 vc_auth_info_t auth = c->auth;
                 pthread_mutex_unlock(&c->lock);
-                process_request(c, msg, &auth);
+                process_request(c, msg, &auth, true);
                 pthread_mutex_lock(&c->lock);
                 c->n_inflight--;
                 pthread_cond_broadcast(&c->cond);

@@ -166,7 +166,86 @@ static int m_make_client_quit(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return r == VC_ECLOSED || r == -ETIMEDOUT ? 0 : r;
 }
 
+/* ---- answering later ---- */
+
+typedef struct later {
+    vc_rpc_call_t *call;
+    json_t *value; /* NULL: answer with an error */
+    int delay_ms;  /* < 0: until later_gate opens */
+} later_t;
+
+static atomic_int laters_running, later_last_r, later_saw_cancel;
+static atomic_bool later_gate;
+
+static void *later_main(void *arg)
+{
+    later_t *l = arg;
+    if (l->delay_ms < 0)
+        while (!atomic_load(&later_gate))
+            vc_sleep_ms(5);
+    else
+        vc_sleep_ms(l->delay_ms);
+    if (vc_rpc_call_canceled(l->call))
+        atomic_fetch_add(&later_saw_cancel, 1);
+    int r = l->value ? vc_rpc_complete(l->call, l->value)
+                     : vc_rpc_complete_error(l->call, vc_rpc_error(l->call, 1, "later failed"));
+    atomic_store(&later_last_r, r);
+    free(l);
+    atomic_fetch_sub(&laters_running, 1);
+    return NULL;
+}
+
+/* Test.Later [value, delay_ms]: a thread of its own answers value ("fail": an error) after
+ * delay_ms; 0 answers before the method returns, < 0 once later_gate opens. */
+static int m_later(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    json_t *v = json_array_get(params, 0);
+    later_t *l = calloc(1, sizeof(*l));
+    vc_rpc_call_t *held = l ? vc_rpc_call_hold(call) : NULL;
+    pthread_t t;
+    if (!held) {
+        free(l);
+        return -ENOMEM;
+    }
+    l->call = held;
+    l->value = vc_streq(json_string_value(v), "fail") ? NULL : json_incref(v);
+    l->delay_ms = (int)json_integer_value(json_array_get(params, 1));
+    atomic_fetch_add(&laters_running, 1);
+    if (l->delay_ms == 0)
+        later_main(l);
+    else if (pthread_create(&t, NULL, later_main, l) == 0)
+        pthread_detach(t);
+    else
+        later_main(l);
+    return VC_RPC_PENDING;
+}
+
+static void wait_laters(void)
+{
+    for (int i = 0; i < 1000 && atomic_load(&laters_running) > 0; i++)
+        vc_sleep_ms(5);
+    ASSERT_EQ(atomic_load(&laters_running), 0);
+}
+
+/* Runs where it may block: offloaded from the HTTP thread / reader. */
+static int m_offload(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    if (!vc_rpc_call_may_block(call))
+        return vc_rpc_call_offload(call);
+    *ret = json_string("on the pool");
+    return 0;
+}
+
+static int m_unheld(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return VC_RPC_PENDING;
+}
+
 static const vc_rpc_method_t methods[] = {
+    {"Test.Later", VC_PERM_READ, 2, m_later, VC_RPC_FAST | VC_RPC_ASYNC},
+    {"Test.LaterPool", VC_PERM_READ, 2, m_later, VC_RPC_ASYNC},
+    {"Test.Offload", VC_PERM_READ, 0, m_offload, VC_RPC_FAST | VC_RPC_ASYNC},
+    {"Test.Unheld", VC_PERM_READ, 0, m_unheld, VC_RPC_FAST | VC_RPC_ASYNC},
     {"Test.Sleep", VC_PERM_READ, 1, m_sleep, 0},
     {"Test.MakeClientQuit", VC_PERM_READ, 0, m_make_client_quit, 0},
     {"Test.Echo", VC_PERM_READ, 1, m_echo, VC_RPC_FAST},
@@ -741,6 +820,245 @@ static void test_handle_text(void)
     free(out);
 }
 
+/* ---- answering later ---- */
+
+static void test_async_http(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_client_call(c, "Test.Later", json_pack("[s,i]", "x", 20), &res, &err));
+    ASSERT_STREQ(json_string_value(res), "x");
+    json_decref(res);
+    ASSERT_EQ(vc_client_call(c, "Test.Later", json_pack("[s,i]", "fail", 20), &res, &err), VC_EREMOTE);
+    ASSERT_EQ(err.code, 1);
+    ASSERT_STREQ(err.message, "later failed");
+    /* answered before the method returned */
+    ASSERT_OK(vc_client_call(c, "Test.Later", json_pack("[i,i]", 5, 0), &res, &err));
+    ASSERT_EQ(json_integer_value(res), 5);
+    json_decref(res);
+    /* deferred to the pool first, then held there */
+    ASSERT_OK(vc_client_call(c, "Test.LaterPool", json_pack("[i,i]", 7, 10), &res, &err));
+    ASSERT_EQ(json_integer_value(res), 7);
+    json_decref(res);
+    ASSERT_OK(vc_client_call(c, "Test.Offload", NULL, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "on the pool");
+    json_decref(res);
+    ASSERT_EQ(vc_client_call(c, "Test.Unheld", NULL, &res, &err), VC_EREMOTE);
+    ASSERT_STREQ(err.message, "method 'Test.Unheld' returned pending without holding the call");
+    vc_client_free(c);
+
+    /* a notification: answered at once, the late answer is dropped */
+    const char *p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[1,30]}";
+    json_t *j = NULL;
+    ASSERT_EQ(raw_post(tok_read, p, strlen(p), &j), 200);
+    ASSERT_TRUE(j == NULL);
+    wait_laters();
+
+    /* ASYNC and CHANNEL do not go together */
+    static const vc_rpc_method_t bad[] = {{"Test.Bad", 0, 0, m_later, VC_RPC_ASYNC | VC_RPC_CHANNEL}};
+    ASSERT_EQ(vc_rpc_register(rpc, bad, 1), -EINVAL);
+}
+
+static void test_async_http_batch(void)
+{
+    /* answers come from other threads in any order; the batch keeps the request order */
+    const char *p = "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[\"a\",60],\"id\":1},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Add\",\"params\":[1,2],\"id\":2},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[\"n\",10]},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[\"fail\",0],\"id\":\"e\"},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[\"b\",20],\"id\":5},"
+                    "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Nope\",\"params\":[],\"id\":6}]";
+    json_t *j = NULL;
+    ASSERT_EQ(raw_post(tok_read, p, strlen(p), &j), 200);
+    ASSERT_TRUE(json_is_array(j));
+    ASSERT_EQ(json_array_size(j), 5);
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 0), "result")), "a");
+    ASSERT_EQ(json_integer_value(json_object_get(json_array_get(j, 1), "result")), 3);
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 2), "id")), "e");
+    ASSERT_STREQ(json_string_value(json_object_get(json_object_get(json_array_get(j, 2), "error"), "message")),
+                 "later failed");
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 3), "result")), "b");
+    ASSERT_EQ(json_integer_value(json_object_get(json_object_get(json_array_get(j, 4), "error"), "code")), -32601);
+    json_decref(j);
+
+    /* with a method that may block the body goes to the pool, and is held there */
+    p = "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.LaterPool\",\"params\":[\"p\",30],\"id\":1},"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Offload\",\"params\":[],\"id\":2},"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[\"q\",0],\"id\":3}]";
+    ASSERT_EQ(raw_post(tok_read, p, strlen(p), &j), 200);
+    ASSERT_EQ(json_array_size(j), 3);
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 0), "result")), "p");
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 1), "result")), "on the pool");
+    ASSERT_STREQ(json_string_value(json_object_get(json_array_get(j, 2), "result")), "q");
+    json_decref(j);
+    wait_laters();
+}
+
+static void test_async_http_disconnect(void)
+{
+    /* the client leaves while its call is held: the answer goes nowhere, nothing leaks */
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)vc_http_port(http))};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    ASSERT_OK(connect(fd, (struct sockaddr *)&sa, sizeof(sa)));
+    const char *body = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[1,150],\"id\":1}";
+    char req[2048];
+    int n = snprintf(req, sizeof(req),
+                     "POST /rpc/v0 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\r\nContent-Type: "
+                     "application/json\r\nContent-Length: %zu\r\n\r\n%s",
+                     tok_read, strlen(body), body);
+    ASSERT_EQ(write(fd, req, (size_t)n), n);
+    for (int i = 0; i < 200 && atomic_load(&laters_running) == 0; i++)
+        vc_sleep_ms(2);
+    close(fd);
+    wait_laters();
+    vc_client_t *c = client_for(tok_read);
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_client_call(c, "Test.Add", json_pack("[i,i]", 1, 2), &res, &err));
+    json_decref(res);
+    vc_client_free(c);
+}
+
+typedef struct ws_slow {
+    vc_rpc_conn_t *conn;
+    int r;
+    json_t *res;
+} ws_slow_t;
+
+static void *ws_slow_main(void *arg)
+{
+    ws_slow_t *w = arg;
+    vc_rpc_err_t err;
+    w->r = vc_rpc_conn_call(w->conn, "Test.Later", json_pack("[s,i]", "slow", 300), 5000, &w->res, &err);
+    return NULL;
+}
+
+static void test_async_ws(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    vc_rpc_conn_t *conn;
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_client_ws_connect(c, NULL, &conn));
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.Later", json_pack("[s,i]", "x", 30), 5000, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "x");
+    json_decref(res);
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.LaterPool", json_pack("[s,i]", "y", 10), 5000, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "y");
+    json_decref(res);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.Later", json_pack("[s,i]", "fail", 0), 5000, &res, &err), VC_EREMOTE);
+    ASSERT_STREQ(err.message, "later failed");
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.Offload", NULL, 5000, &res, &err));
+    ASSERT_STREQ(json_string_value(res), "on the pool");
+    json_decref(res);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.Unheld", NULL, 5000, &res, &err), VC_EREMOTE);
+
+    /* a held call does not hold up the next ones on the same socket */
+    ws_slow_t w = {.conn = conn};
+    pthread_t t;
+    pthread_create(&t, NULL, ws_slow_main, &w);
+    vc_sleep_ms(50);
+    int64_t t0 = vc_now_mono_us();
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.Later", json_pack("[s,i]", "fast", 0), 5000, &res, &err));
+    ASSERT_LT(vc_now_mono_us() - t0, 200000);
+    json_decref(res);
+    pthread_join(t, NULL);
+    ASSERT_OK(w.r);
+    ASSERT_STREQ(json_string_value(w.res), "slow");
+    json_decref(w.res);
+
+    /* the client times out and sends xrpc.cancel: the holder sees it, its answer still goes out */
+    int saw = atomic_load(&later_saw_cancel);
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.Later", json_pack("[s,i]", "late", 200), 50, &res, &err), -ETIMEDOUT);
+    wait_laters();
+    ASSERT_EQ(atomic_load(&later_saw_cancel), saw + 1);
+    ASSERT_EQ(atomic_load(&later_last_r), 0);
+    ASSERT_OK(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i]", 1, 1), 5000, &res, &err));
+    ASSERT_EQ(json_integer_value(res), 2);
+    json_decref(res);
+
+    /* answered after the client disconnected: canceled, dropped, no crash */
+    ASSERT_EQ(vc_rpc_conn_call(conn, "Test.Later", json_pack("[s,i]", "gone", 200), 30, &res, &err), -ETIMEDOUT);
+    vc_rpc_conn_close(conn);
+    vc_rpc_conn_unref(conn);
+    wait_laters();
+    ASSERT_EQ(atomic_load(&later_saw_cancel), saw + 2);
+    ASSERT_EQ(atomic_load(&later_last_r), VC_ECLOSED);
+    vc_client_free(c);
+}
+
+static void test_async_handle_text(void)
+{
+    vc_auth_info_t a = {.perms = VC_PERM_READ};
+    char *out;
+    int st;
+    const char *p = "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[\"t\",20],\"id\":1}";
+    ASSERT_OK(vc_rpc_handle_text(rpc, p, strlen(p), &a, &out, &st));
+    ASSERT_STREQ(out, "{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":\"t\"}");
+    ASSERT_EQ(st, 200);
+    free(out);
+    p = "[{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[1,20],\"id\":1},"
+        "{\"jsonrpc\":\"2.0\",\"method\":\"Test.Later\",\"params\":[2,0],\"id\":2}]";
+    ASSERT_OK(vc_rpc_handle_text(rpc, p, strlen(p), &a, &out, &st));
+    ASSERT_STREQ(out, "[{\"jsonrpc\":\"2.0\",\"id\":1,\"result\":1},{\"jsonrpc\":\"2.0\",\"id\":2,\"result\":2}]");
+    free(out);
+    wait_laters();
+}
+
+/* Stopping the HTTP server answers held requests with 503; the holder's late answer is dropped. */
+typedef struct stop_call {
+    char url[128];
+    int r;
+    vc_rpc_err_t err;
+} stop_call_t;
+
+static void *stop_call_main(void *arg)
+{
+    stop_call_t *sc = arg;
+    const char *eps[] = {sc->url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = tok_read, .timeout_ms = 10000};
+    vc_client_t *c = NULL;
+    json_t *res = NULL;
+    if (vc_client_new(&o, &c) == 0)
+        sc->r = vc_client_call(c, "Test.Later", json_pack("[i,i]", 1, -1), &res, &sc->err);
+    json_decref(res);
+    vc_client_free(c);
+    return NULL;
+}
+
+static void test_async_stop(void)
+{
+    vc_http_opts_t ho = {.listen = "127.0.0.1:0", .threads = 1};
+    vc_http_server_t *h;
+    vc_rpc_server_t *r;
+    ASSERT_OK(vc_http_server_new(&ho, &h));
+    ASSERT_OK(vc_rpc_server_new(NULL, &r));
+    ASSERT_OK(vc_rpc_register(r, methods, VC_ELEMENTSOF(methods)));
+    ASSERT_OK(vc_rpc_mount(r, h, "/rpc/v0", NULL));
+    vc_http_set_auth(h, test_auth, NULL);
+    ASSERT_OK(vc_http_start(h));
+    stop_call_t sc = {0};
+    snprintf(sc.url, sizeof(sc.url), "http://127.0.0.1:%u/rpc/v0", vc_http_port(h));
+    atomic_store(&later_gate, false);
+    pthread_t t;
+    pthread_create(&t, NULL, stop_call_main, &sc);
+    for (int i = 0; i < 500 && atomic_load(&laters_running) == 0; i++)
+        vc_sleep_ms(5);
+    ASSERT_EQ(atomic_load(&laters_running), 1);
+    vc_sleep_ms(20); /* let the handler return and park the request */
+    vc_http_stop(h);
+    pthread_join(t, NULL);
+    ASSERT_EQ(sc.r, VC_EHTTP);
+    ASSERT_EQ(sc.err.code, 503);
+    atomic_store(&later_gate, true);
+    wait_laters();
+    ASSERT_EQ(atomic_load(&later_last_r), 0); /* the sink took it; the HTTP answer was dropped */
+    vc_http_server_free(h);
+    vc_rpc_server_free(r);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -756,6 +1074,12 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_ws_teardown_callbacks);
     VC_TEST_RUN(test_batch_limit_and_form_token);
     VC_TEST_RUN(test_handle_text);
+    VC_TEST_RUN(test_async_http);
+    VC_TEST_RUN(test_async_http_batch);
+    VC_TEST_RUN(test_async_http_disconnect);
+    VC_TEST_RUN(test_async_ws);
+    VC_TEST_RUN(test_async_handle_text);
+    VC_TEST_RUN(test_async_stop);
     vc_http_server_free(http);
     vc_rpc_server_free(rpc);
     vc_metrics_free(metrics);

@@ -9,7 +9,9 @@
  *
  * Handlers run on MHD's worker threads and must not block there: a handler that may wait
  * returns VC_HTTP_DEFER, and is then called again (req->deferred set) on a worker pool of up
- * to 256 threads while MHD keeps the connection suspended and goes on serving others.
+ * to 256 threads while MHD keeps the connection suspended and goes on serving others. A
+ * handler whose answer another thread will produce holds the request instead (vc_http_hold,
+ * VC_HTTP_HELD): no thread waits for it meanwhile.
  * vc_http_stop / vc_http_server_free must not be called from a handler.
  */
 #ifndef VC_HTTP_H
@@ -42,6 +44,8 @@ typedef struct vc_http_request {
 
 /* Handler return value: "call me again on the worker pool" (see above). */
 #define VC_HTTP_DEFER 0x44454652 /* "DEFR"; other non-negative returns mean success */
+/* Handler return value: "the answer comes later" (vc_http_hold). */
+#define VC_HTTP_HELD 0x48454c44 /* "HELD" */
 /* Interceptor return value (first call only): "not mine", go on with routing and auth. */
 #define VC_HTTP_NEXT 0x4e455854 /* "NEXT" */
 
@@ -134,6 +138,22 @@ int vc_http_foreach(const vc_http_request_t *req, vc_http_kind_t kind,
                     int (*fn)(const char *name, const char *value, void *userdata), void *userdata);
 /* A value from the query string or an application/x-www-form-urlencoded body. */
 const char *vc_http_form(const vc_http_request_t *req, const char *name);
+
+/*
+ * Answering later. A handler (route or interceptor, first or deferred call) keeps its request
+ * open with vc_http_hold and returns VC_HTTP_HELD; MHD keeps the connection suspended and goes
+ * on serving others. Any thread then answers once with vc_http_held_reply, possibly before the
+ * handler has returned. A handler that holds and returns anything else answers itself (the
+ * reply is then dropped). A client that disconnects meanwhile is noticed when the answer goes
+ * out; vc_http_stop answers requests still held with 503 (a later reply is dropped).
+ */
+typedef struct vc_http_held vc_http_held_t;
+
+/* From inside a handler; NULL on OOM or if the request is already held. */
+vc_http_held_t *vc_http_hold(vc_http_request_t *req);
+/* Sends resp (status, content type, static headers; the body is taken; no raw upgrade) and
+ * releases h. Thread-safe. 0, or VC_ECLOSED when the answer was dropped (see above). */
+int vc_http_held_reply(vc_http_held_t *h, vc_http_response_t *resp);
 
 /* Response helpers. */
 int vc_http_reply_json(vc_http_response_t *resp, int status, const char *json_text);

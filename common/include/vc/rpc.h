@@ -17,6 +17,13 @@
  *   Channels (WebSocket only): result is a per-connection id from 1, then notifications
  *   xrpc.ch.val [id, value] and xrpc.ch.close [id]; the client cancels with xrpc.cancel [reqid].
  *
+ * Answering later: a method flagged VC_RPC_ASYNC may hold its call (vc_rpc_call_hold) and
+ * return VC_RPC_PENDING; another thread answers it afterwards with vc_rpc_complete /
+ * vc_rpc_complete_error, which writes the response frame (WebSocket) or finishes the held HTTP
+ * request (a batch is answered once its last call is). With VC_RPC_FAST too, such a method runs
+ * on the HTTP thread or the connection's reader and no thread waits for the answer; when it
+ * finds it would have to wait after all, vc_rpc_call_offload runs it again on the worker pool.
+ *
  * The same vc_rpc_conn_t type is used on the client side (vc_rpc_conn_new_client): outgoing
  * calls with matched responses, channel subscriptions, and optionally serving methods to the
  * peer (server-to-client calls work both ways).
@@ -48,14 +55,20 @@ typedef struct vc_rpc_sub vc_rpc_sub_t;
 
 /* A method: params is the positional array (already checked for length); on success set
  * *ret_result to a new reference (NULL means JSON null). On failure return a negative value;
- * the error message is the one set with vc_rpc_error(), else vc_strerror(r). */
+ * the error message is the one set with vc_rpc_error(), else vc_strerror(r). A VC_RPC_ASYNC
+ * method may also return VC_RPC_PENDING (see vc_rpc_call_hold). */
 typedef int (*vc_rpc_fn)(vc_rpc_call_t *call, json_t *params, json_t **ret_result);
+
+/* Method return value: the call is held (or offloaded) and will be answered later. */
+#define VC_RPC_PENDING 0x50454e44 /* "PEND" */
 
 enum {
     VC_RPC_CHANNEL = 1u << 0, /* result is a channel (WebSocket only) */
     VC_RPC_FAST = 1u << 1,    /* never waits (no network or lock waits): it runs on the HTTP
                                * thread (POST) or on the connection's reader (WebSocket) instead
                                * of the worker pool */
+    VC_RPC_ASYNC = 1u << 2,   /* may answer later (vc_rpc_call_hold, vc_rpc_call_offload); not
+                               * with VC_RPC_CHANNEL */
 };
 
 typedef struct vc_rpc_method {
@@ -107,6 +120,32 @@ const char *vc_rpc_call_remote(const vc_rpc_call_t *call);
 bool vc_rpc_call_canceled(const vc_rpc_call_t *call);
 /* Sets the error object; returns VC_EREMOTE for `return vc_rpc_error(call, 1, "...")`. */
 int vc_rpc_error(vc_rpc_call_t *call, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* ---- answering later (methods flagged VC_RPC_ASYNC) ---- */
+/*
+ * Keeps call past the method's return: the method then returns VC_RPC_PENDING, and the holder
+ * answers exactly once, from any thread, with vc_rpc_complete or vc_rpc_complete_error (which
+ * also release the hold; the call and its accessors stay valid until then). The answer may come
+ * before the method has returned. NULL (and nothing held) for a method not flagged
+ * VC_RPC_ASYNC. A notification's answer is dropped. A WebSocket call stays canceled-aware
+ * (vc_rpc_call_canceled: xrpc.cancel, connection closed) and its answer is dropped once the
+ * connection is gone; over HTTP a client that went away is only noticed when answering.
+ * Every held call must be answered before vc_rpc_server_free.
+ */
+vc_rpc_call_t *vc_rpc_call_hold(vc_rpc_call_t *call);
+/* Answers a held call with result (stolen, NULL = JSON null). 0, or VC_ECLOSED when the
+ * answer could not be delivered (connection or server gone, already answered). */
+int vc_rpc_complete(vc_rpc_call_t *call, json_t *result);
+/* Answers a held call with the error r (as a method returning r: vc_rpc_error's object, else
+ * vc_strerror(r)). Same return as vc_rpc_complete. */
+int vc_rpc_complete_error(vc_rpc_call_t *call, int r);
+/* From a VC_RPC_ASYNC method that must not wait where it runs (VC_RPC_FAST): runs the method
+ * again on the worker pool, where vc_rpc_call_may_block is true, and answers with what it
+ * returns there (it may hold the call again). Returns VC_RPC_PENDING, for the method to return
+ * at once (if the pool refuses the job, the call is answered with that error). */
+int vc_rpc_call_offload(vc_rpc_call_t *call);
+/* False while a VC_RPC_FAST method runs on the HTTP thread or the connection's reader. */
+bool vc_rpc_call_may_block(const vc_rpc_call_t *call);
 
 /* ---- channels (methods flagged VC_RPC_CHANNEL) ---- */
 /* Opens the channel this call returns. on_close runs once when the client cancels, the
