@@ -189,8 +189,8 @@ static bool transport_error(CURLcode rc)
 
 /* One HTTP exchange. Returns 0 (status set), VC_ETRANSPORT, or another error; *ret_sent tells
  * whether any of the request reached the network (then it must not be repeated blindly). */
-static int http_once(vc_client_t *c, const char *method, const char *url, const char *body, long *ret_status,
-                     vc_buf_t *out, bool *ret_sent)
+static int http_once(vc_client_t *c, const char *method, const char *url, const char *body, int timeout_ms,
+                     long *ret_status, vc_buf_t *out, bool *ret_sent)
 {
     CURL *h = handle_get(c);
     struct curl_slist *hdrs = NULL;
@@ -216,8 +216,8 @@ static int http_once(vc_client_t *c, const char *method, const char *url, const 
         curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE, 0L);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, write_cb);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, out);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)c->opts.timeout_ms);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)c->opts.connect_timeout_ms);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)VC_MIN(c->opts.connect_timeout_ms, timeout_ms));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
@@ -245,7 +245,7 @@ static int http_once(vc_client_t *c, const char *method, const char *url, const 
  * while nothing was sent: a request that may have reached a server is not repeated (a push or
  * a sign must not run twice). */
 static int http_with_retry(vc_client_t *c, const char *method, const char *path_query, const char *body,
-                           long *ret_status, vc_buf_t *out)
+                           int timeout_ms, long *ret_status, vc_buf_t *out)
 {
     int backoff = c->opts.retry_backoff_ms, r = VC_ETRANSPORT;
     for (int round = 0; round <= c->opts.retries; round++) {
@@ -264,7 +264,7 @@ static int http_with_retry(vc_client_t *c, const char *method, const char *path_
             }
             bool sent = false;
             out->len = 0;
-            r = http_once(c, method, url ? url : c->eps[i].rpc_url, body, ret_status, out, &sent);
+            r = http_once(c, method, url ? url : c->eps[i].rpc_url, body, timeout_ms, ret_status, out, &sent);
             free(url);
             if (r != VC_ETRANSPORT || sent) {
                 c->current = i;
@@ -280,7 +280,7 @@ int vc_client_rest(vc_client_t *c, const char *method, const char *path_query, c
 {
     vc_buf_t out = {0};
     long status = 0;
-    int r = http_with_retry(c, method, path_query, json_body, &status, &out);
+    int r = http_with_retry(c, method, path_query, json_body, c->opts.timeout_ms, &status, &out);
     if (r < 0) {
         vc_buf_done(&out);
         return r;
@@ -297,6 +297,12 @@ int vc_client_rest(vc_client_t *c, const char *method, const char *path_query, c
 
 int vc_client_call(vc_client_t *c, const char *method, json_t *params, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
+    return vc_client_call_timeout(c, method, params, 0, ret_result, ret_err);
+}
+
+int vc_client_call_timeout(vc_client_t *c, const char *method, json_t *params, int timeout_ms, json_t **ret_result,
+                           vc_rpc_err_t *ret_err)
+{
     static _Atomic long next_id = 1;
     json_t *req = json_pack("{s:s, s:s, s:o, s:I}", "jsonrpc", "2.0", "method", method, "params",
                             params ? params : json_array(), "id", (json_int_t)next_id++);
@@ -306,7 +312,7 @@ int vc_client_call(vc_client_t *c, const char *method, json_t *params, json_t **
         return -ENOMEM;
     vc_buf_t out = {0};
     long status = 0;
-    int r = http_with_retry(c, "POST", NULL, body, &status, &out);
+    int r = http_with_retry(c, "POST", NULL, body, timeout_ms > 0 ? timeout_ms : c->opts.timeout_ms, &status, &out);
     free(body);
     if (r < 0) {
         vc_buf_done(&out);

@@ -44,6 +44,10 @@ const char *vc_client_current(const vc_client_t *c);
  */
 int vc_client_call(vc_client_t *c, const char *method, json_t *params, json_t **ret_result,
                    vc_rpc_err_t *ret_err);
+/* The same with a whole-request timeout for this call only (<= 0: the client's timeout_ms); a
+ * call that runs out of time is a transport error (VC_ETRANSPORT). */
+int vc_client_call_timeout(vc_client_t *c, const char *method, json_t *params, int timeout_ms,
+                           json_t **ret_result, vc_rpc_err_t *ret_err);
 
 /*
  * REST call: method "GET"/"POST"/"PUT"/"DELETE", path_query "/user?name=x" (joined to the
