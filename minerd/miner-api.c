@@ -355,6 +355,76 @@ static int m_query_record(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return r < 0 ? fail_with(call, r, err) : 0;
 }
 
+/* ------------------------------------------------------------------ HA */
+
+static vc_ha_elector_t *elector_of(vc_rpc_call_t *call)
+{
+    return miner_elector(api_of(call)->m);
+}
+
+/* {"Enabled","Role":"leader|standby|paused","Holder","Scope","Token","Lease":{holder, token,
+ *  live, ageMs, remainingMs}} */
+static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_ha_elector_t *e = elector_of(call);
+    if (!e) {
+        *ret = json_pack("{s:b, s:s}", "Enabled", 0, "Role", "leader");
+        return *ret ? 0 : -ENOMEM;
+    }
+    int64_t token = 0;
+    bool lead = vc_ha_is_leader(e, &token);
+    vc_ha_lease_t l;
+    json_t *lease = json_null();
+    int r = vc_ha_status(miner_store_db(api_of(call)->store), vc_ha_elector_service(e), vc_ha_elector_scope(e), &l);
+    if (r == 0)
+        lease = json_pack("{s:s, s:I, s:b, s:I, s:I}", "Holder", l.holder, "Token", (json_int_t)l.token, "Live",
+                          l.live, "AgeMs", (json_int_t)l.age_ms, "RemainingMs", (json_int_t)l.remaining_ms);
+    else if (r != -ENOENT)
+        return app_err(call, "lease status: %s", vc_strerror(r));
+    *ret = json_pack("{s:b, s:s, s:s, s:s, s:I, s:o}", "Enabled", 1, "Role",
+                     vc_ha_elector_paused(e) ? "paused" : lead ? "leader" : "standby", "Holder",
+                     vc_ha_elector_holder(e), "Scope", vc_ha_elector_scope(e), "Token", (json_int_t)(lead ? token : 0),
+                     "Lease", lease ? lease : json_null());
+    return *ret ? 0 : -ENOMEM;
+}
+
+static int m_ha_promote(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_ha_elector_t *e = elector_of(call);
+    json_t *f = json_array_get(params, 0);
+    if (!json_is_boolean(f))
+        return bad_param(call, 0, "expected a boolean (force)");
+    if (!e)
+        return app_err(call, "HA is disabled ([HA] Enable = false): this instance always mines");
+    int r = vc_ha_elector_promote(e, json_is_true(f));
+    if (r == -EBUSY)
+        return app_err(call, "the lease holder is alive: refusing to promote (use --force to take it anyway)");
+    return r < 0 ? app_err(call, "promote: %s", vc_strerror(r)) : 0;
+}
+
+static int pause_resume(vc_rpc_call_t *call, bool pause)
+{
+    vc_ha_elector_t *e = elector_of(call);
+    if (!e)
+        return app_err(call, "HA is disabled ([HA] Enable = false)");
+    if (pause)
+        vc_ha_elector_pause(e);
+    else
+        vc_ha_elector_resume(e);
+    vc_logkv(VC_LOG_NOTICE, "ha", pause ? "paused: stepping down" : "resumed", NULL);
+    return 0;
+}
+
+static int m_ha_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return pause_resume(call, true);
+}
+
+static int m_ha_resume(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return pause_resume(call, false);
+}
+
 /* ------------------------------------------------------------------ table */
 
 #define R VC_PERM_READ
@@ -377,6 +447,10 @@ static const vc_rpc_method_t methods[] = {
     {"Filecoin.Start", A, 1, m_start, 0},
     {"Filecoin.Stop", A, 1, m_stop, 0},
     {"Filecoin.QueryRecord", R, 1, m_query_record, 0},
+    {"Filecoin.HaStatus", R, 0, m_ha_status, 0},
+    {"Filecoin.HaPromote", A, 1, m_ha_promote, 0},
+    {"Filecoin.HaPause", A, 0, m_ha_pause, 0},
+    {"Filecoin.HaResume", A, 0, m_ha_resume, 0},
 };
 
 int miner_api_new(miner_t *m, miner_store_t *store, vc_authn_t *authn, miner_api_t **ret)

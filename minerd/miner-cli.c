@@ -268,6 +268,35 @@ static int cmd_log_set_level(vc_cli_ctx_t *ctx)
     return 0;
 }
 
+static int cmd_ha_status(vc_cli_ctx_t *ctx)
+{
+    return call_print(ctx, "HaStatus", NULL);
+}
+
+static int cmd_ha_promote(vc_cli_ctx_t *ctx)
+{
+    int rc = call(ctx, "HaPromote", json_pack("[b]", vc_cli_bool(ctx, "force")), NULL);
+    if (rc == 0)
+        puts("promoted: this instance holds the mining lease.");
+    return rc;
+}
+
+static int cmd_ha_pause(vc_cli_ctx_t *ctx)
+{
+    int rc = call(ctx, "HaPause", NULL, NULL);
+    if (rc == 0)
+        puts("paused: this instance stepped down and stays standby.");
+    return rc;
+}
+
+static int cmd_ha_resume(vc_cli_ctx_t *ctx)
+{
+    int rc = call(ctx, "HaResume", NULL, NULL);
+    if (rc == 0)
+        puts("resumed: this instance may take the mining lease again.");
+    return rc;
+}
+
 /* ------------------------------------------------------------------ the tree */
 
 static const vc_cli_flag_t update_flags[] = {
@@ -327,6 +356,21 @@ static const vc_cli_cmd_t log_cmds[] = {
     {0},
 };
 
+static const vc_cli_flag_t promote_flags[] = {
+    {"force", NULL, VC_FLAG_BOOL, "take the lease even while its holder is alive (its writes then fail)"},
+    {0},
+};
+
+static const vc_cli_cmd_t ha_cmds[] = {
+    {.name = "status", .usage = "role (leader, standby, paused), holder, fencing token, lease age",
+     .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_status},
+    {.name = "promote", .usage = "take the mining lease now (the holder must be dead, unless --force)",
+     .flags = promote_flags, .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_promote},
+    {.name = "pause", .usage = "step down and stay standby", .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_pause},
+    {.name = "resume", .usage = "allow this instance to lead again", .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_resume},
+    {0},
+};
+
 static const vc_cli_cmd_t cmds[] = {
     {.name = "init", .usage = "create a venus-miner repo", .flags = miner_init_flags, .nargs = VC_CLI_NO_ARGS,
      .run = miner_cmd_init},
@@ -337,6 +381,7 @@ static const vc_cli_cmd_t cmds[] = {
     {.name = "winner", .usage = "winner statistics", .subcommands = winner_cmds},
     {.name = "record", .usage = "mining records", .subcommands = record_cmds},
     {.name = "log", .usage = "daemon logging", .subcommands = log_cmds},
+    {.name = "ha", .usage = "primary/standby: role and lease", .subcommands = ha_cmds},
     {.name = "version", .usage = "daemon and local versions", .nargs = VC_CLI_NO_ARGS, .run = cmd_version},
     {0},
 };

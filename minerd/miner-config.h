@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "vc/conf.h"
+#include "vc/ha.h"
 
 #define MINER_DEFAULT_LISTEN "/ip4/127.0.0.1/tcp/12308"
 #define MINER_DEFAULT_REPO "~/.venus-miner"
@@ -40,6 +41,10 @@ typedef struct miner_config {
     size_t n_submit;
     char *slash_type;               /* "local" | "postgres" */
     char *pg_dsn;
+    char *sqlite_path;              /* [SlashFilter.Local] Path ("" = <repo>/miner.db) */
+    bool ha;                        /* [HA] Enable: one active miner per scope (a lease) */
+    char *ha_scope, *ha_holder;     /* [HA] Scope, Holder (base of the holder id) */
+    vc_ha_config_t ha_cfg;          /* [HA] Lease, RenewDeadline, Retry */
     bool recorder;
     int64_t record_expire, record_max_query;
 } miner_config_t;

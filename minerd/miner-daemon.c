@@ -269,6 +269,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     vc_client_t *node = NULL, *auth = NULL, **submit = NULL;
     vc_clientset_t *gateway = NULL;
     vc_authn_t *authn = NULL;
+    vc_ha_elector_t *elector = NULL;
     miner_t *m = NULL;
     miner_api_t *api = NULL;
     vc_http_server_t *http = NULL;
@@ -292,7 +293,9 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
         fail("config %s: %s", conf_path, err ? err : vc_strerror(r));
         goto out;
     }
-    dsn = vc_streq(cfg.slash_type, "postgres") ? strdup(cfg.pg_dsn) : vc_path_join(repo, "miner.db");
+    dsn = vc_streq(cfg.slash_type, "postgres") ? strdup(cfg.pg_dsn)
+          : *cfg.sqlite_path                    ? vc_expand_home(cfg.sqlite_path)
+                                                : vc_path_join(repo, "miner.db");
     free(err);
     err = NULL;
     if (!dsn || (r = miner_store_open(dsn, &store, &err)) < 0) {
@@ -345,6 +348,18 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     }
     if (check_node_version(node, true) != 0)
         goto out;
+    /* HA: one active miner per scope; the others follow the chain as standbys */
+    if (cfg.ha) {
+        vc_ha_elector_options_t eo = {.service = "miner", .scope = cfg.ha_scope,
+                                      .holder_base = *cfg.ha_holder ? cfg.ha_holder : NULL, .config = cfg.ha_cfg};
+        if ((r = vc_ha_elector_new(miner_store_db(store), &eo, &elector)) < 0) {
+            fail("cannot start the mining lease: %s", vc_strerror(r));
+            goto out;
+        }
+        miner_store_set_fence(store, vc_ha_elector_fence, elector);
+        vc_logkv(VC_LOG_NOTICE, "ha", "mining lease elector started", "holder", vc_ha_elector_holder(elector),
+                 "scope", cfg.ha_scope, NULL);
+    }
     metrics = vc_metrics_new("venus_miner");
     const char *ev = getenv("INSECURE_POST_VALIDATION"), *fs = getenv("DISABLE_FORK_SIGNALING");
     miner_opts_t mo = {.node = node, .submit = submit, .n_submit = cfg.n_submit, .gateway = gateway, .auth = auth,
@@ -352,7 +367,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
                        .once_timeout_ms = cfg.once_timeout_ms, .mpool_select_timeout_ms = cfg.mpool_select_delay_ms,
                        .recorder = cfg.recorder, .record_expire_epochs = cfg.record_expire,
                        .record_max_query = cfg.record_max_query, .insecure_post = ev && vc_streq(ev, "1"),
-                       .no_fork_signaling = fs && vc_streq(fs, "1")};
+                       .no_fork_signaling = fs && vc_streq(fs, "1"), .elector = elector};
     if ((r = miner_new(&mo, &m)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
@@ -408,6 +423,7 @@ out:
     vc_http_server_free(http);
     miner_api_free(api);
     miner_free(m);
+    vc_ha_elector_free(elector); /* after the loop stopped: releases the lease */
     vc_metrics_free(metrics);
     vc_authn_free(authn);
     vc_client_free(node);

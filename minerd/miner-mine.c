@@ -483,6 +483,13 @@ static void *broadcast_main(void *arg)
     char *fault = NULL;
     miner_block_t b = {.miner = j->who.addr, .epoch = rd->round, .parent_epoch = rd->blk.height,
                        .parent_key = rd->blk.key_str, .cid = mk->cid, .mine_state = MINER_STATE_MINING};
+    /* HA: re-check the lease right before the broadcast (the claim below is fenced too) */
+    if (m->o.elector && !vc_ha_is_leader(m->o.elector, NULL)) {
+        vc_logkv(VC_LOG_WARNING, "miner", "lost the mining lease before the broadcast: block dropped", "miner",
+                 j->who.addr, NULL);
+        rec_set(j, "error", "not the leader any more");
+        return NULL;
+    }
     int r = miner_store_claim_block(m->o.store, &b, mk->parents, mk->n_parents, &fault);
     if (r == MINER_EFAULT) {
         vc_logkv(VC_LOG_ERROR, "miner", "slash filter refused the block", "miner", j->who.addr, "fault",
@@ -498,8 +505,9 @@ static void *broadcast_main(void *arg)
     free(fault);
     if (r < 0) {
         /* without the record the filter cannot protect the next block: do not broadcast */
-        miner_add_error(m, j->who.addr, "slash filter database: %s", vc_strerror(r));
-        rec_set(j, "error", "slash filter database: %s", vc_strerror(r));
+        const char *why = *miner_store_errmsg() ? miner_store_errmsg() : vc_strerror(r);
+        miner_add_error(m, j->who.addr, "slash filter database: %s", why);
+        rec_set(j, "error", "slash filter database: %s", why);
         return NULL;
     }
     char err[768] = "";
@@ -894,7 +902,19 @@ void *miner_loop_main(void *arg)
                 break;
             continue;
         }
-        base_done(&prev);
+        base_done(&prev); /* a standby has mined no round: none is "the previous round" */
+        if (m->o.elector && !vc_ha_is_leader(m->o.elector, NULL)) {
+            /* standby (or paused): the loop follows the chain, nobody signs or submits */
+            char h[24];
+            snprintf(h, sizeof(h), "%" PRId64, base.height + base.null_rounds + 1);
+            vc_logkv(VC_LOG_DEBUG, "miner", "standby: not mining", "round", h, NULL);
+            free(who);
+            int64_t next = (base.min_ts + m->block_delay_s * (base.null_rounds + 1)) * 1000 + m->o.propagation_ms;
+            base_done(&base);
+            if (miner_sleep(m, VC_MAX(next - now_ms(), 200)))
+                break;
+            continue;
+        }
         (void)base_copy(&base, &prev);
         int64_t t0 = vc_now_mono_us();
         round_t *rd = run_round(m, &base, who, n);

@@ -15,6 +15,17 @@ void *miner_loop_main(void *arg);
 
 #define REFRESH_MS 60000
 
+static double ha_leader(void *userdata)
+{
+    return vc_ha_is_leader(userdata, NULL) ? 1 : 0;
+}
+
+static double ha_token(void *userdata)
+{
+    int64_t t = 0;
+    return vc_ha_is_leader(userdata, &t) ? (double)t : 0;
+}
+
 int miner_new(const miner_opts_t *o, miner_t **ret)
 {
     miner_t *m = calloc(1, sizeof(*m));
@@ -56,6 +67,12 @@ int miner_new(const miner_opts_t *o, miner_t **ret)
                          &m->m_election);
         vc_metrics_gauge(m->o.metrics, "miners", "Miners known from venus-auth, by mining state.",
                          (const char *const[]){"state", NULL}, &m->m_set);
+        if (m->o.elector) {
+            vc_metrics_gauge_func(m->o.metrics, "ha_leader", "1 while this instance holds the mining lease.",
+                                  ha_leader, m->o.elector, NULL);
+            vc_metrics_gauge_func(m->o.metrics, "ha_token", "Fencing token of the lease term held (0: standby).",
+                                  ha_token, m->o.elector, NULL);
+        }
     }
     *ret = m;
     return 0;
@@ -108,6 +125,11 @@ miner_t *miner_free(miner_t *m)
     pthread_cond_destroy(&m->stop_cond);
     free(m);
     return NULL;
+}
+
+vc_ha_elector_t *miner_elector(miner_t *m)
+{
+    return m->o.elector;
 }
 
 char miner_net_prefix(const miner_t *m)

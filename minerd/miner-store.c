@@ -47,7 +47,20 @@
 
 struct miner_store {
     vc_db_t *db;
+    miner_store_fence_fn fence; /* HA: checked inside every claim transaction */
+    void *fence_ud;
 };
+
+void miner_store_set_fence(miner_store_t *s, miner_store_fence_fn fn, void *userdata)
+{
+    s->fence = fn;
+    s->fence_ud = userdata;
+}
+
+vc_db_t *miner_store_db(miner_store_t *s)
+{
+    return s->db;
+}
 
 /* ---- errors ---- */
 
@@ -353,6 +366,7 @@ int miner_store_release_block(miner_store_t *s, const char *miner, int64_t epoch
 /* ---- slash filter ---- */
 
 typedef struct claim_ctx {
+    miner_store_t *s;
     const miner_block_t *b;
     const char *const *parents;
     size_t n_parents;
@@ -437,6 +451,8 @@ static int claim_tx(vc_db_conn_t *c, void *userdata)
     clear_err();
     free(x->fault);
     x->fault = NULL;
+    if (x->s->fence && (r = x->s->fence(c, x->s->fence_ud)) < 0)
+        return fail(r, "not the leader: the mining lease is held elsewhere or our term is over");
     if ((r = cur_row_get(c, x->b->miner, x->b->epoch, &row)) < 0)
         return r;
     r = claim_check(c, x, &row);
@@ -453,7 +469,7 @@ static int claim_tx(vc_db_conn_t *c, void *userdata)
 int miner_store_claim_block(miner_store_t *s, const miner_block_t *b, const char *const *parent_cids,
                             size_t n_parents, char **ret_fault)
 {
-    claim_ctx_t x = {.b = b, .parents = parent_cids, .n_parents = n_parents};
+    claim_ctx_t x = {.s = s, .b = b, .parents = parent_cids, .n_parents = n_parents};
     clear_err();
     int r = check_block(b);
     if (r < 0)

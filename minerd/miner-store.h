@@ -12,6 +12,8 @@
 
 #include <errno.h>
 #include <jansson.h>
+
+#include "vc/db.h"
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -85,6 +87,14 @@ int miner_store_claim_block(miner_store_t *s, const miner_block_t *b, const char
  * published): clears its cid and sets state ERROR, so that the miner may build another block on
  * the same parents. A no-op when the recorded cid differs. */
 int miner_store_release_block(miner_store_t *s, const char *miner, int64_t epoch, const char *cid);
+
+/* HA fencing: fn(c, userdata) runs first inside every claim transaction (on its connection c);
+ * a negative answer (VC_ENOTLEADER, VC_ESTALE) aborts the claim, which then returns it. Set once
+ * at start-up (vc_ha_elector_fence fits). */
+typedef int (*miner_store_fence_fn)(vc_db_conn_t *c, void *userdata);
+void miner_store_set_fence(miner_store_t *s, miner_store_fence_fn fn, void *userdata);
+/* The pool (the lease table lives in the same database). */
+vc_db_t *miner_store_db(miner_store_t *s);
 
 /* ORDER BY epoch DESC, miner; miners NULL/empty = all; limit <= 0 = no limit. */
 int miner_store_list_blocks(miner_store_t *s, const char *const *miners, size_t n_miners, int64_t limit,

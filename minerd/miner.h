@@ -18,6 +18,7 @@
 #include "miner-store.h"
 #include "vc/client.h"
 #include "vc/clientset.h"
+#include "vc/ha.h"
 #include "vc/metrics.h"
 
 #define MINER_VERSION "1.19.0+venus-c"
@@ -43,6 +44,7 @@ typedef struct miner_opts {
     int64_t record_max_query;       /* 0 = 288 */
     bool insecure_post;             /* INSECURE_POST_VALIDATION=1: no ComputeProof */
     bool no_fork_signaling;         /* DISABLE_FORK_SIGNALING=1 */
+    vc_ha_elector_t *elector;       /* NULL: always mine; else only while it leads */
 } miner_opts_t;
 
 int miner_new(const miner_opts_t *o, miner_t **ret);
@@ -56,6 +58,9 @@ const char *miner_network_name(const miner_t *m);
 int64_t miner_block_delay_s(const miner_t *m);
 /* Pulls the miner set and starts the mining loop and the 60 s refresher. */
 int miner_start(miner_t *m, char **ret_err);
+
+/* The HA elector (NULL when [HA] Enable = false). */
+vc_ha_elector_t *miner_elector(miner_t *m);
 
 /* ---- the mining set (miner-set.c) ---- */
 

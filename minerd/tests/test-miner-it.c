@@ -11,7 +11,10 @@
  *  - the slash filter refuses a block when a conflicting record is already in its database;
  *  - a missing prover shows up in `address state` as an error while the others keep mining, and
  *    a prover that comes back on the second gateway is reached (gateway failover per request);
- *  - bad input: unknown miner, reversed or future epoch ranges.
+ *  - bad input: unknown miner, reversed or future epoch ranges;
+ *  - primary/standby: a second venus-miner on the same slash-filter database stays standby,
+ *    `ha promote` refuses a live holder, `ha pause` hands the lease over, kill -9 of the leader
+ *    hands it back within one lease period, and no epoch ever gets two blocks of one miner.
  * With --pg the miner's slash filter runs on PostgreSQL.
  */
 #include <inttypes.h>
@@ -19,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -169,7 +173,9 @@ static void init_miner(void)
     snprintf(path, sizeof(path), "%s/config.toml", miner_repo);
     vc_conf_t *c = vc_conf_new();
     if (!c || vc_conf_load(c, path) < 0 || vc_conf_set_duration_ms(c, "MinerOnceTimeout", 800) < 0 ||
-        vc_conf_set_bool(c, "Recorder.Enable", true) < 0 || vc_conf_save(c, path, 0600) < 0)
+        vc_conf_set_bool(c, "Recorder.Enable", true) < 0 || vc_conf_set_duration_ms(c, "HA.Lease", 2000) < 0 ||
+        vc_conf_set_duration_ms(c, "HA.RenewDeadline", 1400) < 0 || vc_conf_set_duration_ms(c, "HA.Retry", 300) < 0 ||
+        vc_conf_save(c, path, 0600) < 0)
         die("cannot edit the miner's config.toml");
     vc_conf_free(c);
 }
@@ -541,6 +547,151 @@ static void test_bad_input(void)
     free(ierr);
 }
 
+/* ------------------------------------------------------------------ HA */
+
+static pid_t miner2_pid;
+static char miner2_repo[600];
+
+/* A second instance: the same config but its own repo and port, the same slash-filter database
+ * (the sqlite file of the first, or the same PostgreSQL database). */
+static int start_miner2(void)
+{
+    char src[700], dst[700], log[600], path[700];
+    snprintf(miner2_repo, sizeof(miner2_repo), "%s/miner2", vc_test_tmpdir());
+    vc_mkdir_p(miner2_repo, 0700);
+    snprintf(src, sizeof(src), "%s/config.toml", miner_repo);
+    snprintf(dst, sizeof(dst), "%s/config.toml", miner2_repo);
+    vc_conf_t *c = vc_conf_new();
+    if (!c || vc_conf_load(c, src) < 0 || vc_conf_set_string(c, "API.ListenAddress", "127.0.0.1:0") < 0 ||
+        (!pg_dsn && vc_conf_set_string(c, "SlashFilter.Local.Path", miner_dsn) < 0) || vc_conf_save(c, dst, 0600) < 0) {
+        vc_conf_free(c);
+        return -1;
+    }
+    vc_conf_free(c);
+    snprintf(log, sizeof(log), "%s/miner2.log", vc_test_tmpdir());
+    const char *argv[] = {miner_bin, "--repo", miner2_repo, "run", "--nosync", NULL};
+    miner2_pid = vc_test_spawn(argv, log);
+    snprintf(path, sizeof(path), "%s/api", miner2_repo);
+    return miner2_pid > 0 && vc_test_wait_file(path, 30000) ? 0 : -1;
+}
+
+static char *cli_at(const char *repo, const char *a0, const char *a1, const char *a2, int *rc)
+{
+    const char *argv[] = {miner_bin, "--repo", repo, a0, a1, a2, NULL};
+    char *out = NULL, *err = NULL;
+    *rc = vc_test_run_cmd(argv, &out, &err);
+    if (*rc != 0) {
+        free(out);
+        return err;
+    }
+    free(err);
+    return out;
+}
+
+/* "leader", "standby", "paused" or "" of the instance at repo. */
+static void role_of(const char *repo, char out[16])
+{
+    int rc;
+    char *s = cli_at(repo, "ha", "status", NULL, &rc);
+    json_t *j = rc == 0 && s ? json_loads(s, 0, NULL) : NULL;
+    snprintf(out, 16, "%s", json_string_value(json_object_get(j, "Role")) ?: "");
+    json_decref(j);
+    free(s);
+}
+
+static bool wait_role(const char *repo, const char *want, int timeout_ms)
+{
+    char r[16];
+    for (int t = 0; t < timeout_ms; t += 200) {
+        role_of(repo, r);
+        if (vc_streq(r, want))
+            return true;
+        vc_sleep_ms(200);
+    }
+    return false;
+}
+
+/* Blocks of t01000 on chain in [lo, hi]. */
+static int blocks0(int64_t lo, int64_t hi)
+{
+    int blocks[N_MINERS];
+    int64_t wins[N_MINERS];
+    count_blocks(lo, hi, blocks, wins, NULL);
+    return blocks[0];
+}
+
+static void test_primary_standby(void)
+{
+    ASSERT_OK(start_miner2());
+    ASSERT_TRUE(wait_role(miner_repo, "leader", 10000));
+    ASSERT_TRUE(wait_role(miner2_repo, "standby", 10000));
+
+    /* promote refuses while the holder is alive */
+    int rc;
+    char *s = cli_at(miner2_repo, "ha", "promote", NULL, &rc);
+    VC_CHECK(rc != 0 && s && strstr(s, "alive") != NULL);
+    free(s);
+
+    /* pause: the leader steps down, the standby takes over within a lease period, blocks go on */
+    s = cli_at(miner_repo, "ha", "pause", NULL, &rc);
+    VC_CHECK(rc == 0);
+    free(s);
+    int64_t t0 = vc_now_mono_us();
+    ASSERT_TRUE(wait_role(miner2_repo, "leader", 8000));
+    fprintf(stderr, "  takeover after pause: %.1f s\n", (double)(vc_now_mono_us() - t0) / 1e6);
+    role_of(miner_repo, (char[16]){0});
+    int64_t from = head_height() + 2;
+    ASSERT_TRUE(wait_height(from + 6, 30));
+    VC_CHECK(blocks0(from, from + 6) > 0);
+    s = cli_at(miner_repo, "ha", "resume", NULL, &rc);
+    free(s);
+
+    /* kill -9 of the leader: the other takes over within one lease period (2 s here) */
+    kill(miner2_pid, SIGKILL);
+    waitpid(miner2_pid, NULL, 0);
+    miner2_pid = 0;
+    t0 = vc_now_mono_us();
+    ASSERT_TRUE(wait_role(miner_repo, "leader", 8000));
+    double took = (double)(vc_now_mono_us() - t0) / 1e6;
+    fprintf(stderr, "  takeover after kill -9: %.1f s\n", took);
+    VC_CHECK(took < 2.0 + 1.5);
+    from = head_height() + 2;
+    ASSERT_TRUE(wait_height(from + 6, 30));
+    VC_CHECK(blocks0(from, from + 6) > 0);
+
+    /* never two blocks of one miner at one epoch: one row per (miner, epoch), and the chain
+     * shows at most one block of t01000 per height */
+    json_t *lb = NULL;
+    ASSERT_OK(mcall_miner("ListBlocks", json_pack("[{s:[s], s:i, s:i}]", "Miners", mid[0], "Limit", 5000, "Offset", 0),
+                          &lb, NULL));
+    int64_t prev = -1;
+    size_t i;
+    json_t *e;
+    json_array_foreach(lb, i, e)
+    {
+        int64_t ep = json_integer_value(json_object_get(e, "Epoch"));
+        VC_CHECK(ep != prev);
+        prev = ep;
+    }
+    json_decref(lb);
+    for (int64_t h = 1; h <= head_height(); h++) {
+        json_t *ts = NULL;
+        if (dcall("Filecoin.ChainGetTipSetByHeight", json_pack("[I, n]", (json_int_t)h), &ts) < 0)
+            continue;
+        int n0 = 0;
+        json_array_foreach(json_object_get(ts, "Blocks"), i, e) n0 +=
+            vc_streq(json_string_value(json_object_get(e, "Miner")) ?: "", mid[0]);
+        VC_CHECK(n0 <= 1);
+        json_decref(ts);
+    }
+    /* /metrics shows the role */
+    char *mb = NULL, base[200];
+    snprintf(base, sizeof(base), "%.*s", (int)(strlen(miner_url) - strlen("/rpc/v0")), miner_url);
+    ASSERT_EQ(rest(base, miner_admin, "GET", "/metrics", NULL, &mb), 200L);
+    VC_CHECK(mb && strstr(mb, "venus_miner_ha_leader 1") != NULL);
+    free(mb);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -572,9 +723,12 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_slash_filter_refuses_conflict);
     VC_TEST_RUN(test_missing_prover);
     VC_TEST_RUN(test_bad_input);
+    VC_TEST_RUN(test_primary_standby);
     stop_clean("venus-miner", &miner_pid);
     for (int i = 0; i < N_MINERS; i++)
         stop_clean("prover", &prover_pid[i]);
+    if (miner2_pid > 0)
+        stop_clean("venus-miner (2)", &miner2_pid);
     stop_clean("venus-gateway (2)", &gw2_pid);
     msgr_stack_stop_all();
     free(miner_admin);
