@@ -46,6 +46,8 @@ struct db_ops {
     bool (*col_bool)(vc_db_rows_t *r, int col);
     const char *(*col_text)(vc_db_rows_t *r, int col, size_t *ret_len);
     const void *(*col_blob)(vc_db_rows_t *r, int col, size_t *ret_len);
+    /* sqlite (NULL for pg): a PASSIVE WAL checkpoint. */
+    int (*checkpoint)(vc_db_conn_t *c);
 };
 
 extern const db_ops_t vc_db_sqlite_ops;
@@ -54,5 +56,8 @@ extern const db_ops_t vc_db_pg_ops;
 /* Records an error message on c (and in the thread's copy) and returns r. */
 int vc_db_set_error(vc_db_conn_t *c, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void vc_db_clear_error(vc_db_conn_t *c);
+/* sqlite: a commit left the WAL at pages pages (the backend's WAL hook); true asks the backend
+ * to checkpoint right there (the checkpoint thread fell far behind). */
+bool vc_db_wal_grew(vc_db_t *db, int pages);
 
 #endif

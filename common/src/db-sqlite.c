@@ -189,6 +189,20 @@ static int bind_all(vc_db_conn_t *c, sqlite3_stmt *st, const vc_db_bind_t *b, si
     return 0;
 }
 
+/* After each commit: tell the pool how big the WAL is (it checkpoints on a thread of its own). */
+static int wal_hook(void *userdata, sqlite3 *db, const char *name, int pages)
+{
+    if (vc_db_wal_grew(userdata, pages))
+        (void)sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+static int sq_checkpoint(vc_db_conn_t *c)
+{
+    int rc = sqlite3_wal_checkpoint_v2(SQ(c)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : map_error(c, rc);
+}
+
 static int sq_connect(vc_db_t *db, const char *target, const vc_db_options_t *opts, vc_db_conn_t **ret,
                       char *errbuf, size_t errlen)
 {
@@ -232,6 +246,8 @@ static int sq_connect(vc_db_t *db, const char *target, const vc_db_options_t *op
         free(s);
         return (rc & 0xff) == SQLITE_BUSY ? -EBUSY : -EIO;
     }
+    if (!mem && opts->wal_checkpoint_pages > 0)
+        sqlite3_wal_hook(s->db, wal_hook, db); /* replaces sqlite's autocheckpoint */
     *ret = &s->base;
     return 0;
 }
@@ -425,4 +441,5 @@ const db_ops_t vc_db_sqlite_ops = {
     .col_bool = sq_col_bool,
     .col_text = sq_col_text,
     .col_blob = sq_col_blob,
+    .checkpoint = sq_checkpoint,
 };

@@ -26,6 +26,12 @@ struct vc_db {
      * BEGIN IMMEDIATE calls meet SQLITE_BUSY and sleep in sqlite's busy handler (1-100 ms steps),
      * which made contended writes slow; the file lock still guards other processes. */
     pthread_mutex_t sqlite_writer;
+    /* sqlite file databases: a thread with a connection of its own checkpoints the WAL once a
+     * commit reports it at opts.wal_checkpoint_pages (vc_db_wal_grew). */
+    vc_db_conn_t *ckpt_conn;
+    pthread_t ckpt_thread;
+    bool ckpt_wanted, ckpt_stop; /* under lock; ckpt_cond */
+    pthread_cond_t ckpt_cond;
 };
 
 /* Set while this thread holds some pool's sqlite_writer: a nested vc_db_tx then skips the lock
@@ -168,6 +174,72 @@ static void close_conn(vc_db_conn_t *c)
     c->ops->close(c);
 }
 
+bool vc_db_wal_grew(vc_db_t *db, int pages)
+{
+    int at = db->opts.wal_checkpoint_pages;
+    if (pages < at)
+        return false;
+    pthread_mutex_lock(&db->lock);
+    if (!db->ckpt_wanted) {
+        db->ckpt_wanted = true;
+        pthread_cond_signal(&db->ckpt_cond);
+    }
+    pthread_mutex_unlock(&db->lock);
+    return pages >= 8 * at;
+}
+
+static void *ckpt_main(void *arg)
+{
+    vc_db_t *db = arg;
+    pthread_mutex_lock(&db->lock);
+    for (;;) {
+        while (!db->ckpt_wanted && !db->ckpt_stop)
+            pthread_cond_wait(&db->ckpt_cond, &db->lock);
+        if (db->ckpt_stop)
+            break;
+        db->ckpt_wanted = false;
+        pthread_mutex_unlock(&db->lock);
+        int r = db->ops->checkpoint(db->ckpt_conn);
+        if (r < 0)
+            vc_debug("db: WAL checkpoint: %s", vc_db_errmsg(db->ckpt_conn));
+        pthread_mutex_lock(&db->lock);
+    }
+    pthread_mutex_unlock(&db->lock);
+    return NULL;
+}
+
+/* sqlite file databases: the checkpoint thread and its connection (without, sqlite's own
+ * autocheckpoint stays on). */
+static int ckpt_start(vc_db_t *db, char *err, size_t errlen)
+{
+    if (db->opts.wal_checkpoint_pages <= 0 || !db->ops->checkpoint)
+        return 0;
+    vc_db_options_t o = db->opts;
+    o.wal_checkpoint_pages = -1; /* its own commits (none) need no hook */
+    int r = db->ops->connect(db, db->target, &o, &db->ckpt_conn, err, errlen);
+    if (r < 0)
+        return r;
+    if (pthread_create(&db->ckpt_thread, NULL, ckpt_main, db) != 0) {
+        close_conn(db->ckpt_conn);
+        db->ckpt_conn = NULL;
+        return -EAGAIN;
+    }
+    return 0;
+}
+
+static void ckpt_stop(vc_db_t *db)
+{
+    if (!db->ckpt_conn)
+        return;
+    pthread_mutex_lock(&db->lock);
+    db->ckpt_stop = true;
+    pthread_cond_signal(&db->ckpt_cond);
+    pthread_mutex_unlock(&db->lock);
+    pthread_join(db->ckpt_thread, NULL);
+    close_conn(db->ckpt_conn);
+    db->ckpt_conn = NULL;
+}
+
 int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char **reterr_msg)
 {
     vc_db_backend_t backend;
@@ -202,14 +274,21 @@ int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char
         db->opts.isolation = VC_DB_READ_COMMITTED;
     if (db->opts.stmt_cache_size == 0)
         db->opts.stmt_cache_size = 64;
-    if (backend == VC_DB_SQLITE && (strstr(target, ":memory:") || strstr(target, "mode=memory")))
+    if (db->opts.wal_checkpoint_pages == 0)
+        db->opts.wal_checkpoint_pages = 4000;
+    if (backend != VC_DB_SQLITE)
+        db->opts.wal_checkpoint_pages = -1;
+    if (backend == VC_DB_SQLITE && (strstr(target, ":memory:") || strstr(target, "mode=memory"))) {
         db->opts.max_conns = 1; /* every connection would be a different database */
+        db->opts.wal_checkpoint_pages = -1;
+    }
 
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&db->cond, &ca);
     pthread_condattr_destroy(&ca);
+    pthread_cond_init(&db->ckpt_cond, NULL);
     pthread_mutex_init(&db->lock, NULL);
     pthread_mutex_init(&db->sqlite_writer, NULL);
 
@@ -224,6 +303,11 @@ int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char
     }
     db->idle = c;
     db->total = 1;
+    if ((r = ckpt_start(db, err, sizeof(err))) < 0) {
+        set_reterr(reterr_msg, "%s", err[0] ? err : vc_strerror(r));
+        vc_db_free(db);
+        return r;
+    }
     *ret = db;
     return 0;
 }
@@ -232,6 +316,7 @@ vc_db_t *vc_db_free(vc_db_t *db)
 {
     if (!db)
         return NULL;
+    ckpt_stop(db);
     pthread_mutex_lock(&db->lock);
     vc_db_conn_t *c = db->idle;
     db->idle = NULL;
@@ -247,6 +332,7 @@ vc_db_t *vc_db_free(vc_db_t *db)
     pthread_mutex_destroy(&db->lock);
     pthread_mutex_destroy(&db->sqlite_writer);
     pthread_cond_destroy(&db->cond);
+    pthread_cond_destroy(&db->ckpt_cond);
     free(db->target);
     free(db);
     return NULL;

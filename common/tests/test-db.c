@@ -4,6 +4,7 @@
  */
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 
 #include "testdb_migrations.h"
 #include "vc-test-db.h"
@@ -463,6 +464,43 @@ static void test_pool_threads(void)
     ASSERT_EQ(count_rows(db, "SELECT count(*) FROM items"), POOL_THREADS * POOL_OPS);
 }
 
+/* sqlite: the pool's own thread checkpoints the WAL (the main file grows while the pool is
+ * open); committing connections do not. */
+static void test_wal_checkpoint_thread(void)
+{
+    if (use_pg)
+        return;
+    vc_db_options_t o = {.wal_checkpoint_pages = 20};
+    const char *dsn = vc_test_db_fresh_dsn(false), *path = dsn ? strchr(dsn, ':') + 1 : NULL;
+    _cleanup_(vc_db_freep) vc_db_t *db = NULL;
+    ASSERT_NOTNULL(dsn);
+    ASSERT_OK(vc_db_open(dsn, &o, &db, NULL));
+    ASSERT_GE(vc_db_migrate(db, "test", testdb_migrations, testdb_migrations_count, NULL), 0);
+    struct stat st0, st;
+    ASSERT_OK(stat(path, &st0));
+    char blob[2000];
+    memset(blob, 'x', sizeof(blob));
+    for (int i = 0; i < 100; i++) {
+        vc_db_conn_t *c;
+        char name[32];
+        snprintf(name, sizeof(name), "ckpt-%d", i);
+        ASSERT_OK(vc_db_acquire(db, -1, &c));
+        ASSERT_EQ(vc_db_exec(c, "INSERT INTO items (name, data) VALUES (?, ?)",
+                             VC_DB_ARGS(VC_DB_TEXT(name), VC_DB_BLOB(blob, sizeof(blob)))), 1);
+        vc_db_release(c);
+    }
+    /* 100 rows of 2 kB are on their way to the main file, written by the checkpoint thread
+     * (sqlite alone would wait for 1000 pages of WAL) */
+    for (int i = 0; i < 400; i++) {
+        ASSERT_OK(stat(path, &st));
+        if (st.st_size >= st0.st_size + 100 * 2000 / 2)
+            break;
+        vc_sleep_ms(5);
+    }
+    ASSERT_GE(st.st_size, st0.st_size + 100 * 2000 / 2);
+    ASSERT_EQ(count_rows(db, "SELECT count(*) FROM items"), 100);
+}
+
 static void test_acquire_timeout(void)
 {
     vc_db_options_t o = {.max_conns = 1};
@@ -745,6 +783,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_tx_retry_busy);
     VC_TEST_RUN(test_pool_threads);
     VC_TEST_RUN(test_acquire_timeout);
+    VC_TEST_RUN(test_wal_checkpoint_thread);
     VC_TEST_RUN(test_migrations);
     VC_TEST_RUN(test_migrations_embedded);
     VC_TEST_RUN(test_concurrent_migrators);

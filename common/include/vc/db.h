@@ -3,7 +3,8 @@
  *
  * A vc_db_t is a thread-safe connection pool opened from a DSN:
  *   "sqlite:<path>" or a plain path                      -> sqlite (WAL, busy_timeout,
- *                                                           foreign_keys=ON, synchronous=NORMAL)
+ *                                                           foreign_keys=ON, synchronous=NORMAL;
+ *                                                           WAL checkpoints on a pool thread)
  *   "postgres://..." / "postgresql://..." or a libpq "key=value" string (starting with a libpq
  *   keyword such as host=, hostaddr=, port=, dbname=, user=, service=)  -> PostgreSQL
  *
@@ -115,6 +116,12 @@ typedef struct vc_db_options {
     unsigned tx_max_retries;     /* vc_db_tx retries on -EBUSY; 0 = 10 */
     vc_db_isolation_t isolation; /* vc_db_tx default (pg only); default READ COMMITTED */
     unsigned stmt_cache_size;    /* prepared statements cached per sqlite connection; 0 = 64 */
+    /* sqlite file databases: once a commit leaves the WAL at this many pages, a thread of the
+     * pool checkpoints it (PASSIVE), so committing transactions never copy the WAL back nor
+     * wait for its fsyncs; at 8 times as many the committing connection checkpoints too (the
+     * thread fell behind). 0 = 4000 (16 MB of 4 KiB pages); < 0 = none: sqlite's own
+     * autocheckpoint (1000 pages, on the committing connection). */
+    int wal_checkpoint_pages;
 } vc_db_options_t;
 
 /* Opens a pool (opts may be NULL for defaults) and checks the database by opening one
