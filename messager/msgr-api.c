@@ -116,17 +116,27 @@ static int param_cid(vc_rpc_call_t *call, json_t *params, int idx, vc_cid_t *out
 
 /* ------------------------------------------------------------------ signer checks (1) */
 
-static int check_signer(vc_rpc_call_t *call, const char *addr)
+/* may_block false: from the lookup cache only (-EWOULDBLOCK when venus-auth must be asked). */
+static int check_signer_maybe(vc_rpc_call_t *call, const char *addr, bool may_block)
 {
     if (is_admin(call))
         return 0;
     const char *user = vc_rpc_call_auth(call)->name;
     bool ok = false;
-    if (msgr_service_signer_exist(svc_of(call), user, addr, &ok) < 0)
+    int r = may_block ? msgr_service_signer_exist(svc_of(call), user, addr, &ok)
+                      : msgr_service_signer_exist_cached(svc_of(call), user, addr, &ok);
+    if (r == -EWOULDBLOCK)
+        return r;
+    if (r < 0)
         return svc_err(call);
     if (!ok)
         return vc_rpc_error(call, VC_RPC_APP_ERROR, "signer %s not exist in user %s: permission deny", addr, user);
     return 0;
+}
+
+static int check_signer(vc_rpc_call_t *call, const char *addr)
+{
+    return check_signer_maybe(call, addr, true);
 }
 
 static int check_signer_a(vc_rpc_call_t *call, const vc_address_t *a)
@@ -438,13 +448,29 @@ static int m_wait_message(vc_rpc_call_t *call, json_t *params, json_t **ret)
 
 /* ------------------------------------------------------------------ messages: writes */
 
+/* The group commit wrote (or failed) a held push: answer its call. */
+static void push_done(void *userdata, const msgr_message_t *m, int r, const char *errmsg)
+{
+    vc_rpc_call_t *call = userdata;
+    if (r < 0)
+        vc_rpc_complete_error(call, app_err(call, "%s", errmsg));
+    else
+        vc_rpc_complete(call, json_string(m->id));
+}
+
+/*
+ * PushMessage / PushMessageWithId run on the HTTP thread or the WebSocket reader (VC_RPC_FAST):
+ * with every lookup in the caches the push is checked there, queued for the group commit and
+ * its call held, so the writer thread answers it once committed and no thread waits. A lookup
+ * that needs venus-auth, the gateway or the node sends the call to the worker pool first.
+ */
 static int push_common(vc_rpc_call_t *call, const char *id, json_t *jmsg, json_t *jmeta, int idx,
                        json_t **ret)
 {
     vc_message_t m = {0};
     msgr_send_spec_t meta = {0};
-    bool has_meta = false;
-    char out_id[MSGR_ID_MAX + 1];
+    bool has_meta = false, may_block = vc_rpc_call_may_block(call);
+    char from[VC_ADDRESS_STRLEN_MAX];
     int r;
     if (msgr_chain_message_from_json(jmsg, &m) < 0)
         return bad_param(call, idx, msgr_types_errmsg());
@@ -452,20 +478,35 @@ static int push_common(vc_rpc_call_t *call, const char *id, json_t *jmsg, json_t
         vc_message_done(&m);
         return bad_param(call, idx + 1, msgr_types_errmsg());
     }
+    if (!may_block && vc_address_protocol(&m.from) == VC_ADDR_ID) { /* StateAccountKey */
+        r = -EWOULDBLOCK;
+        goto out;
+    }
     if (msgr_service_resolve_from(svc_of(call), &m.from) < 0) {
         r = svc_err(call);
         goto out;
     }
-    if ((r = check_signer_a(call, &m.from)) < 0)
+    vc_address_to_string(&m.from, 'f', from);
+    if ((r = check_signer_maybe(call, from, may_block)) < 0)
         goto out;
-    r = msgr_service_push(svc_of(call), id, &m, has_meta ? &meta : NULL, vc_rpc_call_auth(call)->name, out_id);
+    if ((r = msgr_service_push_check(svc_of(call), id, &m, may_block)) < 0) {
+        if (r != -EWOULDBLOCK)
+            r = svc_err(call);
+        goto out;
+    }
+    vc_rpc_call_t *held = vc_rpc_call_hold(call);
+    if (!held) {
+        r = -ENOMEM;
+        goto out;
+    }
+    r = msgr_service_push_queue(svc_of(call), id, &m, has_meta ? &meta : NULL, vc_rpc_call_auth(call)->name,
+                                push_done, held);
     if (r < 0)
-        r = svc_err(call);
-    else
-        *ret = json_string(out_id);
+        vc_rpc_complete_error(held, svc_err(call));
+    r = VC_RPC_PENDING;
 out:
     vc_message_done(&m);
-    return r;
+    return r == -EWOULDBLOCK ? vc_rpc_call_offload(call) : r;
 }
 
 static int m_push_message(vc_rpc_call_t *call, json_t *params, json_t **ret)
@@ -993,8 +1034,8 @@ static int m_version(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static const vc_rpc_method_t methods[] = {
     {"Message.HasMessageByUid", R, 1, m_has_message_by_uid, F},
     {"Message.WaitMessage", R, 2, m_wait_message, 0},
-    {"Message.PushMessage", W, 2, m_push_message, 0},
-    {"Message.PushMessageWithId", W, 3, m_push_message_with_id, 0},
+    {"Message.PushMessage", W, 2, m_push_message, F | VC_RPC_ASYNC},
+    {"Message.PushMessageWithId", W, 3, m_push_message_with_id, F | VC_RPC_ASYNC},
     {"Message.GetMessageByUid", R, 1, m_get_message_by_uid, 0},
     {"Message.GetMessageBySignedCid", R, 1, m_get_message_by_signed_cid, 0},
     {"Message.GetMessageByUnsignedCid", R, 1, m_get_message_by_unsigned_cid, 0},

@@ -7,12 +7,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A caller waiting in msgr_pushq_push (lives on its stack). */
+/* A queued push: a caller waiting in msgr_pushq_push (on its stack), or a msgr_pushq_submit
+ * (on the heap, owning its message, with a callback). */
 typedef struct waiter {
     const msgr_message_t *m;
     msgr_push_result_t *res;
     pthread_cond_t cond;
     bool done;
+    msgr_pushq_done_fn done_fn;
+    void *userdata;
+    msgr_message_t owned;
     struct waiter *next;
 } waiter_t;
 
@@ -48,9 +52,22 @@ static void write_batch(msgr_pushq_t *q)
 
     (void)msgr_store_msg_push_each(q->store, q->msgv, n, q->resv);
 
+    /* submitted pushes first, outside the lock: their callbacks answer callers */
+    for (size_t i = 0; i < n; i++) {
+        waiter_t *w = q->batch[i];
+        if (!w->done_fn)
+            continue;
+        w->done_fn(w->userdata, w->m, q->resv[i].r, q->resv[i].r < 0 ? q->resv[i].errmsg : "");
+        msgr_message_done(&w->owned);
+        free(w);
+        q->batch[i] = NULL;
+    }
+
     pthread_mutex_lock(&q->lock);
     for (size_t i = 0; i < n; i++) {
         waiter_t *w = q->batch[i];
+        if (!w)
+            continue;
         w->res->r = q->resv[i].r;
         if (q->resv[i].r < 0)
             memcpy(w->res->errmsg, q->resv[i].errmsg, sizeof(w->res->errmsg));
@@ -115,23 +132,54 @@ msgr_pushq_t *msgr_pushq_free(msgr_pushq_t *q)
     return NULL;
 }
 
+/* Appends w to the queue (q->lock held) and wakes the writer if it sleeps. */
+static void enqueue(msgr_pushq_t *q, waiter_t *w)
+{
+    if (q->tail)
+        q->tail->next = w;
+    else
+        q->head = w;
+    q->tail = w;
+    if (q->idle)
+        pthread_cond_signal(&q->wake);
+}
+
 int msgr_pushq_push(msgr_pushq_t *q, const msgr_message_t *m, msgr_push_result_t *ret)
 {
     waiter_t w = {.m = m, .res = ret};
     pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&q->lock);
-    if (q->tail)
-        q->tail->next = &w;
-    else
-        q->head = &w;
-    q->tail = &w;
-    if (q->idle)
-        pthread_cond_signal(&q->wake);
+    enqueue(q, &w);
     while (!w.done)
         pthread_cond_wait(&w.cond, &q->lock);
     pthread_mutex_unlock(&q->lock);
     pthread_cond_destroy(&w.cond);
     return ret->r;
+}
+
+int msgr_pushq_submit(msgr_pushq_t *q, msgr_message_t *m, msgr_pushq_done_fn done, void *userdata)
+{
+    waiter_t *w = calloc(1, sizeof(*w));
+    if (!w) {
+        msgr_message_done(m);
+        return -ENOMEM;
+    }
+    w->owned = *m;
+    msgr_message_init(m);
+    w->m = &w->owned;
+    w->done_fn = done;
+    w->userdata = userdata;
+    pthread_mutex_lock(&q->lock);
+    bool stopping = q->stopping;
+    if (!stopping)
+        enqueue(q, w);
+    pthread_mutex_unlock(&q->lock);
+    if (stopping) {
+        msgr_message_done(&w->owned);
+        free(w);
+        return -ESHUTDOWN;
+    }
+    return 0;
 }
 
 void msgr_pushq_stats(msgr_pushq_t *q, uint64_t *ret_batches, uint64_t *ret_msgs)

@@ -8,7 +8,8 @@
  * then hands every waiting caller its own result. A caller returns only once its message is
  * committed (or failed): nothing is acknowledged before it is in the database. While a batch is
  * being written the next one gathers, so batches grow with the load, and a lone push waits for
- * nothing but its own commit.
+ * nothing but its own commit. msgr_pushq_submit queues without waiting: the writer then calls
+ * back (e.g. to answer a held JSON-RPC call), so no thread waits for the commit at all.
  */
 #ifndef MSGR_PUSHQ_H
 #define MSGR_PUSHQ_H
@@ -30,6 +31,14 @@ msgr_pushq_t *msgr_pushq_free(msgr_pushq_t *q);
  * at the same time. Blocks until that batch is committed. Returns 0 or m's own error, with
  * its text in ret->errmsg. m is borrowed for the call. */
 int msgr_pushq_push(msgr_pushq_t *q, const msgr_message_t *m, msgr_push_result_t *ret);
+
+/* Runs on the writer thread once m is committed (r 0) or failed (r < 0, errmsg says why). */
+typedef void (*msgr_pushq_done_fn)(void *userdata, const msgr_message_t *m, int r, const char *errmsg);
+
+/* Queues m (its contents are taken: m is left empty, also on failure) and returns at once;
+ * done(userdata, ...) runs on the writer thread after m's batch. -ESHUTDOWN once the queue is
+ * being freed, -ENOMEM: done is then not called. */
+int msgr_pushq_submit(msgr_pushq_t *q, msgr_message_t *m, msgr_pushq_done_fn done, void *userdata);
 
 /* Batches written and messages written in them so far (tests, metrics). */
 void msgr_pushq_stats(msgr_pushq_t *q, uint64_t *ret_batches, uint64_t *ret_msgs);

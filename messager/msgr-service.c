@@ -37,7 +37,8 @@ struct msgr_service {
     atomic_ullong rounds;
     /* venus-auth signer lookups and gateway WalletHas answers, kept LOOKUP_CACHE_MS: every push
      * would otherwise pay three blocking HTTP round trips (the same trade-off as the verify
-     * cache: a removed signer binding is honoured for at most that long) */
+     * cache: a removed signer binding is honoured for at most that long, plus the one refresh
+     * a push on the HTTP thread waits for when the entry has just expired) */
     vc_ttlcache_t *lookups;
     msgr_pushq_t *pushq;   /* group commit of pushes */
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
@@ -140,19 +141,37 @@ int64_t msgr_service_head_height(msgr_service_t *s)
     return h;
 }
 
-int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **ret)
+/*
+ * A cached lookup. May block: only a live entry. Must not: an entry expired a short while ago
+ * too, except for the one caller asked to refresh it, which gets -EWOULDBLOCK (it then comes
+ * back where it may block, misses and asks anew), like any caller on a miss.
+ */
+static int cached(msgr_service_t *s, const char *key, bool may_block, json_t **ret)
+{
+    bool refresh = false;
+    json_t *hit = NULL;
+    if (s->lookups)
+        hit = may_block ? vc_ttlcache_get(s->lookups, key) : vc_ttlcache_get_refresh(s->lookups, key, &refresh);
+    if (hit && !refresh) {
+        *ret = hit;
+        return 0;
+    }
+    json_decref(hit);
+    return may_block ? -ENOENT : -EWOULDBLOCK;
+}
+
+/* msgr_service_auth_get; without may_block only from the cache (-EWOULDBLOCK otherwise). */
+static int auth_get(msgr_service_t *s, const char *path_query, bool may_block, json_t **ret)
 {
     long status = 0;
     char *body = NULL;
     size_t len = 0;
     if (!s->o.auth)
         return seterr(-ENOTCONN, "no venus-auth configured");
-    json_t *hit = s->lookups ? vc_ttlcache_get(s->lookups, path_query) : NULL;
-    if (hit) {
-        *ret = hit;
-        return 0;
-    }
-    int r = vc_client_rest(s->o.auth, "GET", path_query, NULL, &status, &body, &len);
+    int r = cached(s, path_query, may_block, ret);
+    if (r != -ENOENT)
+        return r;
+    r = vc_client_rest(s->o.auth, "GET", path_query, NULL, &status, &body, &len);
     if (r < 0)
         return seterr(r, "venus-auth: %s", vc_strerror(r));
     if (status != 200) {
@@ -168,6 +187,11 @@ int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **re
         vc_ttlcache_put(s->lookups, path_query, j);
     *ret = j;
     return 0;
+}
+
+int msgr_service_auth_get(msgr_service_t *s, const char *path_query, json_t **ret)
+{
+    return auth_get(s, path_query, true, ret);
 }
 
 int msgr_service_signer_users(msgr_service_t *s, const char *signer, char ***ret, size_t *ret_n)
@@ -204,7 +228,7 @@ int msgr_service_signer_users(msgr_service_t *s, const char *signer, char ***ret
     return 0;
 }
 
-int msgr_service_signer_exist(msgr_service_t *s, const char *user, const char *signer, bool *ret)
+static int signer_exist(msgr_service_t *s, const char *user, const char *signer, bool may_block, bool *ret)
 {
     char *eu = vc_url_escape(user), *es = vc_url_escape(signer), q[1024];
     json_t *j = NULL;
@@ -216,12 +240,22 @@ int msgr_service_signer_exist(msgr_service_t *s, const char *user, const char *s
     snprintf(q, sizeof(q), "/user/signer/exist?user=%s&signer=%s", eu, es);
     free(eu);
     free(es);
-    int r = msgr_service_auth_get(s, q, &j);
+    int r = auth_get(s, q, may_block, &j);
     if (r < 0)
         return r;
     *ret = json_is_true(j);
     json_decref(j);
     return 0;
+}
+
+int msgr_service_signer_exist(msgr_service_t *s, const char *user, const char *signer, bool *ret)
+{
+    return signer_exist(s, user, signer, true, ret);
+}
+
+int msgr_service_signer_exist_cached(msgr_service_t *s, const char *user, const char *signer, bool *ret)
+{
+    return signer_exist(s, user, signer, false, ret);
 }
 
 int msgr_service_resolve_from(msgr_service_t *s, vc_address_t *addr)
@@ -251,18 +285,20 @@ static json_t *strv_json(char **v)
     return a;
 }
 
-int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret)
+static int wallet_has(msgr_service_t *s, const char *addr, bool may_block, bool *ret)
 {
     char **users = NULL;
     json_t *res = NULL;
     char key[200];
     snprintf(key, sizeof(key), "WalletHas %s", addr);
-    if (s->lookups && (res = vc_ttlcache_get(s->lookups, key))) {
-        *ret = json_is_true(res);
+    int r = cached(s, key, may_block, &res);
+    if (r != -ENOENT) {
+        if (r == 0)
+            *ret = json_is_true(res);
         json_decref(res);
-        return 0;
+        return r;
     }
-    int r = msgr_service_signer_users(s, addr, &users, NULL);
+    r = msgr_service_signer_users(s, addr, &users, NULL);
     if (r < 0)
         return r;
     r = rpc_call(s->o.gateway, "gateway", "Gateway.WalletHas", json_pack("[s, o]", addr, strv_json(users)), &res);
@@ -276,13 +312,21 @@ int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret)
     return 0;
 }
 
+int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret)
+{
+    return wallet_has(s, addr, true, ret);
+}
+
+int msgr_service_wallet_has_cached(msgr_service_t *s, const char *addr, bool *ret)
+{
+    return wallet_has(s, addr, false, ret);
+}
+
 /* ------------------------------------------------------------------ ingest */
 
-int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
-                      const char *wallet_name, char ret_id[MSGR_ID_MAX + 1])
+int msgr_service_push_check(msgr_service_t *s, const char *id, const vc_message_t *msg, bool may_block)
 {
-    char uuid[37], from[VC_ADDRESS_STRLEN_MAX];
-    msgr_message_t m;
+    char from[VC_ADDRESS_STRLEN_MAX];
     bool has = false;
     int r;
 
@@ -293,33 +337,60 @@ int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg
     if ((r = msgr_chain_message_check(msg)) < 0)
         return seterr(r, "%s", msgr_types_errmsg());
     vc_address_to_string(&msg->from, 'f', from);
-    if ((r = msgr_service_wallet_has(s, from, &has)) < 0)
+    if ((r = wallet_has(s, from, may_block, &has)) < 0)
         return r;
     if (!has)
         return seterr(-ENOENT, "signer address %s not exists", from);
+    return 0;
+}
+
+/* The row a checked push inserts: UnFillMsg, nonce 0, a new UUIDv4 unless id is given. */
+static int push_row(const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta, const char *wallet_name,
+                    msgr_message_t *m)
+{
+    char uuid[37];
+    int r;
     if (!id) {
         vc_uuid4(uuid);
         id = uuid;
     }
-    msgr_message_init(&m);
-    if ((r = msgr_message_set_id(&m, id)) < 0 || (r = vc_message_copy(msg, &m.msg)) < 0 ||
-        (r = msgr_message_set_wallet(&m, wallet_name ? wallet_name : "")) < 0)
-        goto out;
-    m.msg.nonce = 0;
-    if (meta) {
-        m.meta = *meta;
+    msgr_message_init(m);
+    if ((r = msgr_message_set_id(m, id)) < 0 || (r = vc_message_copy(msg, &m->msg)) < 0 ||
+        (r = msgr_message_set_wallet(m, wallet_name ? wallet_name : "")) < 0) {
+        msgr_message_done(m);
+        return seterr(r, "%s", vc_strerror(r));
     }
-    m.state = MSGR_MSG_UNFILL;
+    m->msg.nonce = 0;
+    if (meta)
+        m->meta = *meta;
+    m->state = MSGR_MSG_UNFILL;
+    return 0;
+}
+
+int msgr_service_push_queue(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
+                            const char *wallet_name, msgr_pushq_done_fn done, void *userdata)
+{
+    msgr_message_t m;
+    int r = push_row(id, msg, meta, wallet_name, &m);
+    if (r < 0)
+        return r;
+    r = msgr_pushq_submit(s->pushq, &m, done, userdata);
+    return r < 0 ? seterr(r, "push message: %s", vc_strerror(r)) : 0;
+}
+
+int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
+                      const char *wallet_name, char ret_id[MSGR_ID_MAX + 1])
+{
+    msgr_message_t m;
     msgr_push_result_t res;
+    int r = msgr_service_push_check(s, id, msg, true);
+    if (r < 0 || (r = push_row(id, msg, meta, wallet_name, &m)) < 0)
+        return r;
     r = msgr_pushq_push(s->pushq, &m, &res);
-    if (r < 0) {
+    if (r < 0)
         seterr(r, "%s", res.errmsg);
-        goto out;
-    }
-    if (ret_id)
-        snprintf(ret_id, MSGR_ID_MAX + 1, "%s", id);
-out:
-    memset(&m.meta, 0, sizeof(m.meta));
+    else if (ret_id)
+        snprintf(ret_id, MSGR_ID_MAX + 1, "%s", m.id);
     msgr_message_done(&m);
     return r;
 }

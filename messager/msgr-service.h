@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "msgr-pushq.h"
 #include "msgr-store.h"
 #include "msgr-types.h"
 #include "vc/client.h"
@@ -72,6 +73,10 @@ int msgr_service_signer_exist(msgr_service_t *s, const char *user, const char *s
 int msgr_service_resolve_from(msgr_service_t *s, vc_address_t *addr);
 /* Gateway.WalletHas(addr, accounts) for the accounts bound to addr. */
 int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret);
+/* The two above answered from the lookup cache only: -EWOULDBLOCK when venus-auth or the
+ * gateway would have to be asked (for threads that must not wait). */
+int msgr_service_signer_exist_cached(msgr_service_t *s, const char *user, const char *signer, bool *ret);
+int msgr_service_wallet_has_cached(msgr_service_t *s, const char *addr, bool *ret);
 
 /* Ingest (spec 4.1 steps 2-4): id NULL = a new UUIDv4. The From must already be resolved and
  * checked. msg is copied; Nonce forced to 0. ret_id (optional) gets the id. The write is group
@@ -79,6 +84,16 @@ int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret);
  * message is in the database. */
 int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
                       const char *wallet_name, char ret_id[MSGR_ID_MAX + 1]);
+/*
+ * msgr_service_push in two steps, for callers that must not wait for the write: check (with
+ * may_block false the wallet lookup comes from the cache only, -EWOULDBLOCK asking to call
+ * again where waiting is allowed), then queue, which returns at once; done(userdata, m, r,
+ * errmsg) runs on the writer thread once the message is committed or failed, unless queueing
+ * fails (-ENOMEM, -ESHUTDOWN). m->id is the message's id.
+ */
+int msgr_service_push_check(msgr_service_t *s, const char *id, const vc_message_t *msg, bool may_block);
+int msgr_service_push_queue(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,
+                            const char *wallet_name, msgr_pushq_done_fn done, void *userdata);
 
 /* Filled-message resync through StateSearchMsg (spec 4.8): one row / every FillMsg row of
  * active addresses (returns the count that became OnChainMsg). */

@@ -946,6 +946,53 @@ static void test_pushq(void)
     msgr_store_free(s);
 }
 
+/* msgr_pushq_submit: the writer calls back once per message, with that message's outcome. */
+typedef struct pq_async {
+    pthread_mutex_t lock;
+    int done, ok, dup;
+    bool ids_match;
+} pq_async_t;
+
+static void pq_done(void *userdata, const msgr_message_t *m, int r, const char *errmsg)
+{
+    pq_async_t *a = userdata;
+    pthread_mutex_lock(&a->lock);
+    a->done++;
+    if (r == 0)
+        a->ok++;
+    else if (r == -EEXIST && vc_streq(errmsg, "duplicate message id") && vc_streq(m->id, "async-dup"))
+        a->dup++;
+    if (strncmp(m->id, "async-", 6) != 0)
+        a->ids_match = false;
+    pthread_mutex_unlock(&a->lock);
+}
+
+static void test_pushq_submit(void)
+{
+    msgr_store_t *s = open_store();
+    msgr_pushq_t *q = NULL;
+    pq_async_t a = {.lock = PTHREAD_MUTEX_INITIALIZER, .ids_match = true};
+    ASSERT_NOTNULL(s);
+    ASSERT_OK(msgr_pushq_new(s, &q));
+    for (int i = 0; i < 50; i++) {
+        char id[32];
+        msgr_message_t m;
+        snprintf(id, sizeof(id), i % 10 == 9 ? "async-dup" : "async-%d", i);
+        mk_msg(&m, id, i % 2 ? A1 : A3, i);
+        ASSERT_OK(msgr_pushq_submit(q, &m, pq_done, &a));
+        ASSERT_TRUE(m.id == NULL); /* taken */
+    }
+    q = msgr_pushq_free(q); /* writes what is still queued first */
+    ASSERT_EQ(a.done, 50);
+    ASSERT_EQ(a.ok, 46);
+    ASSERT_EQ(a.dup, 4);
+    ASSERT_TRUE(a.ids_match);
+    int64_t counts[MSGR_MSG_STATE_MAX] = {0};
+    ASSERT_OK(msgr_store_msg_count_by_state(s, counts));
+    ASSERT_EQ(counts[MSGR_MSG_UNFILL], 46);
+    msgr_store_free(s);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -967,5 +1014,6 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_concurrent_fill);
     VC_TEST_RUN(test_push_each);
     VC_TEST_RUN(test_pushq);
+    VC_TEST_RUN(test_pushq_submit);
     return VC_TEST_DONE();
 }
