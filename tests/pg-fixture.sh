@@ -1,16 +1,20 @@
 #!/bin/sh
-# pg-fixture.sh start|stop <statedir>: a throwaway PostgreSQL server for ctest (fixture "pg").
+# pg-fixture.sh start|stop <statedir> | restart <statedir> [down_seconds]: a throwaway PostgreSQL
+# server for ctest (fixture "pg").
 #
 # start: initdb a data dir under /tmp (trust auth), start postgres on 127.0.0.1:<free port> with
 #        its unix socket in the data dir, create database "vctest", write the DSN to
 #        <statedir>/pg.dsn. Runs the server as the "postgres" user when invoked as root.
 # stop:  pg_ctl stop -m fast and remove the data dir.
+# restart: pg_ctl stop -m fast, wait down_seconds (default 0), start again on the same port, for
+#        tests of surviving a database restart (they start a private server in their own
+#        statedir: the shared one serves other tests at the same time).
 set -eu
 
 cmd=${1:-}
 state=${2:-}
 if [ -z "$cmd" ] || [ -z "$state" ]; then
-    echo "usage: $0 start|stop <statedir>" >&2
+    echo "usage: $0 start|stop <statedir> | restart <statedir> [down_seconds]" >&2
     exit 2
 fi
 
@@ -41,6 +45,10 @@ if [ "$(id -u)" = 0 ]; then
 else
     as_pg() { "$@"; }
 fi
+
+server_opts() { # port datadir
+    echo "-c listen_addresses=127.0.0.1 -p $1 -k $2 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+}
 
 stop() {
     [ -f "$state/pg.datadir" ] || return 0
@@ -78,7 +86,7 @@ start() {
         # A random port in 20000-59999; postgres refuses to start if it is taken, then retry.
         port=$(( ( $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000 ) + 20000 ))
         if as_pg "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 \
-            -o "-c listen_addresses=127.0.0.1 -p $port -k $datadir -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+            -o "$(server_opts "$port" "$datadir")" \
             start >/dev/null 2>&1; then
             break
         fi
@@ -104,11 +112,22 @@ start() {
     echo "pg-fixture: $(cat "$state/pg.dsn") (data $datadir)"
 }
 
+restart() {
+    datadir=$(cat "$state/pg.datadir")
+    port=$(cat "$state/pg.port")
+    bindir=$(find_bindir) || { echo "pg-fixture: PostgreSQL server binaries not found" >&2; exit 1; }
+    as_pg "$bindir/pg_ctl" -D "$datadir" -m fast -w -t 60 stop >/dev/null
+    sleep "${1:-0}"
+    as_pg "$bindir/pg_ctl" -D "$datadir" -l "$datadir/server.log" -w -t 60 -o "$(server_opts "$port" "$datadir")" \
+        start >/dev/null
+}
+
 case "$cmd" in
 start) start ;;
 stop) stop ;;
+restart) restart "${3:-0}" ;;
 *)
-    echo "usage: $0 start|stop <statedir>" >&2
+    echo "usage: $0 start|stop <statedir> | restart <statedir> [down_seconds]" >&2
     exit 2
     ;;
 esac

@@ -1,3 +1,4 @@
+include_guard(GLOBAL) # also included by files that sort before it (ha.cmake)
 # PostgreSQL ctest fixture "pg", registered once here (common/ is configured before every other
 # test directory). Other test directories reuse it:
 #
