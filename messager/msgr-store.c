@@ -887,11 +887,13 @@ int msgr_store_msg_get_by_from_nonce(msgr_store_t *s, const char *from, uint64_t
     int r = canon(from, f);
     if (r < 0)
         return r;
+    /* unfilled rows are not in msg_from_nonce: they are looked up by (from_addr, state) */
     return msg_one(s, "get message", ret,
-                   "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND nonce = ? ORDER BY "
-                   "CASE state WHEN 3 THEN 0 WHEN 2 THEN 1 WHEN 5 THEN 2 WHEN 4 THEN 3 ELSE 4 END, "
-                   "updated_at DESC LIMIT 1",
-                   VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(nonce)));
+                   "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND nonce = ? "
+                   "AND state <> 1 UNION ALL SELECT " MSG_COLS " FROM messages WHERE from_addr = ? "
+                   "AND state = 1 AND nonce = ?) m ORDER BY CASE state WHEN 3 THEN 0 WHEN 2 THEN 1 "
+                   "WHEN 5 THEN 2 WHEN 4 THEN 3 ELSE 4 END, updated_at DESC LIMIT 1",
+                   VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(nonce), VC_DB_TEXT(f), VC_DB_INT64(nonce)));
 }
 
 int msgr_store_msg_query(msgr_store_t *s, const msgr_query_params_t *q, msgr_message_t **ret, size_t *ret_n)
@@ -1089,7 +1091,8 @@ int msgr_store_msg_list_filled(msgr_store_t *s, const char *from, uint64_t min_n
     if (min_nonce > INT64_MAX)
         return fail(-EINVAL, "nonce out of range");
     return msg_list(s, "list filled messages", ret, ret_n,
-                    "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state = 2 AND nonce >= ? "
+                    "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state = 2 AND state <> 1 AND "
+                    "nonce >= ? "
                     "ORDER BY nonce",
                     VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(min_nonce)));
 }
@@ -1258,7 +1261,8 @@ static int sync_tx(vc_db_conn_t *c, void *userdata)
     if (x->chain_nonce <= (uint64_t)nonce)
         return 0;
     uint64_t next = x->chain_nonce;
-    r = vc_db_query_int64(c, "SELECT MAX(nonce) FROM messages WHERE from_addr = ? AND state = 2",
+    r = vc_db_query_int64(c,
+                          "SELECT MAX(nonce) FROM messages WHERE from_addr = ? AND state = 2 AND state <> 1",
                           VC_DB_ARGS(VC_DB_TEXT(x->addr)), &mx);
     if (r == -ENODATA) {
         mx = -1;
@@ -1485,8 +1489,8 @@ static int recover_tx(vc_db_conn_t *c, void *userdata)
     if ((r = fence_check(c, x->fence)) < 0)
         return r;
     r = query_list_c(c, "recover failed messages", sizeof(char *), read_id, free_id, &v, &n,
-                     "SELECT id FROM messages WHERE from_addr = ? AND state = 4 AND signed_cid IS NOT NULL "
-                     "AND signed_data IS NOT NULL AND nonce >= ? ORDER BY nonce",
+                     "SELECT id FROM messages WHERE from_addr = ? AND state = 4 AND state <> 1 AND "
+                     "signed_cid IS NOT NULL AND signed_data IS NOT NULL AND nonce >= ? ORDER BY nonce",
                      VC_DB_ARGS(VC_DB_TEXT(x->from), VC_DB_INT64(x->min_nonce)));
     if (r < 0)
         return r;
@@ -1643,7 +1647,7 @@ static int head_apply_one(vc_db_conn_t *c, head_ctx_t *x, const msgr_tipset_appl
         cidstr_t cs = cid_str(&m->cid);
         r = vc_db_query_row(c,
                             "SELECT id, signed_cid FROM messages WHERE from_addr = ? AND nonce = ? AND state = 2 "
-                            "AND " ACTIVE_FROM,
+                            "AND state <> 1 AND " ACTIVE_FROM,
                             VC_DB_ARGS(VC_DB_TEXT(from), VC_DB_INT64(m->nonce)), &rows);
         if (r == -ENOENT)
             continue;

@@ -285,6 +285,11 @@ static void test_fill(void)
     ASSERT_OK(msgr_store_msg_get_by_from_nonce(s, A1, 10, &got));
     ASSERT_STREQ(got.id, "f0");
     msgr_message_done(&got);
+    /* unfilled rows (not in msg_from_nonce) answer too, the latest updated first */
+    ASSERT_OK(msgr_store_msg_get_by_from_nonce(s, A1, 0, &got));
+    ASSERT_STREQ(got.id, "f4");
+    msgr_message_done(&got);
+    ASSERT_EQ(msgr_store_msg_get_by_from_nonce(s, A1, 12, &got), -ENOENT);
     ASSERT_OK(msgr_store_msg_list_failed(s, NULL, 0, &v, &n));
     ASSERT_EQ(n, 1);
     ASSERT_STREQ(v[0].error_msg, "gas estimate: actor not found");
