@@ -543,6 +543,13 @@ const void *vc_db_col_blob(vc_db_rows_t *r, int col, size_t *ret_len)
 
 /* ---- transactions ---- */
 
+/* Transaction control; on sqlite through the statement cache (no parse per transaction). */
+static int tx_exec(vc_db_conn_t *c, const char *sql)
+{
+    int r = c->backend == VC_DB_SQLITE ? c->ops->exec(c, sql, NULL, 0) : c->ops->exec_script(c, sql);
+    return r < 0 ? r : 0;
+}
+
 int vc_db_begin(vc_db_conn_t *c, vc_db_isolation_t iso)
 {
     const char *sql;
@@ -552,8 +559,7 @@ int vc_db_begin(vc_db_conn_t *c, vc_db_isolation_t iso)
         sql = "BEGIN ISOLATION LEVEL SERIALIZABLE";
     else
         sql = "BEGIN ISOLATION LEVEL READ COMMITTED";
-    int r = c->ops->exec_script(c, sql);
-    return r < 0 ? r : 0;
+    return tx_exec(c, sql);
 }
 
 int vc_db_commit(vc_db_conn_t *c)
@@ -565,14 +571,12 @@ int vc_db_commit(vc_db_conn_t *c)
         (void)c->ops->exec_script(c, "ROLLBACK");
         return vc_db_set_error(c, -EIO, "transaction rolled back: an earlier statement failed (%s)", saved);
     }
-    int r = c->ops->exec_script(c, "COMMIT");
-    return r < 0 ? r : 0;
+    return tx_exec(c, "COMMIT");
 }
 
 int vc_db_rollback(vc_db_conn_t *c)
 {
-    int r = c->ops->exec_script(c, "ROLLBACK");
-    return r < 0 ? r : 0;
+    return tx_exec(c, "ROLLBACK");
 }
 
 static void backoff(unsigned attempt)

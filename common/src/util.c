@@ -3,6 +3,7 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
@@ -360,15 +361,45 @@ void vc_random(void *buf, size_t len)
     randombytes_buf(buf, len);
 }
 
+/* UUIDs come from a per-thread pool of random bytes: one getrandom per 32 UUIDs instead of one
+ * each. A forked child (where only the forking thread lives on) drops its copy of the pool, so
+ * it does not repeat its parent's UUIDs. */
+static _Thread_local struct {
+    uint8_t bytes[512];
+    size_t used;
+} uuid_pool = {.used = sizeof(uuid_pool.bytes)};
+static pthread_once_t uuid_once = PTHREAD_ONCE_INIT;
+
+static void uuid_pool_drop(void)
+{
+    uuid_pool.used = sizeof(uuid_pool.bytes);
+}
+
+static void uuid_pool_init(void)
+{
+    pthread_atfork(NULL, NULL, uuid_pool_drop);
+}
+
 void vc_uuid4(char out[37])
 {
-    uint8_t b[16];
-    vc_random(b, sizeof(b));
+    static const char hex[] = "0123456789abcdef";
+    pthread_once(&uuid_once, uuid_pool_init);
+    if (uuid_pool.used + 16 > sizeof(uuid_pool.bytes)) {
+        vc_random(uuid_pool.bytes, sizeof(uuid_pool.bytes));
+        uuid_pool.used = 0;
+    }
+    uint8_t *b = uuid_pool.bytes + uuid_pool.used;
+    uuid_pool.used += 16;
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
-    snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0],
-             b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-             b[15]);
+    for (size_t i = 0, o = 0; i < 16; i++) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out[o++] = '-';
+        out[o++] = hex[b[i] >> 4];
+        out[o++] = hex[b[i] & 15];
+    }
+    out[36] = 0;
+    sodium_memzero(b, 16);
 }
 
 /* ---- files ---- */

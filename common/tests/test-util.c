@@ -1,4 +1,7 @@
 /* Tests for util.c and log.c. */
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include "vc-test.h"
 #include "vc/log.h"
 #include "vc/util.h"
@@ -128,6 +131,31 @@ static void test_strerror_and_uuid(void)
     vc_uuid4(v);
     ASSERT_EQ(strlen(u), 36);
     ASSERT_TRUE(u[14] == '4');
+    ASSERT_TRUE(strcmp(u, v) != 0);
+    /* across refills of the per-thread pool: well formed and distinct */
+    static char many[100][37];
+    for (int i = 0; i < 100; i++) {
+        vc_uuid4(many[i]);
+        ASSERT_EQ(strspn(many[i], "0123456789abcdef-"), 36);
+        ASSERT_TRUE(many[i][8] == '-' && many[i][13] == '-' && many[i][18] == '-' && many[i][23] == '-');
+        ASSERT_TRUE(many[i][14] == '4' && strchr("89ab", many[i][19]));
+        for (int k = 0; k < i; k++)
+            ASSERT_TRUE(strcmp(many[i], many[k]) != 0);
+    }
+    /* a forked child does not repeat the parent's next UUID */
+    int fds[2];
+    ASSERT_OK(pipe(fds));
+    pid_t pid = fork();
+    if (pid == 0) {
+        vc_uuid4(u);
+        _exit(write(fds[1], u, 37) == 37 ? 0 : 1);
+    }
+    ASSERT_TRUE(pid > 0);
+    vc_uuid4(v);
+    ASSERT_EQ(read(fds[0], u, 37), 37);
+    waitpid(pid, NULL, 0);
+    close(fds[0]);
+    close(fds[1]);
     ASSERT_TRUE(strcmp(u, v) != 0);
 }
 
