@@ -183,7 +183,8 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_conf_t *conf = NULL;
     msgr_config_t cfg = {0};
     msgr_store_t *store = NULL;
-    vc_client_t *node = NULL, *gateway = NULL, *auth = NULL;
+    vc_client_t *node = NULL, *auth = NULL;
+    vc_clientset_t *gateway = NULL;
     vc_authn_t *authn = NULL;
     verifier_t verifier = {0};
     msgr_service_t *svc = NULL;
@@ -244,9 +245,11 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_client_opts_t go = {.endpoints = (const char *const *)cfg.gateway_urls, .n_endpoints = cfg.n_gateway_urls,
                            .default_path = "/rpc/v2", .token = cfg.gateway_token,
                            .timeout_ms = (int)(cfg.sign_timeout_ms + 2000)};
+    static const char *const gw_retry[] = {"must have channel", NULL}; /* the wallet is on another gateway */
+    vc_clientset_opts_t gso = {.client = go, .retry_messages = gw_retry};
     const char *auth_eps[] = {cfg.auth_url};
     vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = 1, .token = cfg.auth_token, .timeout_ms = 5000};
-    if ((r = vc_client_new(&no, &node)) < 0 || (cfg.n_gateway_urls && (r = vc_client_new(&go, &gateway)) < 0) ||
+    if ((r = vc_client_new(&no, &node)) < 0 || (cfg.n_gateway_urls && (r = vc_clientset_new(&gso, &gateway)) < 0) ||
         (r = vc_client_new(&ao, &auth)) < 0) {
         fail("cannot set up the upstream clients: %s", vc_strerror(r));
         goto out;
@@ -337,7 +340,7 @@ out:
     vc_authn_free(authn);
     vc_tokcache_free(verifier.cache);
     vc_client_free(node);
-    vc_client_free(gateway);
+    vc_clientset_free(gateway);
     vc_client_free(auth);
     msgr_store_free(store);
     msgr_config_done(&cfg);

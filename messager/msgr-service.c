@@ -119,6 +119,28 @@ static int rpc_call(vc_client_t *c, const char *what, const char *method, json_t
     return 0;
 }
 
+/* A gateway call: the request moves to the next gateway when one is down or has no wallet
+ * connection holding the signer (active/active gateways). */
+static int gw_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret)
+{
+    vc_rpc_err_t e = {0};
+    json_t *res = NULL;
+    if (!s->o.gateway) {
+        json_decref(params);
+        return seterr(-ENOTCONN, "no gateway configured");
+    }
+    int r = vc_clientset_call(s->o.gateway, method, params, &res, &e);
+    if (r == VC_EREMOTE)
+        return seterr(r, "%s", e.message);
+    if (r < 0)
+        return seterr(r, "gateway %s: %s", method, r == VC_EHTTP && e.code ? e.message : vc_strerror(r));
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return 0;
+}
+
 int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret)
 {
     char full[128];
@@ -301,7 +323,7 @@ static int wallet_has(msgr_service_t *s, const char *addr, bool may_block, bool 
     r = msgr_service_signer_users(s, addr, &users, NULL);
     if (r < 0)
         return r;
-    r = rpc_call(s->o.gateway, "gateway", "Gateway.WalletHas", json_pack("[s, o]", addr, strv_json(users)), &res);
+    r = gw_call(s, "Gateway.WalletHas", json_pack("[s, o]", addr, strv_json(users)), &res);
     free(users);
     if (r < 0)
         return r;
@@ -617,7 +639,7 @@ static int sign_message(msgr_service_t *s, const char *from, char **accounts, co
         free(tosign);
         return -ENOMEM;
     }
-    r = rpc_call(s->o.gateway, "gateway", "Gateway.WalletSign",
+    r = gw_call(s, "Gateway.WalletSign",
                  json_pack("[s, o, s, {s:s, s:s}]", from, strv_json(accounts), tosign, "Type", "message", "Extra",
                            extra),
                  &res);

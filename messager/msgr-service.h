@@ -23,13 +23,14 @@
 #include "msgr-store.h"
 #include "msgr-types.h"
 #include "vc/client.h"
+#include "vc/clientset.h"
 
 typedef struct msgr_service msgr_service_t;
 
 typedef struct msgr_service_opts {
     msgr_store_t *store;  /* borrowed */
     vc_client_t *node;    /* node JSON-RPC (/rpc/v1, "Filecoin."), borrowed */
-    vc_client_t *gateway; /* venus-gateway (/rpc/v2, "Gateway."), borrowed; NULL = cannot sign */
+    vc_clientset_t *gateway; /* every venus-gateway (/rpc/v2, "Gateway."), borrowed; NULL = cannot sign */
     vc_client_t *auth;    /* venus-auth REST, borrowed; NULL = no accounts (signer checks fail) */
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push;
