@@ -283,11 +283,7 @@ int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char
         db->opts.wal_checkpoint_pages = -1;
     }
 
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&db->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    vc_cond_init_monotonic(&db->cond);
     pthread_cond_init(&db->ckpt_cond, NULL);
     pthread_mutex_init(&db->lock, NULL);
     pthread_mutex_init(&db->sqlite_writer, NULL);
@@ -296,20 +292,18 @@ int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char
     char err[DB_ERRMSG_MAX] = "";
     vc_db_conn_t *c = NULL;
     int r = db->ops->connect(db, db->target, &db->opts, &c, err, sizeof(err));
-    if (r < 0) {
-        set_reterr(reterr_msg, "%s", err[0] ? err : vc_strerror(r));
-        vc_db_free(db);
-        return r;
-    }
+    if (r < 0)
+        goto fail;
     db->idle = c;
     db->total = 1;
-    if ((r = ckpt_start(db, err, sizeof(err))) < 0) {
-        set_reterr(reterr_msg, "%s", err[0] ? err : vc_strerror(r));
-        vc_db_free(db);
-        return r;
-    }
+    if ((r = ckpt_start(db, err, sizeof(err))) < 0)
+        goto fail;
     *ret = db;
     return 0;
+fail:
+    set_reterr(reterr_msg, "%s", err[0] ? err : vc_strerror(r));
+    vc_db_free(db);
+    return r;
 }
 
 vc_db_t *vc_db_free(vc_db_t *db)

@@ -150,11 +150,7 @@ int vc_http_server_new(const vc_http_opts_t *opts, vc_http_server_t **ret)
     s->opts.listen = s->listen;
     pthread_mutex_init(&s->ws_lock, NULL);
     pthread_mutex_init(&s->held_lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->held_cond, &ca);
-    pthread_condattr_destroy(&ca);
+    vc_cond_init_monotonic(&s->held_cond);
     *ret = s;
     return 0;
 }

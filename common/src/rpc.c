@@ -195,15 +195,6 @@ static json_t *make_result(json_t *id, json_t *result)
     return json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id", id, "result", result ? result : json_null());
 }
 
-static void cond_init_monotonic(pthread_cond_t *c)
-{
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(c, &a);
-    pthread_condattr_destroy(&a);
-}
-
 static void deadline_in(struct timespec *ts, int ms)
 {
     clock_gettime(CLOCK_MONOTONIC, ts);
@@ -982,7 +973,7 @@ static vc_rpc_conn_t *conn_alloc(vc_rpc_server_t *serve, struct vc_ws *ws)
     pthread_rwlock_init(&c->ws_lock, NULL);
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->cb_lock, NULL);
-    cond_init_monotonic(&c->cond);
+    vc_cond_init_monotonic(&c->cond);
     return c;
 }
 

@@ -356,6 +356,15 @@ void vc_sleep_ms(int64_t ms)
         ;
 }
 
+void vc_cond_init_monotonic(pthread_cond_t *c)
+{
+    pthread_condattr_t a;
+    pthread_condattr_init(&a);
+    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
+    pthread_cond_init(c, &a);
+    pthread_condattr_destroy(&a);
+}
+
 void vc_random(void *buf, size_t len)
 {
     randombytes_buf(buf, len);

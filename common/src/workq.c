@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "vc/util.h"
+
 #define IDLE_EXIT_MS 30000
 
 typedef struct job {
@@ -128,11 +130,7 @@ int vc_workq_new(unsigned min_workers, unsigned max_workers, vc_workq_t **ret)
     q->min = min_workers;
     q->max = max_workers;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_condattr_t a;
-    pthread_condattr_init(&a);
-    pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->cond, &a);
-    pthread_condattr_destroy(&a);
+    vc_cond_init_monotonic(&q->cond);
     *ret = q;
     return 0;
 }

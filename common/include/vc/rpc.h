@@ -129,8 +129,9 @@ int vc_rpc_error(vc_rpc_call_t *call, int code, const char *fmt, ...) __attribut
  * before the method has returned. NULL (and nothing held) for a method not flagged
  * VC_RPC_ASYNC. A notification's answer is dropped. A WebSocket call stays canceled-aware
  * (vc_rpc_call_canceled: xrpc.cancel, connection closed) and its answer is dropped once the
- * connection is gone; over HTTP a client that went away is only noticed when answering.
- * Every held call must be answered before vc_rpc_server_free.
+ * connection is gone; over HTTP a client that went away is only noticed when answering (and
+ * once the HTTP server has stopped, its answer is dropped too). A call may be answered after
+ * vc_rpc_server_free, but vc_rpc_call_userdata must not be used on it any more.
  */
 vc_rpc_call_t *vc_rpc_call_hold(vc_rpc_call_t *call);
 /* Answers a held call with result (stolen, NULL = JSON null). 0, or VC_ECLOSED when the

@@ -9,6 +9,7 @@
 #define VC_UTIL_H
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -118,6 +119,8 @@ int64_t vc_now_mono_us(void);
 int64_t vc_now_real_us(void);
 /* Sleep that resumes after signals; ms >= 0. */
 void vc_sleep_ms(int64_t ms);
+/* A condition variable whose timed waits take CLOCK_MONOTONIC deadlines. */
+void vc_cond_init_monotonic(pthread_cond_t *c);
 
 /* Random bytes from libsodium (vc_init first). */
 void vc_random(void *buf, size_t len);
