@@ -34,5 +34,7 @@ int lg_run(const lg_opts_t *o, lg_result_t *ret);
 
 /* Resident memory of a process in KiB (from /proc/<pid>/status), or -1. */
 long lg_rss_kib(int pid);
+/* CPU time (user + system) a process has used so far in seconds (from /proc/<pid>/stat), or -1. */
+double lg_cpu_seconds(int pid);
 
 #endif
