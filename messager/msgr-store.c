@@ -359,14 +359,9 @@ int msgr_store_open(const char *dsn, msgr_store_t **ret, char **reterr_msg)
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    r = vc_db_open(dsn, &opts, &s->db, reterr_msg);
+    r = vc_db_open_migrated(dsn, &opts, "messager", messager_migrations, messager_migrations_count, &s->db, reterr_msg);
     if (r < 0) {
         free(s);
-        return r;
-    }
-    r = vc_db_migrate(s->db, "messager", messager_migrations, messager_migrations_count, reterr_msg);
-    if (r < 0) {
-        msgr_store_free(s);
         return r;
     }
     *ret = s;

@@ -182,14 +182,9 @@ int miner_store_open(const char *dsn, miner_store_t **ret, char **reterr_msg)
     s = calloc(1, sizeof(*s));
     if (!s)
         return -ENOMEM;
-    r = vc_db_open(dsn, &opts, &s->db, reterr_msg);
+    r = vc_db_open_migrated(dsn, &opts, "miner", miner_migrations, miner_migrations_count, &s->db, reterr_msg);
     if (r < 0) {
         free(s);
-        return r;
-    }
-    r = vc_db_migrate(s->db, "miner", miner_migrations, miner_migrations_count, reterr_msg);
-    if (r < 0) {
-        miner_store_free(s);
         return r;
     }
     *ret = s;

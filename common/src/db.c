@@ -867,6 +867,21 @@ rollback:
     return r;
 }
 
+int vc_db_open_migrated(const char *dsn, const vc_db_options_t *opts, const char *component,
+                        const vc_db_migration_t *list, size_t n, vc_db_t **ret, char **reterr_msg)
+{
+    vc_db_t *db = NULL;
+    int r = vc_db_open(dsn, opts, &db, reterr_msg);
+    if (r < 0)
+        return r;
+    if ((r = vc_db_migrate(db, component, list, n, reterr_msg)) < 0) {
+        vc_db_free(db);
+        return r;
+    }
+    *ret = db;
+    return 0;
+}
+
 int vc_db_migrate(vc_db_t *db, const char *component, const vc_db_migration_t *list, size_t n,
                   char **reterr_msg)
 {

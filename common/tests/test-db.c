@@ -567,6 +567,30 @@ static void test_migrations(void)
     free(err);
 }
 
+/* vc_db_open_migrated: opened and migrated, or nothing open and the reason. */
+static void test_open_migrated(void)
+{
+    const char *dsn = vc_test_db_fresh_dsn(use_pg);
+    ASSERT_NOTNULL(dsn);
+    vc_db_options_t o = {.max_conns = 2};
+    vc_db_t *db = NULL;
+    char *err = NULL;
+    ASSERT_OK(vc_db_open_migrated(dsn, &o, "test", testdb_migrations, testdb_migrations_count, &db, &err));
+    int v = 0;
+    ASSERT_OK(vc_db_schema_version(db, "test", &v));
+    ASSERT_EQ(v, 2);
+    vc_db_free(db);
+    const vc_db_migration_t bad[] = {
+        {VC_DB_SQLITE, 9, "bad", "INSERT INTO nope VALUES (1);"},
+        {VC_DB_POSTGRES, 9, "bad", "INSERT INTO nope VALUES (1);"},
+    };
+    db = NULL;
+    ASSERT_ERR(vc_db_open_migrated(dsn, &o, "other", bad, 2, &db, &err));
+    ASSERT_TRUE(db == NULL);
+    ASSERT_TRUE(err && strstr(err, "009_bad") != NULL);
+    free(err);
+}
+
 static void test_migrations_embedded(void)
 {
     ASSERT_EQ(testdb_migrations_count, 4);
@@ -786,6 +810,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_wal_checkpoint_thread);
     VC_TEST_RUN(test_migrations);
     VC_TEST_RUN(test_migrations_embedded);
+    VC_TEST_RUN(test_open_migrated);
     VC_TEST_RUN(test_concurrent_migrators);
     VC_TEST_RUN(test_rewrite);
     VC_TEST_RUN(test_bad_sql);

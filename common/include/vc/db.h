@@ -240,6 +240,10 @@ typedef struct vc_db_migration {
 /* Applies the migrations of db's backend from list (other backends' entries are ignored). */
 int vc_db_migrate(vc_db_t *db, const char *component, const vc_db_migration_t *list, size_t n,
                   char **reterr_msg);
+/* vc_db_open + vc_db_migrate of component: the daemons' stores open this way. On failure
+ * nothing stays open (*ret untouched) and *reterr_msg explains. */
+int vc_db_open_migrated(const char *dsn, const vc_db_options_t *opts, const char *component,
+                        const vc_db_migration_t *list, size_t n, vc_db_t **ret, char **reterr_msg);
 /* Reads <dir>/<sqlite|postgres>/NNN_name.sql at run time and applies them. */
 int vc_db_migrate_dir(vc_db_t *db, const char *component, const char *dir, char **reterr_msg);
 /* Current schema version of component (0 if none/no table). */
