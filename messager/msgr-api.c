@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vc/ha-ops.h"
 #include "vc/log.h"
 #include "vc/util.h"
 
@@ -1023,6 +1024,45 @@ static int m_version(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return *ret ? 0 : -ENOMEM;
 }
 
+/* ------------------------------------------------------------------ HA (vc/ha-ops.h) */
+
+static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    char *err = NULL;
+    int r = vc_ha_status_json(msgr_service_elector(svc_of(call)), msgr_store_db(store_of(call)), ret, &err);
+    if (r < 0) {
+        r = app_err(call, "%s", err ? err : vc_strerror(r));
+        free(err);
+    }
+    return r;
+}
+
+static int m_ha_promote(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    json_t *f = json_array_get(params, 0);
+    const char *why = NULL;
+    if (!json_is_boolean(f))
+        return bad_param(call, 0, "expected a boolean (force)");
+    return vc_ha_op_promote(msgr_service_elector(svc_of(call)), json_is_true(f), &why) < 0 ? app_err(call, "%s", why)
+                                                                                            : 0;
+}
+
+static int ha_pause(vc_rpc_call_t *call, bool pause)
+{
+    const char *why = NULL;
+    return vc_ha_op_pause(msgr_service_elector(svc_of(call)), pause, &why) < 0 ? app_err(call, "%s", why) : 0;
+}
+
+static int m_ha_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return ha_pause(call, true);
+}
+
+static int m_ha_resume(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    return ha_pause(call, false);
+}
+
 /* ------------------------------------------------------------------ table */
 
 #define R VC_PERM_READ
@@ -1082,6 +1122,10 @@ static const vc_rpc_method_t methods[] = {
     {"Message.NetConnect", A, 1, m_net_unsupported, F},
     {"Message.NetAddrsListen", A, 0, m_net_unsupported, F},
     {"Message.Version", R, 0, m_version, F},
+    {"Message.HaStatus", R, 0, m_ha_status, 0},
+    {"Message.HaPromote", A, 1, m_ha_promote, 0},
+    {"Message.HaPause", A, 0, m_ha_pause, 0},
+    {"Message.HaResume", A, 0, m_ha_resume, 0},
 };
 
 int msgr_api_new(msgr_service_t *svc, vc_authn_t *authn, msgr_api_t **ret)

@@ -5,10 +5,10 @@
 #include <string.h>
 
 #include "msgr-api.h"
+#include "msgr-cli.h"
+#include "vc/ha-ops.h"
 #include "msgr-config.h"
 #include "msgr-daemon.h"
-
-extern const vc_cli_cmd_t msgr_client_cmds[];
 
 static const vc_cli_cmd_t own_cmds[] = {
     {.name = "run", .usage = "run the venus-messager daemon", .flags = msgr_run_flags, .nargs = VC_CLI_NO_ARGS,
@@ -39,6 +39,7 @@ int msgr_cli_main(int argc, char **argv)
         .flags = root_flags,
         .subcommands = all,
     };
+    vc_ha_cli_use(msgr_cli_call);
     int rc = vc_cli_run(&root, argc, argv, NULL, NULL, NULL);
     free(all);
     return rc;

@@ -32,6 +32,7 @@
 #include "vc/client.h"
 #include "vc/conf.h"
 #include "vc/gofmt.h"
+#include "vc/ha-ops.h"
 #include "vc/util.h"
 
 #define WAIT_CONFIDENCE 5 /* venus constants.MessageConfidence */
@@ -164,6 +165,14 @@ static int rpc(session_t *s, const char *method, json_t *params, json_t **ret)
     if (rpc_try(s, method, params, ret, errbuf, sizeof(errbuf)) < 0)
         return vc_cli_errorf(s->ctx, "%s", errbuf);
     return 0;
+}
+
+int msgr_cli_call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret)
+{
+    session_t s = {.ctx = ctx};
+    int rc = rpc(&s, method, params, ret);
+    session_done(&s);
+    return rc;
 }
 
 static int oom(vc_cli_ctx_t *ctx)
@@ -2301,5 +2310,6 @@ const vc_cli_cmd_t msgr_client_cmds[] = {
     {.name = "send", .usage = "Send a message", .args_usage = "<targetAddress> <amount>", .flags = send_flags,
      .run = cmd_send},
     {.name = "swarm", .usage = "libp2p swarm commands", .subcommands = swarm_cmds},
+    {.name = "ha", .usage = "primary/standby: role and lease", .subcommands = vc_ha_cli_cmds},
     {0},
 };

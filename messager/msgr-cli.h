@@ -18,4 +18,8 @@
 /* The top-level client command groups, ending with {0}. */
 extern const vc_cli_cmd_t msgr_client_cmds[];
 
+/* Message.<method> on the daemon (params stolen, *ret optional); the failure is printed and the
+ * exit code returned (what vc_ha_cli_use wants). */
+int msgr_cli_call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret);
+
 #endif

@@ -17,11 +17,13 @@ static const char defaults_toml[] =
     "  type = \"sqlite\"\n"
     "  [db.sqlite]\n"
     "    debug = false\n"
+    "    file = \"\"\n"
     "  [db.postgres]\n"
     "    dsn = \"\"\n"
     "[gateway]\n"
     "  token = \"\"\n"
     "  url = [\"/ip4/127.0.0.1/tcp/45132\"]\n"
+VC_HA_CONF_DEFAULTS
     "[jwt]\n"
     "  authURL = \"http://127.0.0.1:8989\"\n"
     "  token = \"\"\n"
@@ -126,6 +128,7 @@ int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg)
     if ((r = get_str(c, "api.Address", &m.listen, reterr_msg)) < 0 ||
         (r = get_str(c, "db.type", &m.db_type, reterr_msg)) < 0 ||
         (r = get_str(c, "db.postgres.dsn", &m.pg_dsn, reterr_msg)) < 0 ||
+        (r = get_str(c, "db.sqlite.file", &m.sqlite_file, reterr_msg)) < 0 ||
         (r = get_str(c, "node.url", &m.node_url, reterr_msg)) < 0 ||
         (r = get_str(c, "node.token", &m.node_token, reterr_msg)) < 0 ||
         (r = get_str(c, "gateway.token", &m.gateway_token, reterr_msg)) < 0 ||
@@ -156,6 +159,8 @@ int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg)
         r = set_err(reterr_msg, -EINVAL, "[db] type \"postgres\" needs [db.postgres] dsn (or --pg-dsn)");
         goto fail;
     }
+    if ((r = vc_ha_settings_read(c, &m.ha, reterr_msg)) < 0)
+        goto fail;
     *ret = m;
     return 0;
 fail:
@@ -170,6 +175,8 @@ void msgr_config_done(msgr_config_t *c)
     free(c->listen);
     free(c->db_type);
     free(c->pg_dsn);
+    free(c->sqlite_file);
+    vc_ha_settings_done(&c->ha);
     free(c->node_url);
     free(c->node_token);
     free(c->gateway_urls);

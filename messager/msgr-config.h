@@ -5,8 +5,9 @@
  * token (the local admin JWT, rewritten at every run), api (the bound address while running)
  * and message.db (sqlite).
  *
- * The config is the upstream file layout (go-toml keys, Durations as strings) with two venus-c
- * additions: [db] type "postgres" and [db.postgres] dsn. A missing file gets the defaults; the
+ * The config is the upstream file layout (go-toml keys, Durations as strings) with venus-c
+ * additions: [db] type "postgres" and [db.postgres] dsn, [db.sqlite] file (so several instances
+ * on one host can share one sqlite file) and [HA] (vc/ha-ops.h). A missing file gets the defaults; the
  * `run` flags override them and the effective config is written back.
  */
 #ifndef MSGR_CONFIG_H
@@ -17,6 +18,7 @@
 #include <stdint.h>
 
 #include "vc/conf.h"
+#include "vc/ha-ops.h"
 
 #define MSGR_DEFAULT_LISTEN "/ip4/127.0.0.1/tcp/39812"
 #define MSGR_DEFAULT_REPO "~/.venus-messager"
@@ -26,6 +28,7 @@ typedef struct msgr_config {
     char *listen;                 /* [api] Address */
     char *db_type;                /* "sqlite" | "postgres" */
     char *pg_dsn;                 /* [db.postgres] dsn */
+    char *sqlite_file;            /* [db.sqlite] file ("" = <repo>/message.db) */
     char *node_url, *node_token;  /* [node] */
     char **gateway_urls;          /* [gateway] url (NULL-terminated vector, one allocation) */
     size_t n_gateway_urls;
@@ -37,6 +40,7 @@ typedef struct msgr_config {
     int64_t stable_ms;            /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push_message;
     bool enable_multi_node; /* [publisher] enableMultiNode: push to the nodes table too */
+    vc_ha_settings_t ha;    /* [HA]: one active sender per scope (vc/ha-ops.h) */
 } msgr_config_t;
 
 /* The defaults of section 8 as a config tree. NULL on OOM. */

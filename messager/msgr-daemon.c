@@ -230,6 +230,8 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     /* store */
     if (vc_streq(cfg.db_type, "postgres"))
         dsn = strdup(cfg.pg_dsn);
+    else if (!vc_strempty(cfg.sqlite_file))
+        dsn = vc_expand_home(cfg.sqlite_file);
     else
         dsn = path_in(repo, "message.db");
     if (!dsn || (r = msgr_store_open(dsn, &store, &err)) < 0) {
@@ -275,7 +277,8 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                               .stable_ms = cfg.stable_ms,
                               .skip_process_head = cfg.skip_process_head,
                               .skip_push = cfg.skip_push_message,
-                              .multi_node = cfg.enable_multi_node};
+                              .multi_node = cfg.enable_multi_node,
+                              .ha = &cfg.ha};
     if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, authn, &api)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
@@ -321,6 +324,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         fail("cannot start the service: %s", *msgr_service_errmsg() ? msgr_service_errmsg() : vc_strerror(r));
         goto out;
     }
+    vc_ha_metrics_register(metrics, msgr_service_elector(svc));
     if (vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
         vc_warning("cannot write %s, ignoring", api_path);
     vc_logkv(VC_LOG_NOTICE, "service", "venus-messager serving", "listen", vc_http_bound(http), "node", cfg.node_url,

@@ -42,6 +42,8 @@ struct msgr_service {
     vc_ttlcache_t *lookups;
     msgr_pushq_t *pushq;   /* group commit of pushes */
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
+    vc_ha_elector_t *elector; /* NULL: always the leader */
+    bool lead_changed;        /* the elector started or ended a term (under lock) */
 };
 
 #define LOOKUP_CACHE_MS 5000
@@ -557,6 +559,55 @@ int msgr_service_update_all_filled(msgr_service_t *s)
     return ok;
 }
 
+/* ------------------------------------------------------------------ HA terms */
+
+/*
+ * A term is the lease term some work belongs to. Work that assigns or changes nonces and
+ * signatures takes the term when it starts (term_get) and hands term_fence() to every store
+ * write, so a write that outlives the term (lease lost, paused, promoted elsewhere, process
+ * stopped past its deadline) is refused by the database; before pushing, term_live() checks
+ * that the term still runs here.
+ */
+typedef struct term {
+    msgr_service_t *s;
+    int64_t token;
+    msgr_fence_t fence; /* .userdata points at this struct: do not copy a term */
+} term_t;
+
+static int term_check(vc_db_conn_t *c, void *userdata)
+{
+    const term_t *t = userdata;
+    vc_ha_elector_t *e = t->s->elector;
+    return vc_ha_check_fence(c, vc_ha_elector_service(e), vc_ha_elector_scope(e), vc_ha_elector_holder(e), t->token);
+}
+
+/* False (and no term) while this instance is a standby. */
+static bool term_get(msgr_service_t *s, term_t *t)
+{
+    t->s = s;
+    t->token = 0;
+    t->fence = (msgr_fence_t){.check = term_check, .userdata = t};
+    return !s->elector || vc_ha_is_leader(s->elector, &t->token);
+}
+
+static const msgr_fence_t *term_fence(const term_t *t)
+{
+    return t->s->elector ? &t->fence : NULL;
+}
+
+static bool term_live(const term_t *t)
+{
+    int64_t tok = 0;
+    return !t->s->elector || (vc_ha_is_leader(t->s->elector, &tok) && tok == t->token);
+}
+
+/* The error of an API write sent to a standby. */
+static int standby_error(void)
+{
+    return seterr(VC_ENOTLEADER, "this venus-messager instance is a standby (it does not hold the messager "
+                                 "lease): send this request to the leader (`venus-messager ha status` shows the holder)");
+}
+
 /* ------------------------------------------------------------------ publishing (4.5) */
 
 static json_t *signed_json(const msgr_message_t *m)
@@ -687,8 +738,8 @@ static int actor_code(msgr_service_t *s, const vc_address_t *to, code_cache_t *c
     return 0;
 }
 
-static void select_address(msgr_service_t *s, const tipset_t *ts, const msgr_shared_spec_t *shared,
-                           const msgr_address_t *a, const json_t *msgs_in_ts)
+static void select_address(msgr_service_t *s, const term_t *term, const tipset_t *ts,
+                           const msgr_shared_spec_t *shared, const msgr_address_t *a, const json_t *msgs_in_ts)
 {
     char **accounts = NULL;
     json_t *res = NULL, *est = NULL, *results = NULL;
@@ -717,7 +768,7 @@ static void select_address(msgr_service_t *s, const tipset_t *ts, const msgr_sha
     res = NULL;
     if (msgr_applied_nonce(msgs_in_ts, a->addr, &applied, &found) == 0 && found)
         chain_nonce = applied;
-    if ((r = msgr_store_addr_sync_nonce(s->o.store, a->addr, chain_nonce, NULL, &db_nonce)) < 0) {
+    if ((r = msgr_store_addr_sync_nonce(s->o.store, a->addr, chain_nonce, term_fence(term), &db_nonce)) < 0) {
         vc_logkv(VC_LOG_WARNING, "msg-select", "sync nonce failed", "addr", a->addr, "error", msgr_store_errmsg(), NULL);
         goto out;
     }
@@ -802,6 +853,8 @@ static void select_address(msgr_service_t *s, const tipset_t *ts, const msgr_sha
         c->msg.gas_premium = em.gas_premium;
         vc_message_done(&em);
         vc_signature_t sig;
+        if (!term_live(term))
+            break; /* the lease is gone: nothing more is signed, the fill below is refused */
         if (sign_message(s, a->addr, accounts, &c->msg, &sig) < 0) {
             snprintf(text, sizeof(text), "sign message failed: %s", errbuf);
             errs[n_errs].id = c->id;
@@ -830,8 +883,12 @@ static void select_address(msgr_service_t *s, const tipset_t *ts, const msgr_sha
         n_errs++;
     }
     if (n_fills || n_errs) {
-        r = msgr_store_msg_fill(s->o.store, a->addr, db_nonce, fills, n_fills, errs, n_errs, NULL);
-        if (r < 0) {
+        r = msgr_store_msg_fill(s->o.store, a->addr, db_nonce, fills, n_fills, errs, n_errs, term_fence(term));
+        if (r == VC_ESTALE || r == VC_ENOTLEADER) {
+            vc_logkv(VC_LOG_WARNING, "msg-select", "the messager lease was lost: the round's signatures are dropped",
+                     "addr", a->addr, NULL);
+            goto out;
+        } else if (r < 0) {
             vc_logkv(VC_LOG_WARNING, "msg-select", "saving the round failed", "addr", a->addr, "error",
                      msgr_store_errmsg(), NULL);
             n_fills = 0;
@@ -842,7 +899,7 @@ static void select_address(msgr_service_t *s, const tipset_t *ts, const msgr_sha
         }
     }
 push:
-    if (!s->o.skip_push) {
+    if (!s->o.skip_push && term_live(term)) {
         /* toPush first, then the new ones (already nonce-ordered) */
         size_t total = n_push + n_fills, j = 0;
         msgr_message_t *all = total ? calloc(total, sizeof(*all)) : NULL;
@@ -871,7 +928,7 @@ out:
     msgr_messages_free(cands, n_cands);
 }
 
-static void run_round(msgr_service_t *s, const tipset_t *ts)
+static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
 {
     msgr_shared_spec_t shared;
     msgr_address_t *addrs = NULL;
@@ -892,8 +949,8 @@ static void run_round(msgr_service_t *s, const tipset_t *ts)
     if (n && msgr_service_node_call(s, "ChainGetMessagesInTipset", json_pack("[o]", cids_json(ts->key, ts->n_key)),
                                     &in_ts) < 0)
         in_ts = NULL;
-    for (size_t i = 0; i < n; i++)
-        select_address(s, ts, &shared, &addrs[i], in_ts);
+    for (size_t i = 0; i < n && term_live(term); i++)
+        select_address(s, term, ts, &shared, &addrs[i], in_ts);
     json_decref(in_ts);
     msgr_addresses_free(addrs, n);
     atomic_fetch_add(&s->rounds, 1);
@@ -906,8 +963,11 @@ int msgr_service_recover_failed(msgr_service_t *s, const char *addr, char ***ret
     char e[sizeof(errbuf)];
     json_t *res = NULL;
     msgr_address_t a;
+    term_t term;
     *ret_ids = NULL;
     *ret_n = 0;
+    if (!term_get(s, &term))
+        return standby_error();
     int r = msgr_service_node_call(s, "StateGetActor", json_pack("[s, []]", addr), &res);
     if (r < 0) {
         snprintf(e, sizeof(e), "%s", errbuf);
@@ -926,7 +986,7 @@ int msgr_service_recover_failed(msgr_service_t *s, const char *addr, char ***ret
     msgr_address_done(&a);
     if (db_nonce < actor_nonce)
         return 0;
-    if ((r = msgr_store_msg_recover_failed(s->o.store, addr, actor_nonce, NULL, ret_ids, ret_n)) < 0)
+    if ((r = msgr_store_msg_recover_failed(s->o.store, addr, actor_nonce, term_fence(&term), ret_ids, ret_n)) < 0)
         return seterr(r, "%s", msgr_store_errmsg());
     return 0;
 }
@@ -1063,8 +1123,11 @@ int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_c
     char **accounts = NULL;
     msgr_message_t m;
     vc_signature_t sig;
+    term_t term;
     if (!p->id || !*p->id)
         return seterr(-EINVAL, "empty uid");
+    if (!term_get(s, &term))
+        return standby_error();
     int r = msgr_store_msg_get(s->o.store, p->id, &m);
     if (r == -ENOENT)
         return seterr(r, "get message by id error: record not found");
@@ -1098,7 +1161,7 @@ int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_c
         r = seterr(r, "message cid: %s", vc_strerror(r));
         goto out;
     }
-    if ((r = msgr_store_msg_replace(s->o.store, &rp, NULL)) < 0) {
+    if ((r = msgr_store_msg_replace(s->o.store, &rp, term_fence(&term))) < 0) {
         r = seterr(r, "%s", msgr_store_errmsg());
         goto out;
     }
@@ -1107,7 +1170,7 @@ int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_c
     m.unsigned_cid = rp.unsigned_cid;
     m.signed_cid = rp.signed_cid;
     *ret = rp.signed_cid;
-    if (!s->o.skip_push && publish(s, &m, 1) < 0)
+    if (!s->o.skip_push && term_live(&term) && publish(s, &m, 1) < 0)
         vc_logkv(VC_LOG_WARNING, "publisher", "push of the replacement failed", "id", p->id, "error", errbuf, NULL);
     char nb[16];
     snprintf(nb, sizeof(nb), "%d", p->auto_ ? 1 : 0);
@@ -1247,7 +1310,7 @@ static void apply_done(msgr_tipset_apply_t *a, json_t *msgs, json_t *rcpts)
 
 /* Brings the store up to `head` (spec 4.2): walks back through parents until a processed
  * (cached) tipset, reverts what the cache holds above it, applies the gap oldest first. */
-static int sync_to(msgr_service_t *s, const tipset_t *head)
+static int sync_to(msgr_service_t *s, const term_t *term, const tipset_t *head)
 {
     msgr_tipset_t *cache = NULL;
     size_t n_cache = 0;
@@ -1302,7 +1365,7 @@ static int sync_to(msgr_service_t *s, const tipset_t *head)
         msgr_head_change_t hc = {.cache_add = &add, .n_cache_add = 1, .cache_keep = CACHE_KEEP};
         if (n_cache)
             msgr_store_tipset_clear(s->o.store);
-        r = msgr_store_head_apply(s->o.store, &hc, NULL, NULL);
+        r = msgr_store_head_apply(s->o.store, &hc, term_fence(term), NULL);
         if (r < 0)
             seterr(r, "%s", msgr_store_errmsg());
         goto out;
@@ -1334,7 +1397,7 @@ static int sync_to(msgr_service_t *s, const tipset_t *head)
     msgr_head_change_t hc = {.revert_heights = rev, .n_revert = n_rev, .apply = ap, .n_apply = n_apply,
                              .cache_add = add, .n_cache_add = n_apply, .cache_keep = CACHE_KEEP};
     msgr_head_result_t res = {0};
-    r = msgr_store_head_apply(s->o.store, &hc, NULL, &res);
+    r = msgr_store_head_apply(s->o.store, &hc, term_fence(term), &res);
     if (r < 0)
         seterr(r, "%s", msgr_store_errmsg());
     else if (res.onchain || res.reverted || res.nonce_conflict) {
@@ -1394,12 +1457,41 @@ static void wait_until(msgr_service_t *s, int64_t deadline_mono_us)
     pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 }
 
+/* Elector callbacks: wake the head thread, which reads the role itself. */
+static void on_lead_change(msgr_service_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->lead_changed = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+}
+
+static void on_started_leading(int64_t token, void *userdata)
+{
+    char tb[32];
+    snprintf(tb, sizeof(tb), "%lld", (long long)token);
+    vc_logkv(VC_LOG_NOTICE, "ha", "leading: this instance now assigns nonces, signs and pushes", "token", tb, NULL);
+    on_lead_change(userdata);
+}
+
+static void on_stopped_leading(void *userdata)
+{
+    vc_logkv(VC_LOG_NOTICE, "ha", "standing by: this instance stopped signing and pushing", NULL);
+    on_lead_change(userdata);
+}
+
+/*
+ * The head thread: follows ChainNotify on every instance (the head height serves reads), and
+ * while this instance leads, processes each new head and runs the selection round after the
+ * stable delay. A term that starts here processes the last seen head at once and runs its
+ * first round without waiting (re-pushing what the previous leader signed).
+ */
 static void *head_main(void *arg)
 {
     msgr_service_t *s = arg;
-    tipset_t head = {0};
-    bool have_head = false, pending = false;
-    int64_t due = 0;
+    tipset_t head = {0}, seen = {0};
+    bool have_head = false, have_seen = false, pending = false;
+    int64_t due = 0, term_token = -1; /* -1: not leading */
 
     while (true) {
         vc_rpc_conn_t *conn = NULL;
@@ -1423,9 +1515,10 @@ static void *head_main(void *arg)
         }
         while (true) {
             pthread_mutex_lock(&s->lock);
-            while (!s->stopping && !s->sub_closed && json_array_size(s->queue) == 0 &&
+            while (!s->stopping && !s->sub_closed && json_array_size(s->queue) == 0 && !s->lead_changed &&
                    !(pending && vc_now_mono_us() >= due))
                 wait_until(s, pending ? due : vc_now_mono_us() + 1000000);
+            s->lead_changed = false;
             json_t *q = json_array_size(s->queue) ? json_copy(s->queue) : NULL;
             json_array_clear(s->queue);
             bool closed = s->sub_closed;
@@ -1449,21 +1542,30 @@ static void *head_main(void *arg)
             tipset_t t;
             if (latest && tipset_from_json(latest, &t) == 0) {
                 atomic_store(&s->head_height, t.height);
-                bool changed = !have_head || !key_equal(t.key, t.n_key, head.key, head.n_key);
-                if (!s->o.skip_process_head && changed) {
-                    if (sync_to(s, &t) < 0)
-                        vc_logkv(VC_LOG_WARNING, "msg-state", "head processing failed, retrying on the next head",
-                                 "error", errbuf, NULL);
-                    head = t;
-                    have_head = true;
-                    pending = true;
-                    due = vc_now_mono_us() + s->o.stable_ms * 1000;
-                }
+                seen = t;
+                have_seen = true;
             }
             json_decref(q);
-            if (pending && vc_now_mono_us() >= due) {
+            term_t term;
+            if (!term_get(s, &term)) {
+                term_token = -1; /* standby: the next term starts from the head it sees then */
+                have_head = pending = false;
+            } else if (have_seen && !s->o.skip_process_head) {
+                bool new_term = term.token != term_token;
+                term_token = term.token;
+                if (new_term || !have_head || !key_equal(seen.key, seen.n_key, head.key, head.n_key)) {
+                    if (sync_to(s, &term, &seen) < 0)
+                        vc_logkv(VC_LOG_WARNING, "msg-state", "head processing failed, retrying on the next head",
+                                 "error", errbuf, NULL);
+                    head = seen;
+                    have_head = true;
+                    pending = true;
+                    due = vc_now_mono_us() + (new_term ? 0 : s->o.stable_ms * 1000);
+                }
+            }
+            if (pending && term_token >= 0 && vc_now_mono_us() >= due) {
                 pending = false;
-                run_round(s, &head);
+                run_round(s, &term, &head);
             }
             if (closed)
                 break;
@@ -1551,10 +1653,23 @@ int msgr_service_start(msgr_service_t *s)
     } else {
         vc_logkv(VC_LOG_WARNING, "service", "StateGetNetworkParams failed, ignoring", "error", errbuf, NULL);
     }
+    if (s->o.ha && s->o.ha->enable) {
+        int r = vc_ha_elector_from_settings(msgr_store_db(s->o.store), "messager", s->o.ha, on_started_leading,
+                                            on_stopped_leading, s, &s->elector);
+        if (r < 0)
+            return seterr(r, "cannot start the messager lease elector: %s", vc_strerror(r));
+        vc_logkv(VC_LOG_NOTICE, "ha", "messager lease elector started", "holder", vc_ha_elector_holder(s->elector),
+                 "scope", s->o.ha->scope, NULL);
+    }
     if (pthread_create(&s->thread, NULL, head_main, s) != 0)
         return seterr(-EAGAIN, "cannot start the head-tracking thread");
     s->started = true;
     return 0;
+}
+
+vc_ha_elector_t *msgr_service_elector(msgr_service_t *s)
+{
+    return s->elector;
 }
 
 msgr_service_t *msgr_service_free(msgr_service_t *s)
@@ -1568,6 +1683,7 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
     }
+    s->elector = vc_ha_elector_free(s->elector); /* after the head thread: releases the lease */
     json_decref(s->queue);
     vc_ttlcache_free(s->lookups);
     msgr_pushq_free(s->pushq);

@@ -7,6 +7,15 @@
  * One head thread owns chain tracking and selection (rounds are serialized); API calls run on
  * the RPC workers and only touch the store and the upstream clients, all thread-safe.
  *
+ * HA (DESIGN.md section 5, issue 8): with opts.ha enabled the service runs an elector on the
+ * store's database (service "messager", the configured scope). Only the lease holder processes
+ * heads, assigns nonces, signs and pushes; every one of its writes that assigns or changes a
+ * nonce or a signature (nonce sync, fill, head apply, replace, recover) carries the fencing
+ * token of the term the work started in and is refused by the database once that term is over.
+ * A standby accepts pushes (they only add unfilled rows) and serves reads. A new leader
+ * processes the current head at once: its first round re-pushes the stored signed messages
+ * (FillMsg rows, the same bytes) before selecting new ones; a nonce is never signed again.
+ *
  * Errors: negative errno / VC_E*; msgr_service_errmsg() gives this thread's last error text,
  * already in the upstream wording where one exists ("address(<a>) is forbidden", ...).
  */
@@ -24,6 +33,7 @@
 #include "msgr-types.h"
 #include "vc/client.h"
 #include "vc/clientset.h"
+#include "vc/ha-ops.h"
 
 typedef struct msgr_service msgr_service_t;
 
@@ -35,11 +45,14 @@ typedef struct msgr_service_opts {
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push;
     bool multi_node; /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
+    const vc_ha_settings_t *ha; /* [HA]; NULL or not enabled: this instance always leads */
 } msgr_service_opts_t;
 
 int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret);
-/* Reads the network parameters and starts the head thread. */
+/* Reads the network parameters, starts the elector (with [HA] Enable) and the head thread. */
 int msgr_service_start(msgr_service_t *s);
+/* The elector once started; NULL without HA. */
+vc_ha_elector_t *msgr_service_elector(msgr_service_t *s);
 /* Stops the head thread (if running) and frees. */
 msgr_service_t *msgr_service_free(msgr_service_t *s);
 

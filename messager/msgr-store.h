@@ -17,9 +17,8 @@
  * msgr_store_addr_sync_nonce, msgr_store_head_apply, msgr_store_msg_replace,
  * msgr_store_msg_recover_failed) takes an optional msgr_fence_t. Its check runs first inside
  * the same transaction, on the transaction's connection; returning < 0 rolls everything back
- * and the error is returned (the lease module will check its fencing token there, e.g.
- * `SELECT 1 FROM leases WHERE service='messager' AND fencing_token=? FOR SHARE`). NULL = no
- * check (single instance). The UNIQUE index on (from_addr, nonce) for FillMsg/OnChainMsg rows
+ * and the error is returned (the service passes vc_ha_check_fence with the token of the term
+ * the work started in: msgr-service.c, "HA terms"). NULL = no check (HA disabled). The UNIQUE index on (from_addr, nonce) for FillMsg/OnChainMsg rows
  * is the last guard: a second signed message for one nonce fails with -EEXIST.
  */
 #ifndef MSGR_STORE_H

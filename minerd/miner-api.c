@@ -11,6 +11,7 @@
 
 #include "vc/address.h"
 #include "vc/gofmt.h"
+#include "vc/ha-ops.h"
 #include "vc/log.h"
 #include "vc/util.h"
 
@@ -362,57 +363,30 @@ static vc_ha_elector_t *elector_of(vc_rpc_call_t *call)
     return miner_elector(api_of(call)->m);
 }
 
-/* {"Enabled","Role":"leader|standby|paused","Holder","Scope","Token","Lease":{holder, token,
- *  live, ageMs, remainingMs}} */
 static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    vc_ha_elector_t *e = elector_of(call);
-    if (!e) {
-        *ret = json_pack("{s:b, s:s}", "Enabled", 0, "Role", "leader");
-        return *ret ? 0 : -ENOMEM;
+    char *err = NULL;
+    int r = vc_ha_status_json(elector_of(call), miner_store_db(api_of(call)->store), ret, &err);
+    if (r < 0) {
+        r = app_err(call, "%s", err ? err : vc_strerror(r));
+        free(err);
     }
-    int64_t token = 0;
-    bool lead = vc_ha_is_leader(e, &token);
-    vc_ha_lease_t l;
-    json_t *lease = json_null();
-    int r = vc_ha_status(miner_store_db(api_of(call)->store), vc_ha_elector_service(e), vc_ha_elector_scope(e), &l);
-    if (r == 0)
-        lease = json_pack("{s:s, s:I, s:b, s:I, s:I}", "Holder", l.holder, "Token", (json_int_t)l.token, "Live",
-                          l.live, "AgeMs", (json_int_t)l.age_ms, "RemainingMs", (json_int_t)l.remaining_ms);
-    else if (r != -ENOENT)
-        return app_err(call, "lease status: %s", vc_strerror(r));
-    *ret = json_pack("{s:b, s:s, s:s, s:s, s:I, s:o}", "Enabled", 1, "Role",
-                     vc_ha_elector_paused(e) ? "paused" : lead ? "leader" : "standby", "Holder",
-                     vc_ha_elector_holder(e), "Scope", vc_ha_elector_scope(e), "Token", (json_int_t)(lead ? token : 0),
-                     "Lease", lease ? lease : json_null());
-    return *ret ? 0 : -ENOMEM;
+    return r;
 }
 
 static int m_ha_promote(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    vc_ha_elector_t *e = elector_of(call);
     json_t *f = json_array_get(params, 0);
+    const char *why = NULL;
     if (!json_is_boolean(f))
         return bad_param(call, 0, "expected a boolean (force)");
-    if (!e)
-        return app_err(call, "HA is disabled ([HA] Enable = false): this instance always mines");
-    int r = vc_ha_elector_promote(e, json_is_true(f));
-    if (r == -EBUSY)
-        return app_err(call, "the lease holder is alive: refusing to promote (use --force to take it anyway)");
-    return r < 0 ? app_err(call, "promote: %s", vc_strerror(r)) : 0;
+    return vc_ha_op_promote(elector_of(call), json_is_true(f), &why) < 0 ? app_err(call, "%s", why) : 0;
 }
 
 static int pause_resume(vc_rpc_call_t *call, bool pause)
 {
-    vc_ha_elector_t *e = elector_of(call);
-    if (!e)
-        return app_err(call, "HA is disabled ([HA] Enable = false)");
-    if (pause)
-        vc_ha_elector_pause(e);
-    else
-        vc_ha_elector_resume(e);
-    vc_logkv(VC_LOG_NOTICE, "ha", pause ? "paused: stepping down" : "resumed", NULL);
-    return 0;
+    const char *why = NULL;
+    return vc_ha_op_pause(elector_of(call), pause, &why) < 0 ? app_err(call, "%s", why) : 0;
 }
 
 static int m_ha_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)

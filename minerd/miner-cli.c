@@ -16,6 +16,7 @@
 #include "vc/address.h"
 #include "vc/client.h"
 #include "vc/conf.h"
+#include "vc/ha-ops.h"
 #include "vc/log.h"
 #include "vc/util.h"
 
@@ -268,35 +269,6 @@ static int cmd_log_set_level(vc_cli_ctx_t *ctx)
     return 0;
 }
 
-static int cmd_ha_status(vc_cli_ctx_t *ctx)
-{
-    return call_print(ctx, "HaStatus", NULL);
-}
-
-static int cmd_ha_promote(vc_cli_ctx_t *ctx)
-{
-    int rc = call(ctx, "HaPromote", json_pack("[b]", vc_cli_bool(ctx, "force")), NULL);
-    if (rc == 0)
-        puts("promoted: this instance holds the mining lease.");
-    return rc;
-}
-
-static int cmd_ha_pause(vc_cli_ctx_t *ctx)
-{
-    int rc = call(ctx, "HaPause", NULL, NULL);
-    if (rc == 0)
-        puts("paused: this instance stepped down and stays standby.");
-    return rc;
-}
-
-static int cmd_ha_resume(vc_cli_ctx_t *ctx)
-{
-    int rc = call(ctx, "HaResume", NULL, NULL);
-    if (rc == 0)
-        puts("resumed: this instance may take the mining lease again.");
-    return rc;
-}
-
 /* ------------------------------------------------------------------ the tree */
 
 static const vc_cli_flag_t update_flags[] = {
@@ -356,21 +328,6 @@ static const vc_cli_cmd_t log_cmds[] = {
     {0},
 };
 
-static const vc_cli_flag_t promote_flags[] = {
-    {"force", NULL, VC_FLAG_BOOL, "take the lease even while its holder is alive (its writes then fail)"},
-    {0},
-};
-
-static const vc_cli_cmd_t ha_cmds[] = {
-    {.name = "status", .usage = "role (leader, standby, paused), holder, fencing token, lease age",
-     .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_status},
-    {.name = "promote", .usage = "take the mining lease now (the holder must be dead, unless --force)",
-     .flags = promote_flags, .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_promote},
-    {.name = "pause", .usage = "step down and stay standby", .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_pause},
-    {.name = "resume", .usage = "allow this instance to lead again", .nargs = VC_CLI_NO_ARGS, .run = cmd_ha_resume},
-    {0},
-};
-
 static const vc_cli_cmd_t cmds[] = {
     {.name = "init", .usage = "create a venus-miner repo", .flags = miner_init_flags, .nargs = VC_CLI_NO_ARGS,
      .run = miner_cmd_init},
@@ -381,7 +338,7 @@ static const vc_cli_cmd_t cmds[] = {
     {.name = "winner", .usage = "winner statistics", .subcommands = winner_cmds},
     {.name = "record", .usage = "mining records", .subcommands = record_cmds},
     {.name = "log", .usage = "daemon logging", .subcommands = log_cmds},
-    {.name = "ha", .usage = "primary/standby: role and lease", .subcommands = ha_cmds},
+    {.name = "ha", .usage = "primary/standby: role and lease", .subcommands = vc_ha_cli_cmds},
     {.name = "version", .usage = "daemon and local versions", .nargs = VC_CLI_NO_ARGS, .run = cmd_version},
     {0},
 };
@@ -401,5 +358,6 @@ int miner_cli_main(int argc, char **argv)
         .flags = root_flags,
         .subcommands = cmds,
     };
+    vc_ha_cli_use(call);
     return vc_cli_run(&root, argc, argv, NULL, NULL, NULL);
 }

@@ -32,13 +32,7 @@ static const char defaults_toml[] =
     "    Path = \"\"\n"
     "  [SlashFilter.Postgres]\n"
     "    Dsn = \"\"\n"
-    "[HA]\n"
-    "  Enable = true\n"
-    "  Scope = \"\"\n"
-    "  Holder = \"\"\n"
-    "  Lease = \"15s\"\n"
-    "  RenewDeadline = \"10s\"\n"
-    "  Retry = \"2s\"\n"
+    VC_HA_CONF_DEFAULTS
     "[Recorder]\n"
     "  Enable = false\n"
     "  ExpireEpoch = 0\n"
@@ -115,11 +109,7 @@ int miner_config_read(vc_conf_t *c, miner_config_t *ret, char **reterr_msg)
         (r = vc_conf_get_int(c, "Recorder.ExpireEpoch", 0, &m.record_expire)) < 0 ||
         (r = vc_conf_get_int(c, "Recorder.MaxRecordPerQuery", 0, &m.record_max_query)) < 0 ||
         (r = vc_conf_get_string_array(c, "Gateway.ListenAPI", &m.gateway_urls, &m.n_gateway_urls)) < 0 ||
-        (r = vc_conf_get_string_array(c, "Auth.Addr", &m.auth_urls, &m.n_auth_urls)) < 0 ||
-        (r = vc_conf_get_bool(c, "HA.Enable", true, &m.ha)) < 0 ||
-        (r = vc_conf_get_duration_ms(c, "HA.Lease", 15000, &m.ha_cfg.lease_ms)) < 0 ||
-        (r = vc_conf_get_duration_ms(c, "HA.RenewDeadline", 10000, &m.ha_cfg.renew_deadline_ms)) < 0 ||
-        (r = vc_conf_get_duration_ms(c, "HA.Retry", 2000, &m.ha_cfg.retry_ms)) < 0) {
+        (r = vc_conf_get_string_array(c, "Auth.Addr", &m.auth_urls, &m.n_auth_urls)) < 0) {
         set_err(reterr_msg, r, "%s", vc_conf_error(c));
         goto fail;
     }
@@ -143,8 +133,6 @@ int miner_config_read(vc_conf_t *c, miner_config_t *ret, char **reterr_msg)
     m.slash_type = dup_str(c, "SlashFilter.Type", &r);
     m.pg_dsn = dup_str(c, "SlashFilter.Postgres.Dsn", &r);
     m.sqlite_path = dup_str(c, "SlashFilter.Local.Path", &r);
-    m.ha_scope = dup_str(c, "HA.Scope", &r);
-    m.ha_holder = dup_str(c, "HA.Holder", &r);
     if (r < 0) {
         set_err(reterr_msg, r, "%s", r == -ENOMEM ? "out of memory" : vc_conf_error(c));
         goto fail;
@@ -191,9 +179,8 @@ int miner_config_read(vc_conf_t *c, miner_config_t *ret, char **reterr_msg)
                     m.slash_type);
     else if (vc_streq(m.slash_type, "postgres") && !*m.pg_dsn)
         r = set_err(reterr_msg, -EINVAL, "SlashFilter.Postgres.Dsn is required with Type = \"postgres\"");
-    const char *why = NULL;
-    if (r == 0 && m.ha && vc_ha_config_validate(&m.ha_cfg, &m.ha_cfg, &why) < 0)
-        r = set_err(reterr_msg, -EINVAL, "[HA] Lease, RenewDeadline, Retry: %s", why ? why : "invalid");
+    if (r >= 0) /* (r may hold a count from the reads above) */
+        r = vc_ha_settings_read(c, &m.ha, reterr_msg);
     if (r < 0)
         goto fail;
     *ret = m;
@@ -221,7 +208,6 @@ void miner_config_done(miner_config_t *c)
     free(c->slash_type);
     free(c->pg_dsn);
     free(c->sqlite_path);
-    free(c->ha_scope);
-    free(c->ha_holder);
+    vc_ha_settings_done(&c->ha);
     memset(c, 0, sizeof(*c));
 }

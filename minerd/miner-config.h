@@ -16,7 +16,7 @@
 #include <stdint.h>
 
 #include "vc/conf.h"
-#include "vc/ha.h"
+#include "vc/ha-ops.h"
 
 #define MINER_DEFAULT_LISTEN "/ip4/127.0.0.1/tcp/12308"
 #define MINER_DEFAULT_REPO "~/.venus-miner"
@@ -42,9 +42,7 @@ typedef struct miner_config {
     char *slash_type;               /* "local" | "postgres" */
     char *pg_dsn;
     char *sqlite_path;              /* [SlashFilter.Local] Path ("" = <repo>/miner.db) */
-    bool ha;                        /* [HA] Enable: one active miner per scope (a lease) */
-    char *ha_scope, *ha_holder;     /* [HA] Scope, Holder (base of the holder id) */
-    vc_ha_config_t ha_cfg;          /* [HA] Lease, RenewDeadline, Retry */
+    vc_ha_settings_t ha;            /* [HA]: one active miner per scope (a lease; vc/ha-ops.h) */
     bool recorder;
     int64_t record_expire, record_max_query;
 } miner_config_t;

@@ -349,16 +349,14 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     if (check_node_version(node, true) != 0)
         goto out;
     /* HA: one active miner per scope; the others follow the chain as standbys */
-    if (cfg.ha) {
-        vc_ha_elector_options_t eo = {.service = "miner", .scope = cfg.ha_scope,
-                                      .holder_base = *cfg.ha_holder ? cfg.ha_holder : NULL, .config = cfg.ha_cfg};
-        if ((r = vc_ha_elector_new(miner_store_db(store), &eo, &elector)) < 0) {
-            fail("cannot start the mining lease: %s", vc_strerror(r));
-            goto out;
-        }
+    if ((r = vc_ha_elector_from_settings(miner_store_db(store), "miner", &cfg.ha, NULL, NULL, NULL, &elector)) < 0) {
+        fail("cannot start the mining lease: %s", vc_strerror(r));
+        goto out;
+    }
+    if (elector) {
         miner_store_set_fence(store, vc_ha_elector_fence, elector);
         vc_logkv(VC_LOG_NOTICE, "ha", "mining lease elector started", "holder", vc_ha_elector_holder(elector),
-                 "scope", cfg.ha_scope, NULL);
+                 "scope", cfg.ha.scope, NULL);
     }
     metrics = vc_metrics_new("venus_miner");
     const char *ev = getenv("INSECURE_POST_VALIDATION"), *fs = getenv("DISABLE_FORK_SIGNALING");

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "miner-internal.h"
+#include "vc/ha-ops.h"
 #include "vc/log.h"
 #include "vc/util.h"
 
@@ -14,17 +15,6 @@ void miner_set_free(miner_t *m);
 void *miner_loop_main(void *arg);
 
 #define REFRESH_MS 60000
-
-static double ha_leader(void *userdata)
-{
-    return vc_ha_is_leader(userdata, NULL) ? 1 : 0;
-}
-
-static double ha_token(void *userdata)
-{
-    int64_t t = 0;
-    return vc_ha_is_leader(userdata, &t) ? (double)t : 0;
-}
 
 int miner_new(const miner_opts_t *o, miner_t **ret)
 {
@@ -67,12 +57,7 @@ int miner_new(const miner_opts_t *o, miner_t **ret)
                          &m->m_election);
         vc_metrics_gauge(m->o.metrics, "miners", "Miners known from venus-auth, by mining state.",
                          (const char *const[]){"state", NULL}, &m->m_set);
-        if (m->o.elector) {
-            vc_metrics_gauge_func(m->o.metrics, "ha_leader", "1 while this instance holds the mining lease.",
-                                  ha_leader, m->o.elector, NULL);
-            vc_metrics_gauge_func(m->o.metrics, "ha_token", "Fencing token of the lease term held (0: standby).",
-                                  ha_token, m->o.elector, NULL);
-        }
+        vc_ha_metrics_register(m->o.metrics, m->o.elector);
     }
     *ret = m;
     return 0;

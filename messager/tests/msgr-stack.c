@@ -331,14 +331,15 @@ void start_devnet(void)
 }
 
 /* The messager's repo (config: 100 ms head stability) and argv, on PostgreSQL with --pg. */
-pid_t spawn_messager(const char *log_name, char log[600])
+pid_t spawn_messager_in(const char *name, const char *extra_conf, const char *log_name, char log[600])
 {
-    char repo[600], path[700], conf[256];
-    snprintf(repo, sizeof(repo), "%s/messager", vc_test_tmpdir());
+    char repo[600], path[700], conf[2048];
+    snprintf(repo, sizeof(repo), "%s/%s", vc_test_tmpdir(), name);
     vc_mkdir_p(repo, 0700);
     snprintf(path, sizeof(path), "%s/config.toml", repo);
     snprintf(conf, sizeof(conf),
-             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n");
+             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n%s",
+             extra_conf ? extra_conf : "");
     vc_write_file_atomic(path, conf, strlen(conf), 0600);
     snprintf(path, sizeof(path), "%s/api", repo);
     unlink(path);
@@ -356,23 +357,33 @@ pid_t spawn_messager(const char *log_name, char log[600])
     return vc_test_spawn(argv, log);
 }
 
-int start_messager(void)
+pid_t spawn_messager(const char *log_name, char log[600])
+{
+    return spawn_messager_in("messager", NULL, log_name, log);
+}
+
+int start_messager_in(const char *name, const char *extra_conf, pid_t *ret_pid, char url[160], char **ret_token)
 {
     static int starts;
-    char name[64], log[600], path[700];
-    snprintf(name, sizeof(name), "messager%d.log", starts++);
-    msgr_pid = spawn_messager(name, log);
-    snprintf(path, sizeof(path), "%s/messager/api", vc_test_tmpdir());
-    if (msgr_pid <= 0 || !vc_test_wait_file(path, 20000))
+    char log_name[200], log[600], path[700];
+    snprintf(log_name, sizeof(log_name), "%s-%d.log", name, starts++);
+    *ret_pid = spawn_messager_in(name, extra_conf, log_name, log);
+    snprintf(path, sizeof(path), "%s/%s/api", vc_test_tmpdir(), name);
+    if (*ret_pid <= 0 || !vc_test_wait_file(path, 20000))
         return -1;
     char *bound = read_trim(path);
-    snprintf(msgr_url, sizeof(msgr_url), "http://%s/rpc/v0", bound);
+    snprintf(url, 160, "http://%s/rpc/v0", bound);
     free(bound);
-    snprintf(path, sizeof(path), "%s/messager/token", vc_test_tmpdir());
-    free(msgr_admin);
-    msgr_admin = read_trim(path);
-    fprintf(stderr, "# messager %s, logs in %s\n", msgr_url, vc_test_tmpdir());
+    snprintf(path, sizeof(path), "%s/%s/token", vc_test_tmpdir(), name);
+    free(*ret_token);
+    *ret_token = read_trim(path);
+    fprintf(stderr, "# %s %s, log %s\n", name, url, log);
     return 0;
+}
+
+int start_messager(void)
+{
+    return start_messager_in("messager", NULL, &msgr_pid, msgr_url, &msgr_admin);
 }
 
 int msgr_stack_bins(void)

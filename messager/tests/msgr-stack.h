@@ -62,8 +62,13 @@ void start_devnet(void);
 void start_devnet_copy(const char *name, char url[128], char **ret_token, pid_t *ret_pid);
 /* Spawns venus-messager on <tmp>/messager with its log at <tmp>/log_name (path into log). */
 pid_t spawn_messager(const char *log_name, char log[600]);
+/* The same on <tmp>/<name>, extra_conf (may be NULL) appended to its config.toml. */
+pid_t spawn_messager_in(const char *name, const char *extra_conf, const char *log_name, char log[600]);
 /* spawn_messager and wait for its api file; sets msgr_url and msgr_admin. -1 if it did not start. */
 int start_messager(void);
+/* spawn_messager_in (log <tmp>/<name>-<n>.log) and wait for its api file: *ret_pid, its RPC URL
+ * and its admin token (*ret_token is freed first). -1 if it did not start. */
+int start_messager_in(const char *name, const char *extra_conf, pid_t *ret_pid, char url[160], char **ret_token);
 /* SIGTERM and wait (a failure is counted if the daemon does not exit 0); *pid is cleared. */
 void stop_clean(const char *name, pid_t *pid);
 /* stop_clean of every daemon, then the tokens are freed. */

@@ -1,0 +1,86 @@
+/*
+ * ha-ops.h: what every daemon with a lease (vc/ha.h) shares around its elector: the [HA]
+ * section of config.toml, the answers of the JSON-RPC methods <ns>.HaStatus / HaPromote /
+ * HaPause / HaResume, the `ha status|promote|pause|resume` CLI commands, and the /metrics
+ * gauges ha_leader and ha_token. One wording for every daemon, so an operator sees the same
+ * thing from `venus-miner ha status` and `venus-messager ha status`.
+ *
+ * Config (keys in section "HA"; these are the defaults):
+ *   [HA]
+ *     Enable = true          # false: this instance always acts (one instance per scope only!)
+ *     Scope = ""             # lease scope: instances with the same scope elect one leader
+ *     Holder = ""            # holder id base ("" = <hostname>:<pid>); a random suffix is added
+ *     Lease = "15s"
+ *     RenewDeadline = "10s"
+ *     Retry = "2s"
+ */
+#ifndef VC_HA_OPS_H
+#define VC_HA_OPS_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "vc/cli.h"
+#include "vc/conf.h"
+#include "vc/db.h"
+#include "vc/ha.h"
+#include "vc/metrics.h"
+
+/* The [HA] section above as TOML text, for a daemon's defaults. */
+#define VC_HA_CONF_DEFAULTS                                                                                     \
+    "[HA]\n"                                                                                                    \
+    "  Enable = true\n"                                                                                         \
+    "  Scope = \"\"\n"                                                                                          \
+    "  Holder = \"\"\n"                                                                                         \
+    "  Lease = \"15s\"\n"                                                                                       \
+    "  RenewDeadline = \"10s\"\n"                                                                               \
+    "  Retry = \"2s\"\n"
+
+typedef struct vc_ha_settings {
+    bool enable;
+    char *scope;  /* malloc'ed, never NULL after a successful read */
+    char *holder; /* malloc'ed, "" = default */
+    vc_ha_config_t cfg;
+} vc_ha_settings_t;
+
+/* Reads and validates [HA] (missing keys take the defaults). On error -EINVAL / VC_ETYPE /
+ * -ENOMEM and *reterr_msg (malloc'ed) names the key. */
+int vc_ha_settings_read(vc_conf_t *c, vc_ha_settings_t *ret, char **reterr_msg);
+void vc_ha_settings_done(vc_ha_settings_t *s);
+
+/* Starts an elector for service on db from the settings (callbacks as in
+ * vc_ha_elector_options_t, may be NULL). *ret stays NULL when settings->enable is false. */
+int vc_ha_elector_from_settings(vc_db_t *db, const char *service, const vc_ha_settings_t *settings,
+                                void (*on_started_leading)(int64_t token, void *userdata),
+                                void (*on_stopped_leading)(void *userdata), void *userdata,
+                                vc_ha_elector_t **ret);
+
+/*
+ * HaStatus: {"Enabled", "Role": "leader"|"standby"|"paused", "Holder", "Scope", "Token",
+ * "Lease": {"Holder", "Token", "Live", "AgeMs", "RemainingMs"} | null}. e NULL (HA disabled)
+ * answers {"Enabled": false, "Role": "leader"}. On a DB error: the error and a message.
+ */
+int vc_ha_status_json(vc_ha_elector_t *e, vc_db_t *db, json_t **ret, char **reterr_msg);
+/* HaPromote / HaPause / HaResume. On error *reterr_msg (static text) says why, in the words
+ * the CLI prints ("the lease holder is alive: ... --force ..."). */
+int vc_ha_op_promote(vc_ha_elector_t *e, bool force, const char **reterr_msg);
+int vc_ha_op_pause(vc_ha_elector_t *e, bool pause, const char **reterr_msg);
+
+/* Registers the gauges ha_leader (1 while leading) and ha_token (the term's token, 0 as
+ * standby); nothing when e is NULL. */
+void vc_ha_metrics_register(vc_metrics_t *m, vc_ha_elector_t *e);
+
+/*
+ * The `ha` command group of a daemon CLI (use as .subcommands = vc_ha_cli_cmds): status
+ * (prints the HaStatus JSON), promote [--force], pause, resume. They call through the daemon
+ * CLI's own JSON-RPC helper, given once before vc_cli_run with vc_ha_cli_use:
+ * call(ctx, "HaStatus", params (stolen), &ret or NULL) adds the namespace, reports errors with
+ * vc_cli_errorf and returns the exit code. It is a process-wide setting: one CLI process
+ * serves one daemon, as every CLI here does.
+ */
+typedef int (*vc_ha_cli_call_fn)(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret);
+extern const vc_cli_cmd_t vc_ha_cli_cmds[];
+void vc_ha_cli_use(vc_ha_cli_call_fn call);
+
+#endif

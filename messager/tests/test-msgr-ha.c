@@ -1,0 +1,357 @@
+/*
+ * test-msgr-ha: two venus-messager instances over one database (a sqlite file both open on
+ * this host, or --pg one PostgreSQL database) with [HA] Lease 2s / RenewDeadline 1.4s /
+ * Retry 0.4s, both configured with the same Holder name, against the real venus-auth,
+ * venus-gateway, venus-wallet and venus-devnet (200 ms blocks):
+ *   - exactly one instance leads, their holder ids differ although configured the same;
+ *   - `venus-messager ha pause` moves the lease to the other instance, `ha promote` is refused
+ *     while the holder is alive and `ha promote --force` takes it;
+ *   - 5,000 messages from 10 addresses are pushed to either instance (a push that cannot reach
+ *     one goes to the other, with the same id) while the leader is, cycle after cycle (20),
+ *     killed with SIGKILL (then started again, as systemd would) or stopped with SIGSTOP for
+ *     3 s (then SIGCONT): afterwards every message is OnChain, the nonces of each address are
+ *     0..499 with no gap or duplicate, every (from, nonce) has one signed CID in the database
+ *     and the chain executed exactly that CID (StateSearchMsg), and each sender's nonce on
+ *     chain is 500 (no other message used a nonce). The failover times (fault -> the other
+ *     instance leads) are printed: median and max.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "msgr-stack.h"
+#include "vc-test-db.h"
+#include "vc-test-proc.h"
+#include "vc-test.h"
+#include "vc/client.h"
+#include "vc/util.h"
+
+#define NADDR 10
+#define PER_ADDR 500
+#define TOTAL (NADDR * PER_ADDR)
+#define CYCLES 20
+#define STOP_MS 3000
+
+typedef struct instance {
+    const char *name;
+    pid_t pid;
+    char url[160];
+    char *token;
+} instance_t;
+
+static instance_t inst[2] = {{.name = "msgr-a"}, {.name = "msgr-b"}};
+static pthread_mutex_t inst_lock = PTHREAD_MUTEX_INITIALIZER;
+static char conf[1024];
+static char ids[TOTAL][40];
+
+static int start_instance(int i)
+{
+    pid_t pid = 0;
+    char url[160];
+    char *tok = NULL;
+    int r = start_messager_in(inst[i].name, conf, &pid, url, &tok);
+    pthread_mutex_lock(&inst_lock);
+    inst[i].pid = pid;
+    snprintf(inst[i].url, sizeof(inst[i].url), "%s", url);
+    free(inst[i].token);
+    inst[i].token = tok;
+    pthread_mutex_unlock(&inst_lock);
+    return r;
+}
+
+/* Message.<method> on instance i with token (NULL = its admin token), bounded by timeout_ms. */
+static int icall(int i, const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err,
+                 int timeout_ms)
+{
+    char url[160], tok[1024];
+    pthread_mutex_lock(&inst_lock);
+    snprintf(url, sizeof(url), "%s", inst[i].url);
+    snprintf(tok, sizeof(tok), "%s", token ? token : inst[i].token ? inst[i].token : "");
+    pthread_mutex_unlock(&inst_lock);
+    const char *eps[] = {url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = tok, .retries = -1, .timeout_ms = timeout_ms};
+    vc_client_t *c = NULL;
+    char full[128];
+    snprintf(full, sizeof(full), "Message.%s", method);
+    int r = vc_client_new(&o, &c);
+    if (r < 0) {
+        json_decref(params);
+        return r;
+    }
+    json_t *res = NULL;
+    vc_rpc_err_t e = {0};
+    r = vc_client_call(c, full, params, &res, &e);
+    vc_client_free(c);
+    if (err)
+        *err = e;
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return r;
+}
+
+/* 1 leader, 0 standby or paused, -1 unreachable (killed, stopped). */
+static int role_of(int i)
+{
+    json_t *st = NULL;
+    if (icall(i, NULL, "HaStatus", NULL, &st, NULL, 400) < 0)
+        return -1;
+    int lead = vc_streq(json_string_value(json_object_get(st, "Role")), "leader");
+    json_decref(st);
+    return lead;
+}
+
+/*
+ * The one leader other than not_this, waiting up to timeout_ms; -1 if none. Both reporting
+ * leader is allowed only briefly (a forced promote: the old holder learns at its next renew,
+ * within Retry; its writes are already refused by the fence): -2 when it lasts over 1 s.
+ */
+static int wait_leader(int timeout_ms, int not_this)
+{
+    int64_t two_since = 0;
+    for (int64_t end = vc_now_mono_us() + (int64_t)timeout_ms * 1000; vc_now_mono_us() < end; vc_sleep_ms(50)) {
+        int a = role_of(0), b = role_of(1);
+        if (a == 1 && b == 1) {
+            if (!two_since)
+                two_since = vc_now_mono_us();
+            if (vc_now_mono_us() - two_since > 1000000) {
+                fprintf(stderr, "# two instances report leader for over 1 s\n");
+                return -2;
+            }
+            continue;
+        }
+        two_since = 0;
+        if (a == 1 && not_this != 0)
+            return 0;
+        if (b == 1 && not_this != 1)
+            return 1;
+    }
+    return -1;
+}
+
+static json_t *transfer(const char *from)
+{
+    return json_pack("{s:i, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From", from,
+                     "Nonce", 0, "Value", "1", "GasLimit", 0, "GasFeeCap", "0", "GasPremium", "0", "Method", 0,
+                     "Params");
+}
+
+/* ---------------------------------------------------------------- the pusher */
+
+static int push_failures;
+
+/* PushMessageWithId to either instance until one takes it (or says the id exists: an earlier
+ * attempt was committed before its answer was lost). */
+static int push_one(int k, const char *from, const char *id)
+{
+    for (int attempt = 0; attempt < 400; attempt++) {
+        int i = (k + attempt) % 2;
+        vc_rpc_err_t err = {0};
+        int r = icall(i, wal_tok, "PushMessageWithId", json_pack("[s, o, n]", id, transfer(from)), NULL, &err, 1500);
+        if (r == 0 || (r == VC_EREMOTE && strstr(err.message, "duplicate message id")))
+            return 0;
+        if (r == VC_EREMOTE) {
+            fprintf(stderr, "# push %s refused: %s\n", id, err.message);
+            return -1;
+        }
+        if (attempt % 2)
+            vc_sleep_ms(100); /* both down for now */
+    }
+    return -1;
+}
+
+static void *pusher(void *arg)
+{
+    (void)arg;
+    for (int n = 0; n < TOTAL; n++) {
+        if (push_one(n, addrs[n % NADDR], ids[n]) < 0)
+            push_failures++;
+        vc_sleep_ms(10);
+    }
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_roles(void)
+{
+    int l = wait_leader(10000, -1);
+    ASSERT_TRUE(l >= 0);
+    if (l < 0)
+        return;
+    json_t *a = NULL, *b = NULL;
+    ASSERT_OK(icall(0, NULL, "HaStatus", NULL, &a, NULL, 5000));
+    ASSERT_OK(icall(1, NULL, "HaStatus", NULL, &b, NULL, 5000));
+    const char *ha = json_string_value(json_object_get(a, "Holder")), *hb = json_string_value(json_object_get(b, "Holder"));
+    ASSERT_TRUE(ha && hb && strncmp(ha, "msgr/", 5) == 0 && strncmp(hb, "msgr/", 5) == 0 && !vc_streq(ha, hb));
+    ASSERT_TRUE(json_integer_value(json_object_get(l == 0 ? a : b, "Token")) > 0);
+    ASSERT_EQ(json_integer_value(json_object_get(l == 0 ? b : a, "Token")), 0);
+    json_decref(a);
+    json_decref(b);
+
+    /* the CLI: pause the leader -> the other leads; promote is refused while it lives; --force */
+    char repo[600];
+    snprintf(repo, sizeof(repo), "%s/%s", vc_test_tmpdir(), inst[l].name);
+    char *out = NULL, *err = NULL;
+    const char *pause_argv[] = {msgr_bin, "--repo", repo, "ha", "pause", NULL};
+    ASSERT_EQ(vc_test_run_cmd(pause_argv, &out, &err), 0);
+    ASSERT_TRUE(out && strstr(out, "paused"));
+    free(out);
+    free(err);
+    int other = wait_leader(10000, l);
+    ASSERT_EQ(other, 1 - l);
+    const char *status_argv[] = {msgr_bin, "--repo", repo, "ha", "status", NULL};
+    ASSERT_EQ(vc_test_run_cmd(status_argv, &out, &err), 0);
+    ASSERT_TRUE(out && strstr(out, "\"Role\": \"paused\""));
+    free(out);
+    free(err);
+    const char *promote_argv[] = {msgr_bin, "--repo", repo, "ha", "promote", NULL};
+    ASSERT_EQ(vc_test_run_cmd(promote_argv, &out, &err), 1);
+    ASSERT_TRUE(err && strstr(err, "the lease holder is alive"));
+    free(out);
+    free(err);
+    const char *force_argv[] = {msgr_bin, "--repo", repo, "ha", "promote", "--force", NULL};
+    ASSERT_EQ(vc_test_run_cmd(force_argv, &out, &err), 0);
+    free(out);
+    free(err);
+    ASSERT_EQ(wait_leader(10000, 1 - l), l);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+static void test_faults(void)
+{
+    for (int n = 0; n < TOTAL; n++)
+        vc_uuid4(ids[n]);
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, pusher, NULL), 0);
+    int64_t failover_ms[CYCLES];
+    int n_fo = 0;
+    for (int c = 0; c < CYCLES && !vc_test_failed; c++) {
+        vc_sleep_ms(1500);
+        int l = wait_leader(15000, -1);
+        ASSERT_TRUE(l >= 0);
+        if (l < 0)
+            break;
+        bool kill9 = c % 2 == 0;
+        int64_t t0 = vc_now_mono_us();
+        kill(inst[l].pid, kill9 ? SIGKILL : SIGSTOP);
+        int nl = wait_leader(15000, l);
+        ASSERT_EQ(nl, 1 - l);
+        failover_ms[n_fo++] = (vc_now_mono_us() - t0) / 1000;
+        fprintf(stderr, "# cycle %d: %s %s, %s leads after %lld ms\n", c + 1, kill9 ? "killed" : "stopped",
+                inst[l].name, nl >= 0 ? inst[nl].name : "nobody", (long long)failover_ms[n_fo - 1]);
+        if (kill9) {
+            waitpid(inst[l].pid, NULL, 0);
+            ASSERT_OK(start_instance(l));
+        } else {
+            int64_t left = STOP_MS - (vc_now_mono_us() - t0) / 1000;
+            if (left > 0)
+                vc_sleep_ms(left);
+            kill(inst[l].pid, SIGCONT);
+        }
+    }
+    pthread_join(th, NULL);
+    ASSERT_EQ(push_failures, 0);
+    qsort(failover_ms, (size_t)n_fo, sizeof(failover_ms[0]), cmp_i64);
+    if (n_fo)
+        fprintf(stderr, "# failover over %d faults: median %lld ms, max %lld ms\n", n_fo,
+                (long long)failover_ms[n_fo / 2], (long long)failover_ms[n_fo - 1]);
+
+    /* every message OnChain */
+    int l = wait_leader(15000, -1);
+    ASSERT_TRUE(l >= 0);
+    int next = 0;
+    for (int64_t end = vc_now_mono_us() + 240 * 1000000LL; next < TOTAL && vc_now_mono_us() < end;) {
+        json_t *m = NULL;
+        if (icall(l, NULL, "GetMessageByUid", json_pack("[s]", ids[next]), &m, NULL, 5000) == 0 &&
+            json_integer_value(json_object_get(m, "State")) == 3)
+            next++;
+        else
+            vc_sleep_ms(200);
+        json_decref(m);
+    }
+    ASSERT_EQ(next, TOTAL);
+
+    /* nonces 0..PER_ADDR-1 per address, one signed CID each, the chain executed that CID */
+    for (int a = 0; a < NADDR; a++) {
+        json_t *list = NULL;
+        ASSERT_OK(icall(l, NULL, "ListMessageByAddress", json_pack("[s]", addrs[a]), &list, NULL, 30000));
+        int seen[PER_ADDR] = {0};
+        size_t bad = 0, searched = 0;
+        json_t *m;
+        size_t i;
+        json_array_foreach(list, i, m) {
+            json_int_t nonce = json_integer_value(json_object_get(m, "Nonce"));
+            if (json_integer_value(json_object_get(m, "State")) != 3 || nonce < 0 || nonce >= PER_ADDR ||
+                seen[nonce]++) {
+                bad++;
+                continue;
+            }
+            json_t *found = NULL;
+            if (dcall("Filecoin.StateSearchMsg", json_pack("[[], O, i, b]", json_object_get(m, "SignedCid"), -1, 0), &found) <
+                    0 ||
+                !json_equal(json_object_get(found, "Message"), json_object_get(m, "SignedCid")))
+                bad++;
+            searched++;
+            json_decref(found);
+        }
+        ASSERT_EQ(json_array_size(list), (size_t)PER_ADDR);
+        ASSERT_EQ(bad, 0u);
+        ASSERT_EQ(searched, (size_t)PER_ADDR);
+        json_decref(list);
+        json_t *act = NULL;
+        ASSERT_OK(dcall("Filecoin.StateGetActor", json_pack("[s, []]", addrs[a]), &act));
+        ASSERT_EQ(json_integer_value(json_object_get(act, "Nonce")), PER_ADDR);
+        json_decref(act);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    VC_TEST_INIT(argc, argv);
+    vc_init();
+    signal(SIGPIPE, SIG_IGN);
+    if (msgr_stack_bins() < 0)
+        return 2;
+    const char *db;
+    if (vc_test_has_flag("--pg")) {
+        if (!(pg_dsn = vc_test_db_fresh_dsn(true)))
+            die("no PostgreSQL server (the pg fixture)");
+        db = "";
+    } else {
+        static char sq[800];
+        snprintf(sq, sizeof(sq), "[db.sqlite]\n  file = \"%s/shared-message.db\"\n", vc_test_tmpdir());
+        db = sq;
+    }
+    snprintf(conf, sizeof(conf),
+             "%s[HA]\n  Enable = true\n  Holder = \"msgr\"\n  Lease = \"2s\"\n  RenewDeadline = \"1400ms\"\n"
+             "  Retry = \"400ms\"\n",
+             db);
+    make_keys(NADDR);
+    start_auth();
+    start_gateway();
+    start_wallet();
+    start_devnet();
+    if (start_instance(0) < 0 || start_instance(1) < 0)
+        die("venus-messager did not start");
+    VC_TEST_RUN(test_roles);
+    VC_TEST_RUN(test_faults);
+    for (int i = 0; i < 2; i++) {
+        kill(inst[i].pid, SIGCONT);
+        stop_clean(inst[i].name, &inst[i].pid);
+        free(inst[i].token);
+    }
+    msgr_stack_stop_all();
+    return VC_TEST_DONE();
+}
