@@ -21,28 +21,21 @@
 import glob
 import os
 import re
-import subprocess
 import sys
 
 import yaml
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+import deploylib
+
+from deploylib import TOP, check_flags, err, finish
+
 K8S = os.path.join(TOP, "deploy", "k8s")
 API = {"Namespace": "v1", "ConfigMap": "v1", "Secret": "v1", "Service": "v1", "PersistentVolumeClaim": "v1",
        "Deployment": "apps/v1", "StatefulSet": "apps/v1", "PodDisruptionBudget": "policy/v1"}
 REPLICAS = {"venus-auth": 2, "venus-gateway": 2, "venus-messager": 2, "venus-miner": 2, "venus-devnet": 1,
             "venus-wallet": 1}
-BINS = {"venus-auth": "auth/venus-auth", "venus-gateway": "gateway/venus-gateway",
-        "venus-devnet": "devnet/venus-devnet", "venus-wallet": "wallet/venus-wallet",
-        "venus-messager": "messager/venus-messager", "venus-miner": "minerd/venus-miner"}
+BINS = {"venus-" + d: rel for d, rel in deploylib.BINS.items()}
 CONFIG_SOURCES = {"messager.toml": "messager/msgr-config.c", "miner.toml": "minerd/miner-config.c"}
-
-errors = []
-
-
-def err(where, msg):
-    errors.append(f"{where}: {msg}")
-
 
 def load():
     docs = []
@@ -74,28 +67,12 @@ def check_kustomization(files):
         err("kustomization.yaml", "lists a file twice")
 
 
-def help_flags(binary, *sub):
-    out = subprocess.run([binary, *sub, "--help"], capture_output=True, text=True).stdout
-    return set(re.findall(r"(--[a-z][a-z0-9-]*)", out))
-
-
 def config_keys(source):
-    """Keys a daemon's config code knows: TOML lines of its defaults string and the
+    """Keys a daemon's config code knows: the TOML of its defaults string and the
     vc_conf_get_* key literals ("Section.Key")."""
     text = open(os.path.join(TOP, source)).read()
-    keys = set()
-    section = ""
-    for line in re.findall(r'^\s*"(.*)\\n"\s*$', text, re.M):
-        line = line.strip()
-        m = re.match(r"\[+([^\]]+)\]+$", line)
-        if m:
-            section = m.group(1)
-            continue
-        m = re.match(r"([A-Za-z0-9_]+)\s*=", line)
-        if m:
-            keys.add(f"{section}.{m.group(1)}" if section else m.group(1))
-    keys |= set(re.findall(r'vc_conf_get_[a-z_]+\([a-z]+, "([A-Za-z0-9_.]+)"', text))
-    return keys
+    defaults = "\n".join(re.findall(r'^\s*"(.*)\\n"\s*$', text, re.M))
+    return set(toml_keys(defaults)) | set(re.findall(r'vc_conf_get_[a-z_]+\([a-z]+, "([A-Za-z0-9_.]+)"', text))
 
 
 def toml_keys(text):
@@ -220,10 +197,7 @@ def main():
                                                and k in config_keys(CONFIG_SOURCES["miner.toml"])):
                         err(f"configs.yaml {tmpl}", f"key {k} is not known to {source}")
 
-    for e in errors:
-        print("FAIL " + e)
-    print(f"{len(docs)} documents in {len(files)} files, {len(errors)} problems")
-    return 1 if errors else 0
+    return finish(f"{len(docs)} documents in {len(files)} files")
 
 
 def check_container(where, workload, kind, c, vols, vct, cms, secrets, params, build):
@@ -287,18 +261,7 @@ def check_container(where, workload, kind, c, vols, vct, cms, secrets, params, b
             if hg.get("path") != "/healthcheck" or hg.get("port") not in ports:
                 err(where, f"{pk} must be httpGet /healthcheck on a declared port name")
     if workload in BINS:
-        binary = os.path.join(build, BINS[workload])
-        args = c.get("args") or []
-        top, run = help_flags(binary), help_flags(binary, "run")
-        i = args.index("run") if "run" in args else len(args)
-        if "run" not in args:
-            err(where, "args must run the `run` command")
-        for a in args[:i]:
-            if a.startswith("--") and a not in top:
-                err(where, f"global flag {a} is not in {workload} --help")
-        for a in args[i + 1:]:
-            if a.startswith("--") and a not in run:
-                err(where, f"flag {a} is not in {workload} run --help")
+        check_flags(f"{where} args", os.path.join(build, BINS[workload]), workload, c.get("args") or [])
 
 
 if __name__ == "__main__":

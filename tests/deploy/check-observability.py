@@ -24,8 +24,8 @@ import yaml
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import stack  # noqa: E402
+from deploylib import TOP, err, errors, finish  # noqa: E402
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 DEPLOY = os.path.join(TOP, "deploy")
 PORTS = {"venus-auth": 8989, "venus-gateway": 45132, "venus-devnet": 3453, "venus-messager": 39812,
          "venus-miner": 12308}
@@ -35,13 +35,6 @@ KEYWORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "boo
 REQUIRED_PANELS = ["Chain head per node", "Message states", "Messages per address", "Blocks won / mined / missed",
                    "lease holder", "Token verifications", "Token verification latency", "Gateway connections",
                    "Sign latency"]
-
-errors = []
-
-
-def err(where, msg):
-    errors.append(f"{where}: {msg}")
-
 
 def metric_names(expr):
     """Metric names of a PromQL expression: identifiers that are not functions, keywords,
@@ -148,12 +141,8 @@ def main():
         for n, where in sorted(wanted.items()):
             if n not in names:
                 err(where[0], f"metric {n} is not exported by any daemon")
-        print(f"{len(wanted)} metric names in {len(exprs)} queries, all exported" if not errors else "")
 
-    for e in errors:
-        print("FAIL " + e)
-    print(f"{len(errors)} problems")
-    return 1 if errors else 0
+    return finish(f"{len(wanted)} metric names in {len(exprs)} queries")
 
 
 if __name__ == "__main__":

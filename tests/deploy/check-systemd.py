@@ -16,16 +16,14 @@
 """
 import glob
 import os
-import re
 import shutil
 import subprocess
 import sys
 import tempfile
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from deploylib import BINS, TOP, check_flags, err, finish
+
 UNITS = os.path.join(TOP, "deploy", "systemd")
-BINS = {"auth": "auth/venus-auth", "gateway": "gateway/venus-gateway", "devnet": "devnet/venus-devnet",
-        "wallet": "wallet/venus-wallet", "messager": "messager/venus-messager", "miner": "minerd/venus-miner"}
 # unit -> units it must be ordered after
 AFTER = {
     "auth": [],
@@ -40,13 +38,6 @@ HARDENING = {"NoNewPrivileges": "yes", "ProtectSystem": "strict", "ProtectHome":
              "PrivateDevices": "yes", "ProtectKernelTunables": "yes", "ProtectControlGroups": "yes",
              "RestrictSUIDSGID": "yes", "CapabilityBoundingSet": ""}
 
-errors = []
-
-
-def err(where, msg):
-    errors.append(f"{where}: {msg}")
-
-
 def parse(path):
     """{key: [values]} over all sections (keys are unique across our sections)."""
     kv = {}
@@ -57,11 +48,6 @@ def parse(path):
         k, _, v = line.partition("=")
         kv.setdefault(k.strip(), []).append(v.strip())
     return kv
-
-
-def help_flags(binary, *sub):
-    out = subprocess.run([binary, *sub, "--help"], capture_output=True, text=True).stdout
-    return set(re.findall(r"(--[a-z][a-z0-9-]*)", out))
 
 
 def verify(build):
@@ -121,18 +107,8 @@ def check_unit(d, build):
     if not words or words[0] != f"/usr/local/bin/venus-{d}":
         err(where, f"ExecStart must run /usr/local/bin/venus-{d}")
         return
-    if "run" not in words:
-        err(where, "ExecStart must run the `run` command")
-        return
-    binary = os.path.join(build, BINS[d])
-    top_flags, run_flags = help_flags(binary), help_flags(binary, "run")
-    i = words.index("run")
-    for w in words[1:i]:
-        if w.startswith("--") and w not in top_flags:
-            err(where, f"global flag {w} is not in venus-{d} --help")
-    for w in words[i + 1:]:
-        if w.startswith("--") and w not in run_flags:
-            err(where, f"flag {w} is not in venus-{d} run --help")
+    check_flags(where + " ExecStart", os.path.join(build, BINS[d]), f"venus-{d}", words[1:])
+    i = words.index("run") if "run" in words else len(words)
     if "--repo" not in words[1:i] or words[words.index("--repo") + 1] != f"/var/lib/venus/{d}":
         err(where, f"ExecStart must pass --repo /var/lib/venus/{d}")
 
@@ -175,10 +151,7 @@ def main():
     for d in BINS:
         check_unit(d, build)
     check_install()
-    for e in errors:
-        print("FAIL " + e)
-    print(f"{len(BINS)} units, {len(errors)} problems")
-    return 1 if errors else 0
+    return finish(f"{len(BINS)} units")
 
 
 if __name__ == "__main__":

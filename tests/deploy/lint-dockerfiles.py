@@ -22,7 +22,8 @@ import shlex
 import subprocess
 import sys
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+from deploylib import TOP, check_flags, err, finish
+
 DAEMONS = {  # name: (default port, binary path in the build dir)
     "venus-auth": (8989, "auth/venus-auth"),
     "venus-gateway": (45132, "gateway/venus-gateway"),
@@ -33,13 +34,6 @@ DAEMONS = {  # name: (default port, binary path in the build dir)
 }
 KNOWN = {"FROM", "RUN", "CMD", "LABEL", "EXPOSE", "ENV", "ADD", "COPY", "ENTRYPOINT", "VOLUME", "USER",
          "WORKDIR", "ARG", "ONBUILD", "STOPSIGNAL", "HEALTHCHECK", "SHELL"}
-
-errors = []
-
-
-def err(where, msg):
-    errors.append(f"{where}: {msg}")
-
 
 def instructions(path):
     """[(line number, INSTRUCTION, rest)] with continuations joined and comments dropped."""
@@ -106,11 +100,6 @@ def check_apt(where, run):
             err(where, "apt-get install needs -y and --no-install-recommends")
     if "rm -rf /var/lib/apt/lists/*" not in run:
         err(where, "the RUN that installs packages must remove /var/lib/apt/lists/*")
-
-
-def help_flags(binary, *sub):
-    out = subprocess.run([binary, *sub, "--help"], capture_output=True, text=True).stdout
-    return set(re.findall(r"(--[a-z][a-z0-9-]*)", out))
 
 
 def lint(path, build):
@@ -194,11 +183,8 @@ def lint(path, build):
     listen = cmd_v[cmd_v.index("--listen") + 1] if "--listen" in cmd_v else ""
     if not re.search(rf"(0\.0\.0\.0:{port}$|/ip4/0\.0\.0\.0/tcp/{port}(/http)?$)", listen):
         err(path, f"CMD must listen on 0.0.0.0 port {port}, not '{listen}'")
-    if os.access(binary, os.X_OK) and "run" in cmd_v:
-        known = help_flags(binary) | help_flags(binary, "run")
-        for f in [a for a in cmd_v if a.startswith("--")]:
-            if f not in known:
-                err(path, f"CMD flag {f} is not in {name} --help / run --help")
+    if os.access(binary, os.X_OK):
+        check_flags(f"{path} CMD", binary, name, entry_v[1:] + cmd_v)
 
 
 def check_build_sh():
@@ -220,10 +206,7 @@ def main():
     for f in files:
         lint(f, os.path.abspath(sys.argv[1]))
     check_build_sh()
-    for e in errors:
-        print("FAIL " + e.replace(TOP + "/", ""))
-    print(f"{len(files)} Dockerfiles, {len(errors)} problems")
-    return 1 if errors else 0
+    return finish(f"{len(files)} Dockerfiles")
 
 
 if __name__ == "__main__":
