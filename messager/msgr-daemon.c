@@ -182,8 +182,8 @@ static double blocked_five_minutes(void *userdata)
 {
     msgr_message_t *v = NULL;
     size_t n = 0;
-    if (msgr_store_msg_list_blocked(userdata, NULL, vc_now_real_us() * 1000 - 5 * 60 * INT64_C(1000000000), &v, &n) <
-        0)
+    int64_t before_ns = vc_now_real_us() * 1000 - INT64_C(5) * 60 * 1000000000;
+    if (msgr_store_msg_list_blocked(userdata, NULL, before_ns, &v, &n) < 0)
         return -1;
     msgr_messages_free(v, n);
     return (double)n;
