@@ -9,5 +9,6 @@ set(VC_DEPLOY_TESTS
 while(VC_DEPLOY_TESTS)
     list(POP_FRONT VC_DEPLOY_TESTS name script timeout)
     add_test(NAME deploy/${name} COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/deploy/${script} ${CMAKE_BINARY_DIR})
-    set_tests_properties(deploy/${name} PROPERTIES LABELS deploy TIMEOUT ${timeout})
+    set_tests_properties(deploy/${name} PROPERTIES LABELS deploy TIMEOUT ${timeout}
+        ENVIRONMENT PYTHONDONTWRITEBYTECODE=1)
 endwhile()
