@@ -85,6 +85,17 @@ static void *run_chain(void *arg)
     return NULL;
 }
 
+/* /metrics: the head and the clock's epoch (epoch - height - 1 = null rounds behind the clock). */
+static double chain_height(void *userdata)
+{
+    return (double)dn_chain_height(userdata);
+}
+
+static double chain_epoch(void *userdata)
+{
+    return (double)dn_chain_epoch(userdata);
+}
+
 int dn_cmd_run(vc_cli_ctx_t *ctx)
 {
     _cleanup_free_ char *repo = dn_repo_path(ctx);
@@ -144,6 +155,9 @@ int dn_cmd_run(vc_cli_ctx_t *ctx)
     metrics = vc_metrics_new("venus_devnet");
     if (metrics) {
         vc_metrics_add_process(metrics);
+        vc_metrics_gauge_func(metrics, "chain_height", "Height of the head tipset.", chain_height, chain, NULL);
+        vc_metrics_gauge_func(metrics, "chain_epoch", "Epoch being collected (head height + 1 plus null rounds).",
+                              chain_epoch, chain, NULL);
         vc_http_set_metrics(http, metrics);
     }
 

@@ -176,6 +176,19 @@ static double address_num(void *userdata)
     return (double)n;
 }
 
+/* /metrics: UnFillMsg/FillMsg messages of active addresses pushed more than 5 minutes ago (as
+ * ListBlockedMessage; upstream's blocked_five_minutes_msgs, summed over addresses). */
+static double blocked_five_minutes(void *userdata)
+{
+    msgr_message_t *v = NULL;
+    size_t n = 0;
+    int64_t before_ns = vc_now_real_us() * 1000 - INT64_C(5) * 60 * 1000000000;
+    if (msgr_store_msg_list_blocked(userdata, NULL, before_ns, &v, &n) < 0)
+        return -1;
+    msgr_messages_free(v, n);
+    return (double)n;
+}
+
 int msgr_cmd_run(vc_cli_ctx_t *ctx)
 {
     _cleanup_free_ char *repo = msgr_repo_path(ctx);
@@ -301,6 +314,9 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
             vc_metrics_gauge_func(metrics, names[i], "Messages in this state.", count_state, &gauges[i], NULL);
         }
         vc_metrics_gauge_func(metrics, "address_num", "Active addresses.", address_num, store, NULL);
+        vc_metrics_gauge_func(metrics, "blocked_five_minutes_msgs",
+                              "Unsigned or signed messages not on chain 5 minutes after their push.",
+                              blocked_five_minutes, store, NULL);
         for (size_t i = 0; i < N_STAT_COUNTERS; i++) {
             counters[i] = (stat_counter_t){.svc = svc, .offset = stat_counters[i].offset};
             vc_metrics_counter_func(metrics, stat_counters[i].name, stat_counters[i].help, read_stat,

@@ -55,6 +55,11 @@ dn chain head >head.json || fail "chain head"
 grep -q '"Height"' head.json || fail "chain head: no Height"
 CID=$(sed -n 's/.*"\/": "\(bafy[a-z0-9]*\)".*/\1/p' head.json | sed -n 1p)
 dn chain get-block "$CID" | grep -q '"Miner": "t01000"' || fail "chain get-block $CID"
+# /metrics: the head height and the clock's epoch (one ahead while blocks keep coming)
+curl -fsS "http://$(cat repo/api)/metrics" >metrics.txt || fail "GET /metrics"
+H=$(sed -n 's/^venus_devnet_chain_height \([0-9]*\)$/\1/p' metrics.txt)
+E=$(sed -n 's/^venus_devnet_chain_epoch \([0-9]*\)$/\1/p' metrics.txt)
+[ -n "$H" ] && [ -n "$E" ] && [ "$H" -ge 1 ] && [ "$E" -gt "$H" ] || fail "/metrics: chain_height '$H' chain_epoch '$E'"
 MSG=$(dn send --from "$A" --to "$B" --value 1.5 --key-file a.key) || fail "send"
 case $MSG in bafy*) ;; *) fail "send printed '$MSG'" ;; esac
 i=0

@@ -1,0 +1,23 @@
+# venus-wallet (venus-c): keystore that signs for the gateways it dials (local API :5678). Pass
+# --password-file <mounted secret> before run, and --gateway-api / --gateway-token / --support-
+# accounts.
+# Multi-stage image; build from the repository root:
+#   docker build -f deploy/docker/venus-wallet.Dockerfile -t venus-c/venus-wallet .
+# Runs as user venus (uid 10001); the repo lives in the volume /var/lib/venus.
+FROM debian:bookworm AS build
+COPY . /src
+RUN /src/deploy/docker/build.sh venus-wallet
+
+FROM debian:bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates curl libcurl4 libjansson4 libjwt0 libmicrohttpd12 libsecp256k1-1 libsodium23 \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --uid 10001 --user-group --home-dir /var/lib/venus --create-home --shell /usr/sbin/nologin venus
+COPY --from=build /out/venus-wallet /usr/local/bin/venus-wallet
+USER venus
+WORKDIR /var/lib/venus
+VOLUME ["/var/lib/venus"]
+EXPOSE 5678
+HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 CMD curl -fsS http://127.0.0.1:5678/healthcheck || exit 1
+ENTRYPOINT ["/usr/local/bin/venus-wallet", "--repo", "/var/lib/venus/wallet"]
+CMD ["run", "--listen", "/ip4/0.0.0.0/tcp/5678/http"]
