@@ -181,7 +181,7 @@ static int cmd_proxy_set(vc_cli_ctx_t *ctx)
 }
 
 static const vc_cli_flag_t run_flags[] = {
-    {.name = "auth-url", .type = VC_FLAG_STRING, .usage = "venus-auth url (overrides Auth.URL)"},
+    {.name = "auth-url", .type = VC_FLAG_STRING, .usage = "venus-auth url (overrides Auth.URL; several: comma-separated)"},
     {.name = "auth-token", .type = VC_FLAG_STRING, .usage = "venus-auth token (overrides Auth.Token)"},
     {.name = "jaeger-proxy",
      .type = VC_FLAG_STRING,

@@ -41,6 +41,7 @@ static int replace(char **dst, const char *v)
 int gw_cmd_run(vc_cli_ctx_t *ctx)
 {
     _cleanup_free_ char *repo = gw_repo_path(ctx);
+    _cleanup_free_ char **auth_urls = NULL;
     _cleanup_free_ char *errmsg = NULL;
     char path[4096];
     gw_config_t cfg = {0};
@@ -83,11 +84,18 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
 
+    /* Auth.URL may list several venus-auth instances ("http://a:8989,http://b:8989"): tokens are
+     * verified with each in turn on transport errors; the auth.IAuthClient proxy uses the first */
+    size_t n_auth = 0;
+    if (vc_strv_split(cfg.auth_url, ',', &auth_urls, &n_auth) < 0 || n_auth == 0 ||
+        replace(&cfg.upstream[GW_HOST_AUTH], auth_urls[0]) < 0) {
+        rc = fail(n_auth == 0 ? "Auth.URL (--auth-url) lists no URL" : "out of memory");
+        goto out;
+    }
     snprintf(path, sizeof(path), "%s/token", repo);
-    const char *urls[] = {cfg.auth_url};
     vc_authn_opts_t ao = {.token_path = path,
-                          .auth_urls = urls,
-                          .n_auth_urls = 1,
+                          .auth_urls = (const char *const *)auth_urls,
+                          .n_auth_urls = n_auth,
                           .auth_token = cfg.auth_token,
                           .cache_ttl_ms = cfg.verify_cache_ms > 0 ? (int)cfg.verify_cache_ms : -1};
     if ((r = vc_authn_new(&ao, &authn)) < 0) {

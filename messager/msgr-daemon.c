@@ -28,7 +28,7 @@ const vc_cli_flag_t msgr_run_flags[] = {
     {"node-token", NULL, VC_FLAG_STRING, "chain node token"},
     {"gateway-url", NULL, VC_FLAG_STRINGS, "venus-gateway address (repeatable)"},
     {"gateway-token", NULL, VC_FLAG_STRING, "venus-gateway token"},
-    {"auth-url", NULL, VC_FLAG_STRING, "venus-auth URL"},
+    {"auth-url", NULL, VC_FLAG_STRING, "venus-auth URL (several: comma-separated, tried in order)"},
     {"auth-token", NULL, VC_FLAG_STRING, "token for venus-auth (also the node and gateway token unless given)"},
     {"db-type", NULL, VC_FLAG_STRING, "sqlite or postgres"},
     {"pg-dsn", NULL, VC_FLAG_STRING, "PostgreSQL DSN (with --db-type postgres)"},
@@ -198,6 +198,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     msgr_store_t *store = NULL;
     vc_client_t *node = NULL, *auth = NULL;
     vc_clientset_t *gateway = NULL;
+    char **auth_urls = NULL;
     vc_authn_t *authn = NULL;
     verifier_t verifier = {0};
     msgr_service_t *svc = NULL;
@@ -262,8 +263,14 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                            .timeout_ms = (int)(cfg.sign_timeout_ms + 2000)};
     static const char *const gw_retry[] = {"must have channel", NULL}; /* the wallet is on another gateway */
     vc_clientset_opts_t gso = {.client = go, .retry_messages = gw_retry};
-    const char *auth_eps[] = {cfg.auth_url};
-    vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = 1, .token = cfg.auth_token, .timeout_ms = 5000};
+    /* [jwt] authURL may list several venus-auth instances: "http://a:8989,http://b:8989" */
+    size_t n_auth = 0;
+    if ((r = vc_strv_split(cfg.auth_url, ',', &auth_urls, &n_auth)) < 0 || n_auth == 0) {
+        fail("[jwt] authURL (--auth-url) is empty: give the venus-auth URL(s)");
+        goto out;
+    }
+    const char *const *auth_eps = (const char *const *)auth_urls;
+    vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = n_auth, .token = cfg.auth_token, .timeout_ms = 5000};
     if ((r = vc_client_new(&no, &node)) < 0 || (cfg.n_gateway_urls && (r = vc_clientset_new(&gso, &gateway)) < 0) ||
         (r = vc_client_new(&ao, &auth)) < 0) {
         fail("cannot set up the upstream clients: %s", vc_strerror(r));
@@ -271,7 +278,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     }
     vc_authn_opts_t auo = {.token_path = token_path,
                            .auth_urls = auth_eps,
-                           .n_auth_urls = 1,
+                           .n_auth_urls = n_auth,
                            .auth_token = cfg.auth_token,
                            .cache_ttl_ms = -1};
     if ((r = vc_authn_new(&auo, &authn)) < 0) {
@@ -364,6 +371,7 @@ out:
     vc_client_free(auth);
     msgr_store_free(store);
     msgr_config_done(&cfg);
+    free(auth_urls);
     vc_conf_free(conf);
     free(err);
     return rc;

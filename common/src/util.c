@@ -546,3 +546,33 @@ char *vc_read_trimmed(const char *path, size_t max)
         d[--n] = 0;
     return d;
 }
+
+int vc_strv_split(const char *s, char sep, char ***ret, size_t *ret_n)
+{
+    size_t n = 1, len = s ? strlen(s) : 0;
+    for (size_t i = 0; i < len; i++)
+        n += s[i] == sep;
+    char **v = malloc((n + 1) * sizeof(*v) + len + 1);
+    if (!v)
+        return -ENOMEM;
+    char *text = (char *)(v + n + 1);
+    memcpy(text, s ? s : "", len + 1);
+    size_t k = 0;
+    for (char *p = text, *next; p; p = next) {
+        next = strchr(p, sep);
+        if (next)
+            *next++ = '\0';
+        while (*p == ' ' || *p == '\t')
+            p++;
+        char *e = p + strlen(p);
+        while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+            *--e = '\0';
+        if (*p)
+            v[k++] = p;
+    }
+    v[k] = NULL;
+    *ret = v;
+    if (ret_n)
+        *ret_n = k;
+    return 0;
+}

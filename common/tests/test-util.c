@@ -185,6 +185,30 @@ static void test_log_levels(void)
     free(data);
 }
 
+static void test_strv_split(void)
+{
+    char **v = NULL;
+    size_t n = 9;
+    ASSERT_OK(vc_strv_split(" http://a:1 ,http://b:2,, c ", ',', &v, &n));
+    ASSERT_EQ(n, 3u);
+    ASSERT_STREQ(v[0], "http://a:1");
+    ASSERT_STREQ(v[1], "http://b:2");
+    ASSERT_STREQ(v[2], "c");
+    ASSERT_TRUE(v[3] == NULL);
+    free(v);
+    ASSERT_OK(vc_strv_split("", ',', &v, &n));
+    ASSERT_EQ(n, 0u);
+    ASSERT_TRUE(v[0] == NULL);
+    free(v);
+    ASSERT_OK(vc_strv_split(NULL, ',', &v, NULL));
+    ASSERT_TRUE(v[0] == NULL);
+    free(v);
+    ASSERT_OK(vc_strv_split("one", ',', &v, &n));
+    ASSERT_EQ(n, 1u);
+    ASSERT_STREQ(v[0], "one");
+    free(v);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -196,5 +220,6 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_repo_files);
     VC_TEST_RUN(test_strerror_and_uuid);
     VC_TEST_RUN(test_log_levels);
+    VC_TEST_RUN(test_strv_split);
     return VC_TEST_DONE();
 }

@@ -16,6 +16,7 @@
 
 const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
 char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
+const char *daemon_auth_urls;
 char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
 pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
 int n_keys;
@@ -132,7 +133,8 @@ void start_gateway(void)
     snprintf(conf, sizeof(conf), "[API]\nListenAddress = \"127.0.0.1:0\"\n");
     vc_write_file_atomic(path, conf, strlen(conf), 0600);
     snprintf(log, sizeof(log), "%s/gateway.log", vc_test_tmpdir());
-    const char *argv[] = {gw_bin, "--repo", repo, "run", "--auth-url", auth_url, "--auth-token", auth_admin, NULL};
+    const char *argv[] = {gw_bin,      "--repo",   repo, "run", "--auth-url", daemon_auth_urls ? daemon_auth_urls : auth_url,
+                          "--auth-token", auth_admin, NULL};
     gw_pid = vc_test_spawn(argv, log);
     snprintf(path, sizeof(path), "%s/api", repo);
     if (gw_pid <= 0 || !vc_test_wait_file(path, 20000))
@@ -345,7 +347,8 @@ pid_t spawn_messager_in(const char *name, const char *extra_conf, const char *lo
     unlink(path);
     snprintf(log, 600, "%s/%s", vc_test_tmpdir(), log_name);
     const char *argv[24] = {msgr_bin,      "--repo",     repo,      "run",          "--node-url",      node_url,
-                            "--node-token", node_token, "--auth-url", auth_url, "--auth-token", auth_admin,
+                            "--node-token", node_token, "--auth-url", daemon_auth_urls ? daemon_auth_urls : auth_url,
+                            "--auth-token", auth_admin,
                             "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL};
     if (pg_dsn) {
         argv[16] = "--db-type";

@@ -19,6 +19,9 @@
 extern const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
 extern char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
 extern char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
+/* The --auth-url given to venus-gateway and venus-messager (NULL = auth_url): a test may list
+ * a dead venus-auth first to exercise the failover. */
+extern const char *daemon_auth_urls;
 extern pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
 
 /* The senders: n_keys secp256k1 keys (deterministic), their f-addresses, their key files (lotus

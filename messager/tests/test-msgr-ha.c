@@ -3,6 +3,8 @@
  * this host, or --pg one PostgreSQL database) with [HA] Lease 2s / RenewDeadline 1.4s /
  * Retry 0.4s, both configured with the same Holder name, against the real venus-auth,
  * venus-gateway, venus-wallet and venus-devnet (200 ms blocks):
+ *   - a venus-auth that is down is listed first in every --auth-url (gateway, messagers): tokens
+ *     and signer lookups go to the live one;
  *   - exactly one instance leads, their holder ids differ although configured the same;
  *   - `venus-messager ha pause` moves the lease to the other instance, `ha promote` is refused
  *     while the holder is alive and `ha promote --force` takes it;
@@ -21,6 +23,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -223,6 +228,20 @@ static void test_roles(void)
     ASSERT_EQ(wait_leader(10000, 1 - l), l);
 }
 
+/* A local port nothing listens on (bound then closed). */
+static int dead_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int port = 1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -340,6 +359,10 @@ int main(int argc, char **argv)
              db);
     make_keys(NADDR);
     start_auth();
+    /* a venus-auth that is down listed first: the gateway and the messagers fail over */
+    static char urls[300];
+    snprintf(urls, sizeof(urls), "http://127.0.0.1:%d,%s", dead_port(), auth_url);
+    daemon_auth_urls = urls;
     start_gateway();
     start_wallet();
     start_devnet();

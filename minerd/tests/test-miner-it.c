@@ -620,6 +620,41 @@ static int blocks0(int64_t lo, int64_t hi)
     return blocks[0];
 }
 
+/* Never two blocks of one miner at one epoch: one slash-table row per (miner, epoch), and the
+ * chain shows at most one block of each miner per height. */
+static void check_one_block_per_epoch(void)
+{
+    size_t i;
+    json_t *e;
+    for (int m = 0; m < N_MINERS; m++) {
+        json_t *lb = NULL;
+        ASSERT_OK(mcall_miner("ListBlocks", json_pack("[{s:[s], s:i, s:i}]", "Miners", mid[m], "Limit", 5000,
+                                                      "Offset", 0),
+                              &lb, NULL));
+        int64_t prev = -1;
+        json_array_foreach(lb, i, e)
+        {
+            int64_t ep = json_integer_value(json_object_get(e, "Epoch"));
+            VC_CHECK(ep != prev);
+            prev = ep;
+        }
+        json_decref(lb);
+    }
+    for (int64_t h = 1; h <= head_height(); h++) {
+        json_t *ts = NULL;
+        if (dcall("Filecoin.ChainGetTipSetByHeight", json_pack("[I, n]", (json_int_t)h), &ts) < 0)
+            continue;
+        int n[N_MINERS] = {0};
+        json_array_foreach(json_object_get(ts, "Blocks"), i, e)
+        {
+            for (int m = 0; m < N_MINERS; m++)
+                if (vc_streq(json_string_value(json_object_get(e, "Miner")) ?: "", mid[m]) && ++n[m] > 1)
+                    VC_FAIL_("two blocks of %s at height %lld", mid[m], (long long)h);
+        }
+        json_decref(ts);
+    }
+}
+
 static void test_primary_standby(void)
 {
     ASSERT_OK(start_miner2());
@@ -659,37 +694,87 @@ static void test_primary_standby(void)
     ASSERT_TRUE(wait_height(from + 6, 30));
     VC_CHECK(blocks0(from, from + 6) > 0);
 
-    /* never two blocks of one miner at one epoch: one row per (miner, epoch), and the chain
-     * shows at most one block of t01000 per height */
-    json_t *lb = NULL;
-    ASSERT_OK(mcall_miner("ListBlocks", json_pack("[{s:[s], s:i, s:i}]", "Miners", mid[0], "Limit", 5000, "Offset", 0),
-                          &lb, NULL));
-    int64_t prev = -1;
-    size_t i;
-    json_t *e;
-    json_array_foreach(lb, i, e)
-    {
-        int64_t ep = json_integer_value(json_object_get(e, "Epoch"));
-        VC_CHECK(ep != prev);
-        prev = ep;
-    }
-    json_decref(lb);
-    for (int64_t h = 1; h <= head_height(); h++) {
-        json_t *ts = NULL;
-        if (dcall("Filecoin.ChainGetTipSetByHeight", json_pack("[I, n]", (json_int_t)h), &ts) < 0)
-            continue;
-        int n0 = 0;
-        json_array_foreach(json_object_get(ts, "Blocks"), i, e) n0 +=
-            vc_streq(json_string_value(json_object_get(e, "Miner")) ?: "", mid[0]);
-        VC_CHECK(n0 <= 1);
-        json_decref(ts);
-    }
+    check_one_block_per_epoch();
     /* /metrics shows the role */
     char *mb = NULL, base[200];
     snprintf(base, sizeof(base), "%.*s", (int)(strlen(miner_url) - strlen("/rpc/v0")), miner_url);
     ASSERT_EQ(rest(base, miner_admin, "GET", "/metrics", NULL, &mb), 200L);
     VC_CHECK(mb && strstr(mb, "venus_miner_ha_leader 1") != NULL);
     free(mb);
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Blocks of any miner of the set on chain in [lo, hi]. */
+static int blocks_all(int64_t lo, int64_t hi)
+{
+    int blocks[N_MINERS], total = 0;
+    int64_t wins[N_MINERS];
+    count_blocks(lo, hi, blocks, wins, NULL);
+    for (int m = 0; m < N_MINERS; m++)
+        total += blocks[m];
+    return total;
+}
+
+/*
+ * --ha: 10 faults of the leader over at least 200 epochs, alternately kill -9 (then started
+ * again, as systemd would) and SIGSTOP for 3 s (then SIGCONT): after each the standby leads
+ * within one lease period (2 s) plus the acquire retry, blocks of the set are on chain again
+ * within a few epochs, and at the end no miner has two blocks at one epoch, on chain or in the
+ * slash table. Prints the failover times (median, max).
+ */
+#define HA_FAULTS 10
+#define HA_EPOCHS 200
+
+static void test_fault_cycles(void)
+{
+    int64_t start = head_height(), fo[HA_FAULTS];
+    int n_fo = 0;
+    for (int c = 0; c < HA_FAULTS && !vc_test_failed; c++) {
+        /* spread the faults over HA_EPOCHS epochs */
+        ASSERT_TRUE(wait_height(start + (int64_t)c * HA_EPOCHS / HA_FAULTS + 4, 120));
+        char role[16];
+        role_of(miner_repo, role);
+        bool first = vc_streq(role, "leader");
+        if (!first && !wait_role(miner2_repo, "leader", 8000)) {
+            VC_FAIL_("cycle %d: no leader", c + 1);
+            break;
+        }
+        pid_t *pid = first ? &miner_pid : &miner2_pid;
+        const char *other = first ? miner2_repo : miner_repo;
+        bool kill9 = c % 2 == 0;
+        int64_t t0 = vc_now_mono_us();
+        kill(*pid, kill9 ? SIGKILL : SIGSTOP);
+        ASSERT_TRUE(wait_role(other, "leader", 8000));
+        fo[n_fo++] = (vc_now_mono_us() - t0) / 1000;
+        int64_t h = head_height();
+        fprintf(stderr, "# fault %d at height %lld: %s instance %d, the other leads after %lld ms\n", c + 1,
+                (long long)h, kill9 ? "kill -9 of" : "SIGSTOP of", first ? 1 : 2, (long long)fo[n_fo - 1]);
+        VC_CHECK(fo[n_fo - 1] < 2000 + 1500);
+        if (kill9) {
+            waitpid(*pid, NULL, 0);
+            *pid = 0;
+            ASSERT_OK(first ? start_miner() : start_miner2());
+        } else {
+            int64_t left = 3000 - (vc_now_mono_us() - t0) / 1000;
+            if (left > 0)
+                vc_sleep_ms(left);
+            kill(*pid, SIGCONT);
+        }
+        /* production resumed: blocks of the set within the next epochs */
+        ASSERT_TRUE(wait_height(h + 6, 60));
+        VC_CHECK(blocks_all(h + 1, h + 6) > 0);
+    }
+    ASSERT_TRUE(wait_height(start + HA_EPOCHS, 300));
+    qsort(fo, (size_t)n_fo, sizeof(fo[0]), cmp_i64);
+    if (n_fo)
+        fprintf(stderr, "# miner failover over %d faults: median %lld ms, max %lld ms\n", n_fo,
+                (long long)fo[n_fo / 2], (long long)fo[n_fo - 1]);
+    check_one_block_per_epoch();
 }
 
 int main(int argc, char **argv)
@@ -718,12 +803,19 @@ int main(int argc, char **argv)
     init_miner();
     if (start_miner() < 0)
         die("venus-miner did not start");
-    VC_TEST_RUN(test_mining_shares_and_winner_count);
-    VC_TEST_RUN(test_stop_survives_restart);
-    VC_TEST_RUN(test_slash_filter_refuses_conflict);
-    VC_TEST_RUN(test_missing_prover);
-    VC_TEST_RUN(test_bad_input);
-    VC_TEST_RUN(test_primary_standby);
+    if (vc_test_has_flag("--ha")) {
+        VC_TEST_RUN(test_primary_standby);
+        if (miner2_pid <= 0 && start_miner2() < 0)
+            die("the second venus-miner did not start");
+        VC_TEST_RUN(test_fault_cycles);
+    } else {
+        VC_TEST_RUN(test_mining_shares_and_winner_count);
+        VC_TEST_RUN(test_stop_survives_restart);
+        VC_TEST_RUN(test_slash_filter_refuses_conflict);
+        VC_TEST_RUN(test_missing_prover);
+        VC_TEST_RUN(test_bad_input);
+        VC_TEST_RUN(test_primary_standby);
+    }
     stop_clean("venus-miner", &miner_pid);
     for (int i = 0; i < N_MINERS; i++)
         stop_clean("prover", &prover_pid[i]);

@@ -141,4 +141,9 @@ char *vc_path_join(const char *dir, const char *file);
  * a daemon's <repo>/token or <repo>/api; malloc'ed, NULL when absent or unreadable. */
 char *vc_read_trimmed(const char *path, size_t max);
 
+/* Splits s at sep into a NULL-terminated vector in one allocation (free() it): blanks around
+ * entries are dropped, empty entries skipped ("a, b,,c" -> "a","b","c"). *ret_n (optional) gets
+ * the count, which may be 0. -ENOMEM. For config values that list URLs in one string. */
+int vc_strv_split(const char *s, char sep, char ***ret, size_t *ret_n);
+
 #endif
