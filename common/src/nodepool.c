@@ -1355,6 +1355,47 @@ static int parse_nodes(const json_t *j, node_t **nodes, size_t *ret_n, char **re
     return 0;
 }
 
+static void method_entries_free(method_entry_t *ms, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ms[i].name);
+    free(ms);
+}
+
+/* Every part of a settings object, validated; nothing is returned on error. */
+static int parse_settings(const json_t *settings, vc_nodepool_opts_t *o, method_entry_t **ms, size_t *n_ms,
+                          node_t **nodes, size_t *n_nodes, char **reterr_msg)
+{
+    json_t *jn = json_object_get(settings, "Nodes"), *jm = json_object_get(settings, "Methods");
+    vc_nodepool_opts_init(o);
+    if (!json_is_object(settings))
+        return set_errmsg(reterr_msg, "settings: expected an object");
+    int r = parse_opts(settings, o, reterr_msg);
+    if (r == 0 && jm)
+        r = parse_methods(jm, ms, n_ms, reterr_msg);
+    if (r == 0 && jn)
+        r = parse_nodes(jn, nodes, n_nodes, reterr_msg);
+    if (r < 0) {
+        method_entries_free(*ms, *n_ms);
+        *ms = NULL;
+        *n_ms = 0;
+    }
+    return r;
+}
+
+int vc_nodepool_check_settings(const json_t *settings, char **reterr_msg)
+{
+    vc_nodepool_opts_t o;
+    method_entry_t *ms = NULL;
+    node_t *nodes[VC_NODEPOOL_MAX_NODES];
+    size_t n_ms = 0, n_nodes = 0;
+    int r = parse_settings(settings, &o, &ms, &n_ms, nodes, &n_nodes, reterr_msg);
+    method_entries_free(ms, n_ms);
+    for (size_t i = 0; i < n_nodes; i++)
+        node_unref(nodes[i]);
+    return r;
+}
+
 int vc_nodepool_apply_settings(vc_nodepool_t *p, const json_t *settings, char **reterr_msg)
 {
     vc_nodepool_opts_t o;
@@ -1362,20 +1403,9 @@ int vc_nodepool_apply_settings(vc_nodepool_t *p, const json_t *settings, char **
     node_t *nodes[VC_NODEPOOL_MAX_NODES];
     size_t n_ms = 0, n_nodes = 0;
     json_t *jn = json_object_get(settings, "Nodes"), *jm = json_object_get(settings, "Methods");
-    vc_nodepool_opts_init(&o);
-    if (!json_is_object(settings))
-        return set_errmsg(reterr_msg, "settings: expected an object");
-    int r = parse_opts(settings, &o, reterr_msg);
-    if (r == 0 && jm)
-        r = parse_methods(jm, &ms, &n_ms, reterr_msg);
-    if (r == 0 && jn)
-        r = parse_nodes(jn, nodes, &n_nodes, reterr_msg);
-    if (r < 0) {
-        for (size_t i = 0; i < n_ms; i++)
-            free(ms[i].name);
-        free(ms);
+    int r = parse_settings(settings, &o, &ms, &n_ms, nodes, &n_nodes, reterr_msg);
+    if (r < 0)
         return r;
-    }
 
     pthread_mutex_lock(&p->lock);
     if (jm) {

@@ -423,6 +423,7 @@ static void test_settings(void)
     ASSERT_STREQ(json_string_value(json_object_get(json_array_get(json_object_get(s, "Nodes"), 0), "Token")),
                  "s3cr3t-tok");
     ASSERT_STREQ(json_string_value(json_object_get(s, "CallTimeout")), "90s");
+    ASSERT_OK(vc_nodepool_check_settings(s, &err));
     ASSERT_OK(vc_nodepool_apply_settings(p, s, &err));
     ASSERT_OK(vc_nodepool_settings_json(p, true, &s2));
     ASSERT_TRUE(json_equal(s, s2));
@@ -451,6 +452,8 @@ static void test_settings(void)
     for (size_t i = 0; i < VC_ELEMENTSOF(bad); i++) {
         in = json_loads(bad[i].in, 0, NULL);
         ASSERT_NOTNULL(in);
+        ASSERT_EQ(vc_nodepool_check_settings(in, &err), -EINVAL); /* the same verdict, no pool */
+        ASSERT_STREQ(err, bad[i].msg);
         ASSERT_EQ(vc_nodepool_apply_settings(p, in, &err), -EINVAL);
         json_decref(in);
         ASSERT_STREQ(err, bad[i].msg);

@@ -183,6 +183,9 @@ int vc_nodepool_settings_json(vc_nodepool_t *p, bool with_tokens, json_t **ret);
  * "Methods.Filecoin.ChainHead.Policy: unknown policy 'Fastest'".
  */
 int vc_nodepool_apply_settings(vc_nodepool_t *p, const json_t *settings, char **reterr_msg);
+/* The validation of vc_nodepool_apply_settings alone (no pool touched): 0, or -EINVAL with
+ * *reterr_msg as there. For a change that is stored first and applied after its commit. */
+int vc_nodepool_check_settings(const json_t *settings, char **reterr_msg);
 
 /*
  * JSON-RPC call through the pool (see the top of this file). params is stolen (NULL = []).
