@@ -6,3 +6,4 @@ set_tests_properties(common/test-nodepool-store-pg PROPERTIES FIXTURES_REQUIRED 
     ENVIRONMENT "VC_PG_DSN_FILE=${VC_PG_DSN_FILE}")
 # the sqlite run (created by the test-*.c glob) belongs to the HA work too
 set_tests_properties(common/test-nodepool-store PROPERTIES LABELS "unit;ha")
+set_tests_properties(common/test-nodepool-cli PROPERTIES LABELS "unit;ha")

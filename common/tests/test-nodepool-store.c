@@ -360,6 +360,32 @@ static void test_two_instances(void)
     vc_db_free(db2);
 }
 
+/* The follower thread: a change made on one instance shows on the other without a call to it
+ * (waited for with a generous bound; nothing is asserted about how fast). */
+static void test_follower_thread(void)
+{
+    const char *dsn = vc_test_db_fresh_dsn(use_pg);
+    vc_db_t *db1 = open_db(dsn), *db2 = open_db(dsn);
+    ASSERT_TRUE(db1 && db2);
+    char *err = NULL, nm[256];
+    inst_t a, b = {0};
+    ASSERT_OK(inst_start(&a, db1, &main_node, NULL, &err));
+    ASSERT_OK(vc_nodepool_new(NULL, &b.pool));
+    vc_nodepool_store_opts_t o = {.service = SVC, .seeds = &main_node, .n_seeds = 1, .follow_ms = 50};
+    ASSERT_OK(vc_nodepool_store_new(db2, b.pool, &o, &b.store, &err));
+    vc_nodepool_node_conf_t n2 = {.name = "n2", .url = "/ip4/127.0.0.1/tcp/2"};
+    ASSERT_OK(vc_nodepool_store_add(a.store, &n2, NULL, &err));
+    for (int i = 0; i < 1000 && vc_nodepool_store_version(b.store) < 2; i++)
+        vc_sleep_ms(10);
+    names(b.pool, nm);
+    ASSERT_STREQ(nm, "fullnode,n2");
+    inst_stop(&a);
+    inst_stop(&b);
+    free(err);
+    vc_db_free(db1);
+    vc_db_free(db2);
+}
+
 typedef struct writer {
     vc_nodepool_store_t *store;
     int id, n, failed;
@@ -536,6 +562,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_seed_then_row_wins);
     VC_TEST_RUN(test_changes);
     VC_TEST_RUN(test_two_instances);
+    VC_TEST_RUN(test_follower_thread);
     VC_TEST_RUN(test_concurrent_changes);
     VC_TEST_RUN(test_rpc_shapes_and_metrics);
     return VC_TEST_DONE();
