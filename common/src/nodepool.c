@@ -1652,6 +1652,7 @@ typedef struct fan {
     pthread_cond_t cond;
     int refs;
     size_t pending;
+    unsigned unanswered; /* jobs done without a JSON-RPC answer */
     bool won;
     json_t *result;
     int r;
@@ -1690,6 +1691,8 @@ static void fan_job(void *arg)
     int r = vc_client_call_timeout(j->node->client, j->method, j->params, j->timeout_ms, &res, &e);
     note_result(j->pool, j->node, r);
     pthread_mutex_lock(&f->lock);
+    if (r < 0 && r != VC_EREMOTE)
+        f->unanswered++;
     if (r == 0 && !f->won) {
         f->won = true;
         f->result = res;
@@ -1713,7 +1716,7 @@ static void fan_job(void *arg)
 
 /* AllWithFirstSucceed: every node at once, the first success wins. Takes the node refs. */
 static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *method, json_t *params,
-                    int timeout_ms, char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+                    int timeout_ms, vc_nodepool_report_t *rep, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
     fan_t *f = calloc(1, sizeof(*f));
     if (!f) {
@@ -1740,8 +1743,10 @@ static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *meth
             f->pending++;
             pthread_mutex_unlock(&f->lock);
         }
-        if (j && j->method && (j->params || !params) && vc_workq_submit(p->wq, fan_job, j) == 0)
+        if (j && j->method && (j->params || !params) && vc_workq_submit(p->wq, fan_job, j) == 0) {
+            rep->tried++;
             continue;
+        }
         if (j) {
             json_decref(j->params);
             free(j->method);
@@ -1762,8 +1767,9 @@ static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *meth
         f->result = NULL;
     } else if (ret_err)
         *ret_err = f->err;
-    if (ret_node && (r == 0 || r == VC_EREMOTE))
-        *ret_node = strdup(f->node);
+    if (r == 0 || r == VC_EREMOTE)
+        snprintf(rep->node, sizeof(rep->node), "%s", f->node);
+    rep->unanswered = f->unanswered;
     pthread_mutex_unlock(&f->lock);
     fan_unref(f);
     return r;
@@ -1772,7 +1778,7 @@ static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *meth
 /* One node after another. Takes the node refs. */
 static int call_one_by_one(vc_nodepool_t *p, node_t **cands, size_t k, const vc_nodepool_method_t *m,
                            const char *method, json_t *params, int timeout_ms, const char *seed,
-                           char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+                           vc_nodepool_report_t *rep, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
     int r = VC_ETRANSPORT, fail = VC_ETRANSPORT;
     vc_rpc_err_t fail_err = {0};
@@ -1784,6 +1790,9 @@ static int call_one_by_one(vc_nodepool_t *p, node_t **cands, size_t k, const vc_
         json_t *res = NULL;
         r = vc_client_call_timeout(cands[i]->client, method, json_incref(params), timeout_ms, &res, &e);
         note_result(p, cands[i], r);
+        rep->tried++;
+        if (r < 0 && r != VC_EREMOTE)
+            rep->unanswered++;
         if (r == 0) {
             *ret_result = res;
             break;
@@ -1809,27 +1818,27 @@ static int call_one_by_one(vc_nodepool_t *p, node_t **cands, size_t k, const vc_
                 seed_bind(&p->seeds, seed, cands[i]->id, p->opts.max_seeds);
             pthread_mutex_unlock(&p->lock);
         }
-        if (ret_node)
-            *ret_node = strdup(cands[i]->name);
+        snprintf(rep->node, sizeof(rep->node), "%s", cands[i]->name);
     } else {
         r = fail;
         if (ret_err)
             *ret_err = fail_err;
-        if (ret_node && r == VC_EREMOTE && fail_node)
-            *ret_node = strdup(fail_node);
+        if (r == VC_EREMOTE && fail_node)
+            snprintf(rep->node, sizeof(rep->node), "%s", fail_node);
     }
     for (size_t j = 0; j < k; j++)
         node_unref(cands[j]);
     return r;
 }
 
-int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
-                        char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+int vc_nodepool_call_report(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
+                            vc_nodepool_report_t *ret_report, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
     node_t *cands[VC_NODEPOOL_MAX_NODES];
     size_t k = 0;
-    if (ret_node)
-        *ret_node = NULL;
+    vc_nodepool_report_t scratch;
+    vc_nodepool_report_t *rep = ret_report ? ret_report : &scratch;
+    *rep = (vc_nodepool_report_t){0};
     if (!params)
         params = json_array();
     if (!params || vc_strempty(method)) {
@@ -1852,10 +1861,20 @@ int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, co
         if (ret_err)
             *ret_err = (vc_rpc_err_t){.message = "no healthy chain node"};
     } else if (m.policy == VC_NODEPOOL_ALL_WITH_FIRST_SUCCEED)
-        r = call_all(p, cands, k, method, params, timeout_ms, ret_node, ret_result, ret_err);
+        r = call_all(p, cands, k, method, params, timeout_ms, rep, ret_result, ret_err);
     else
-        r = call_one_by_one(p, cands, k, &m, method, params, timeout_ms, seed, ret_node, ret_result, ret_err);
+        r = call_one_by_one(p, cands, k, &m, method, params, timeout_ms, seed, rep, ret_result, ret_err);
     json_decref(params);
+    return r;
+}
+
+int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
+                        char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+{
+    vc_nodepool_report_t rep;
+    int r = vc_nodepool_call_report(p, method, params, seed, &rep, ret_result, ret_err);
+    if (ret_node)
+        *ret_node = rep.node[0] ? strdup(rep.node) : NULL;
     return r;
 }
 
