@@ -156,6 +156,19 @@ static int cmd_list(vc_cli_ctx_t *ctx, vc_nodepool_cli_call_fn call)
     return rc;
 }
 
+/* Prints a table of the settings (from NodePoolList). */
+static int show_settings(vc_cli_ctx_t *ctx, vc_nodepool_cli_call_fn call, int (*format)(const json_t *, vc_buf_t *))
+{
+    json_t *res = NULL;
+    int rc = call(ctx, "NodePoolList", json_array(), &res);
+    if (rc == 0) {
+        vc_buf_t b = {0};
+        rc = print_buf(ctx, &b, format(json_object_get(res, "Settings"), &b));
+    }
+    json_decref(res);
+    return rc;
+}
+
 static int cmd_policy(vc_cli_ctx_t *ctx, vc_nodepool_cli_call_fn call)
 {
     const char *method = vc_cli_arg(ctx, 0), *pol = vc_cli_arg(ctx, 1);
@@ -166,14 +179,7 @@ static int cmd_policy(vc_cli_ctx_t *ctx, vc_nodepool_cli_call_fn call)
     if (!method) {
         if (reset || vc_cli_is_set(ctx, "timeout") || vc_cli_is_set(ctx, "no-hang"))
             return vc_cli_errorf(ctx, "which method? give <method> first");
-        json_t *res = NULL;
-        int rc = call(ctx, "NodePoolList", json_array(), &res);
-        if (rc == 0) {
-            vc_buf_t b = {0};
-            rc = print_buf(ctx, &b, vc_nodepool_cli_format_policies(json_object_get(res, "Settings"), &b));
-        }
-        json_decref(res);
-        return rc;
+        return show_settings(ctx, call, vc_nodepool_cli_format_policies);
     }
     if (reset && pol)
         return vc_cli_errorf(ctx, "--reset drops the policy of %s: give no <policy> with it", method);
@@ -195,16 +201,8 @@ static int cmd_policy(vc_cli_ctx_t *ctx, vc_nodepool_cli_call_fn call)
 static int cmd_config(vc_cli_ctx_t *ctx, vc_nodepool_cli_call_fn call)
 {
     size_t n = vc_cli_nargs(ctx);
-    if (n == 0) {
-        json_t *res = NULL;
-        int rc = call(ctx, "NodePoolList", json_array(), &res);
-        if (rc == 0) {
-            vc_buf_t b = {0};
-            rc = print_buf(ctx, &b, vc_nodepool_cli_format_options(json_object_get(res, "Settings"), &b));
-        }
-        json_decref(res);
-        return rc;
-    }
+    if (n == 0)
+        return show_settings(ctx, call, vc_nodepool_cli_format_options);
     if (n % 2)
         return vc_cli_errorf(ctx, "give <option> <value> pairs (e.g. MaxSyncBehind 3)");
     json_t *o = json_object();

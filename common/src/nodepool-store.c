@@ -100,35 +100,26 @@ static int read_row(vc_db_conn_t *c, const char *service, bool for_update, int64
     return 0;
 }
 
-/* Inserts the row unless one exists: 1 inserted, 0 there was one. */
-static int insert_row(vc_db_conn_t *c, const char *service, int64_t version, const json_t *settings)
+/* insert: inserts the row unless one exists (1 inserted, 0 there was one); else updates it (0,
+ * or -EBUSY when it vanished under us: start over). Binds in the same order for both. */
+static int write_row(vc_db_conn_t *c, bool insert, const char *service, int64_t version, const json_t *settings)
 {
     int64_t now = 0;
     char *text = json_dumps(settings, JSON_COMPACT);
     if (!text)
         return -ENOMEM;
+    const char *sql = insert ? "INSERT INTO vc_nodepool_settings (version, settings, updated_at_ms, service) "
+                               "VALUES (?, ?, ?, ?) ON CONFLICT (service) DO NOTHING"
+                             : "UPDATE vc_nodepool_settings SET version = ?, settings = ?, updated_at_ms = ? "
+                               "WHERE service = ?";
     int r = vc_db_now_ms(c, &now);
     if (r >= 0)
-        r = vc_db_exec(c,
-                       "INSERT INTO vc_nodepool_settings (service, version, settings, updated_at_ms) "
-                       "VALUES (?, ?, ?, ?) ON CONFLICT (service) DO NOTHING",
-                       VC_DB_ARGS(VC_DB_TEXT(service), VC_DB_INT64(version), VC_DB_TEXT(text), VC_DB_INT64(now)));
-    free(text);
-    return r;
-}
-
-static int update_row(vc_db_conn_t *c, const char *service, int64_t version, const json_t *settings)
-{
-    int64_t now = 0;
-    char *text = json_dumps(settings, JSON_COMPACT);
-    if (!text)
-        return -ENOMEM;
-    int r = vc_db_now_ms(c, &now);
-    if (r >= 0)
-        r = vc_db_exec(c, "UPDATE vc_nodepool_settings SET version = ?, settings = ?, updated_at_ms = ? WHERE service = ?",
+        r = vc_db_exec(c, sql,
                        VC_DB_ARGS(VC_DB_INT64(version), VC_DB_TEXT(text), VC_DB_INT64(now), VC_DB_TEXT(service)));
     free(text);
-    return r < 0 ? r : r == 1 ? 0 : -EBUSY; /* the row vanished under us: start over */
+    if (r < 0 || insert)
+        return r;
+    return r == 1 ? 0 : -EBUSY;
 }
 
 /* ------------------------------------------------------------------ applying and metrics */
@@ -150,12 +141,20 @@ static int apply_version(vc_nodepool_store_t *s, int64_t version, const json_t *
     return r;
 }
 
-static bool seen_has(const json_t *nodes, const char *name)
+/* The node object of a "Nodes" array whose key (Name, URL) is value; *ret_index (optional). */
+static json_t *find_node_json(const json_t *nodes, const char *key, const char *value, size_t *ret_index)
 {
     size_t i;
     json_t *n;
-    json_array_foreach(nodes, i, n) if (vc_streq(json_string_value(json_object_get(n, "Name")), name)) return true;
-    return false;
+    json_array_foreach(nodes, i, n)
+    {
+        if (vc_streq(json_string_value(json_object_get(n, key)), value)) {
+            if (ret_index)
+                *ret_index = i;
+            return n;
+        }
+    }
+    return NULL;
 }
 
 static void update_metrics(vc_nodepool_store_t *s)
@@ -167,7 +166,7 @@ static void update_metrics(vc_nodepool_store_t *s)
     size_t i;
     pthread_mutex_lock(&s->lock);
     for (size_t k = 0; k < s->n_seen; k++)
-        if (!seen_has(nodes, s->seen[k])) { /* removed */
+        if (!find_node_json(nodes, "Name", s->seen[k], NULL)) { /* removed */
             vc_gauge_set(vc_metric_with(s->m_enabled, s->seen[k], NULL), 0);
             vc_gauge_set(vc_metric_with(s->m_height, s->seen[k], NULL), 0);
         }
@@ -209,24 +208,33 @@ static int register_metrics(vc_nodepool_store_t *s, vc_metrics_t *m)
 
 /* ------------------------------------------------------------------ follower */
 
-typedef struct row_read {
+/* Reads the row; with seed, inserts it first unless it exists (inserted says which). */
+typedef struct row_tx {
     const char *service;
+    const json_t *seed;
+    bool inserted;
     int64_t version;
     json_t *settings;
-} row_read_t;
+} row_tx_t;
 
-static int read_fn(vc_db_conn_t *c, void *userdata)
+static int row_fn(vc_db_conn_t *c, void *userdata)
 {
-    row_read_t *x = userdata;
+    row_tx_t *x = userdata;
     json_decref(x->settings);
     x->settings = NULL;
+    if (x->seed) {
+        int r = write_row(c, true, x->service, 1, x->seed);
+        if (r < 0)
+            return r;
+        x->inserted = r == 1;
+    }
     return read_row(c, x->service, false, &x->version, &x->settings);
 }
 
 int vc_nodepool_store_sync(vc_nodepool_store_t *s)
 {
-    row_read_t x = {.service = s->service};
-    int r = vc_db_run(s->db, read_fn, &x);
+    row_tx_t x = {.service = s->service};
+    int r = vc_db_run(s->db, row_fn, &x);
     if (r == -ENOENT)
         return 0;
     if (r < 0) {
@@ -265,14 +273,6 @@ static void *follow_main(void *arg)
 
 /* ------------------------------------------------------------------ start: load or seed */
 
-static bool has_url(const json_t *nodes, const char *url)
-{
-    size_t i;
-    json_t *n;
-    json_array_foreach(nodes, i, n) if (vc_streq(json_string_value(json_object_get(n, "URL")), url)) return true;
-    return false;
-}
-
 static int append_node(json_t *nodes, const vc_nodepool_node_conf_t *c)
 {
     json_t *j = json_pack("{s:s?, s:s?, s:s}", "Name", c->name, "URL", c->url, "Token", c->token ? c->token : "");
@@ -298,7 +298,7 @@ static int build_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *o,
         if (r < 0)
             set_err(reterr_msg, r, "%s: %s", VC_NODEPOOL_ENV, why ? why : vc_strerror(r));
         for (size_t i = 0; i < n && r == 0; i++)
-            if (!has_url(nodes, confs[i].url))
+            if (!find_node_json(nodes, "URL", confs[i].url, NULL))
                 r = append_node(nodes, &confs[i]);
         vc_nodepool_node_confs_free(confs, n);
         free(why);
@@ -316,40 +316,16 @@ static int build_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *o,
     return 0;
 }
 
-typedef struct seed_tx {
-    const char *service;
-    const json_t *seed;
-    bool inserted;
-    int64_t version;
-    json_t *settings;
-} seed_tx_t;
-
-static int seed_fn(vc_db_conn_t *c, void *userdata)
-{
-    seed_tx_t *x = userdata;
-    json_decref(x->settings);
-    x->settings = NULL;
-    int r = insert_row(c, x->service, 1, x->seed);
-    if (r < 0)
-        return r;
-    x->inserted = r == 1;
-    return read_row(c, x->service, false, &x->version, &x->settings);
-}
-
 static int load_or_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *o, char **reterr_msg)
 {
-    row_read_t rd = {.service = s->service};
-    int r = vc_db_run(s->db, read_fn, &rd);
-    seed_tx_t x = {.service = s->service};
+    row_tx_t x = {.service = s->service};
     json_t *seed = NULL;
-    if (r == 0) {
-        x.version = rd.version;
-        x.settings = rd.settings;
-    } else if (r == -ENOENT) {
+    int r = vc_db_run(s->db, row_fn, &x);
+    if (r == -ENOENT) {
         if ((r = build_seed(s, o, &seed, reterr_msg)) < 0)
             return r;
         x.seed = seed;
-        r = vc_db_tx(s->db, seed_fn, &x);
+        r = vc_db_tx(s->db, row_fn, &x);
         json_decref(seed);
         if (r < 0) {
             json_decref(x.settings);
@@ -359,7 +335,7 @@ static int load_or_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *
     } else if (r == -EBADMSG)
         return set_err(reterr_msg, r, "database: the stored node pool settings of '%s' are not a JSON object",
                        s->service);
-    else
+    else if (r < 0)
         return db_err(reterr_msg, r);
     char *why = NULL;
     r = apply_version(s, x.version, x.settings, &why);
@@ -470,19 +446,6 @@ typedef struct change {
     int64_t version;
 } change_t;
 
-static json_t *find_node_json(json_t *nodes, const char *name, size_t *ret_index)
-{
-    size_t i;
-    json_t *n;
-    json_array_foreach(nodes, i, n) if (vc_streq(json_string_value(json_object_get(n, "Name")), name))
-    {
-        if (ret_index)
-            *ret_index = i;
-        return n;
-    }
-    return NULL;
-}
-
 static bool is_option_key(const char *key)
 {
     return !vc_streq(key, "Nodes") && !vc_streq(key, "Methods") && !vc_streq(key, "DefaultMethod");
@@ -545,19 +508,19 @@ static int edit(change_t *x, json_t *set)
     }
     switch (x->op) {
     case OP_ADD:
-        if (find_node_json(nodes, x->node->name, NULL))
+        if (find_node_json(nodes, "Name", x->node->name, NULL))
             return set_err(&x->err, -EEXIST, "a node named '%s' exists already (node-pool set changes it)",
                            x->node->name);
         return append_node(nodes, x->node);
     case OP_SET:
-        if (!(n = find_node_json(nodes, x->name, NULL)))
+        if (!(n = find_node_json(nodes, "Name", x->name, NULL)))
             return set_err(&x->err, -ENOENT, "no node named '%s'", x->name);
         if ((x->url && json_object_set_new(n, "URL", json_string(x->url)) < 0) ||
             (x->token && json_object_set_new(n, "Token", json_string(x->token)) < 0))
             return -ENOMEM;
         return 0;
     case OP_REMOVE:
-        if (!find_node_json(nodes, x->name, &idx))
+        if (!find_node_json(nodes, "Name", x->name, &idx))
             return set_err(&x->err, -ENOENT, "no node named '%s'", x->name);
         if (json_array_size(nodes) == 1)
             return set_err(&x->err, -EINVAL, "'%s' is the last node of the pool: add another one first", x->name);
@@ -635,7 +598,7 @@ static int change_fn(vc_db_conn_t *c, void *userdata)
         node_message(x, set, why, r);
     free(why);
     if (r == 0)
-        r = absent ? insert_row(c, x->s->service, version + 1, set) : update_row(c, x->s->service, version + 1, set);
+        r = write_row(c, absent, x->s->service, version + 1, set);
     if (r == 0 && absent)
         r = -EBUSY; /* someone else created it in the meantime: edit theirs */
     if (r < 0) {

@@ -26,6 +26,10 @@ int miner_stack_init(int n)
         fprintf(stderr, "VENUS_*_BIN not set\n");
         return -1;
     }
+    if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_pg_dsn())) {
+        fprintf(stderr, "no PostgreSQL\n");
+        return -1;
+    }
     n_miners = n;
     for (int i = 0; i < n; i++)
         snprintf(mid[i], sizeof(mid[i]), "t0%d", 1000 + i);

@@ -23,8 +23,8 @@ extern char mid[MINER_STACK_MAX][16]; /* "t01000".. */
 extern pid_t prover_pid[MINER_STACK_MAX], miner_pid;
 extern char miner_repo[600], miner_url[160], *miner_admin, miner_dsn[1024];
 
-/* VENUS_*_BIN (msgr_stack_bins + VENUS_MINER_BIN), n miners (<= MINER_STACK_MAX) and their
- * keys: 0, or -1 said. */
+/* VENUS_*_BIN (msgr_stack_bins + VENUS_MINER_BIN), pg_dsn with --pg, n miners (<=
+ * MINER_STACK_MAX) and their keys: 0, or -1 said. */
 int miner_stack_init(int n);
 /* venus-devnet in external mode: miner i has power_pct[i] % of the power; sets node_url, node_token. */
 void start_devnet_external(const int *power_pct);

@@ -269,10 +269,6 @@ int main(int argc, char **argv)
     VC_TEST_INIT(argc, argv);
     if (miner_stack_init(1) < 0)
         return 2;
-    if (vc_test_has_flag("--pg") && !(pg_dsn = vc_test_pg_dsn())) {
-        fprintf(stderr, "no PostgreSQL\n");
-        return 2;
-    }
     start_auth();
     start_gateway();
     start_wallet();
