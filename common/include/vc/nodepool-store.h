@@ -19,7 +19,8 @@
  * the settings, validates the result as the pool would (vc_nodepool_check_settings) and writes
  * it with version + 1; only after the commit is it applied to the live pool. A refused change
  * writes nothing, leaves the pool as it was, returns -EINVAL (-ENOENT / -EEXIST for a missing /
- * taken node name) and a message for the operator in *reterr_msg.
+ * taken node name, or a method without a policy of its own to drop) and a message for the
+ * operator in *reterr_msg. The last node of a pool cannot be removed (add another one first).
  *
  * Following: a thread re-reads the row every opts.follow_ms and applies it when its version
  * differs from the one applied last, so a standby instance (or any instance sharing the
