@@ -399,6 +399,31 @@ static int m_ha_resume(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return pause_resume(call, false);
 }
 
+/* ------------------------------------------------------------------ chain-node pool */
+
+/* NodePoolList (read) and NodePoolAdd / Set / Remove / Policy / Config (admin): shapes in
+ * vc/nodepool-store.h. A change is stored in the database, then applied; other instances on the
+ * database follow within a few seconds. */
+static int m_node_pool(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_nodepool_store_t *s = miner_pool_store(api_of(call)->m);
+    const char *method = vc_rpc_call_method(call);
+    if (!s)
+        return app_err(call, "this instance has no chain-node pool store");
+    char *err = NULL;
+    int r = vc_nodepool_store_rpc(s, method, params, ret, &err);
+    if (r < 0)
+        r = app_err(call, "%s", err ? err : vc_strerror(r));
+    else if (vc_nodepool_store_rpc_writes(method)) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(s));
+        vc_logkv(VC_LOG_NOTICE, "miner", "chain-node pool settings changed", "method", method, "version", v,
+                 "by", vc_rpc_call_auth(call)->name, NULL);
+    }
+    free(err);
+    return r;
+}
+
 /* ------------------------------------------------------------------ table */
 
 #define R VC_PERM_READ
@@ -425,6 +450,12 @@ static const vc_rpc_method_t methods[] = {
     {"Filecoin.HaPromote", A, 1, m_ha_promote, 0},
     {"Filecoin.HaPause", A, 0, m_ha_pause, 0},
     {"Filecoin.HaResume", A, 0, m_ha_resume, 0},
+    {"Filecoin.NodePoolList", R, 0, m_node_pool, F},
+    {"Filecoin.NodePoolAdd", A, 1, m_node_pool, 0},
+    {"Filecoin.NodePoolSet", A, 1, m_node_pool, 0},
+    {"Filecoin.NodePoolRemove", A, 1, m_node_pool, 0},
+    {"Filecoin.NodePoolPolicy", A, 1, m_node_pool, 0},
+    {"Filecoin.NodePoolConfig", A, 1, m_node_pool, 0},
 };
 
 int miner_api_new(miner_t *m, miner_store_t *store, vc_authn_t *authn, miner_api_t **ret)

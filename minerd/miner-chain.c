@@ -22,7 +22,36 @@ static void rpc_err(const char *method, int r, const vc_rpc_err_t *e, const char
         snprintf(err, errlen, "%s: %s (%s)", short_m, vc_strerror(r), where);
 }
 
-int miner_rpc(vc_client_t *c, const char *method, json_t *params, json_t **ret, char *err, size_t errlen)
+int miner_rpc_report(miner_t *m, const char *method, json_t *params, const char *seed, vc_nodepool_report_t *ret_report,
+                     json_t **ret, char *err, size_t errlen)
+{
+    vc_rpc_err_t e = {0};
+    vc_nodepool_report_t rep;
+    json_t *res = NULL;
+    int r = vc_nodepool_call_report(m->o.pool, method, params, seed, &rep, &res, &e);
+    if (ret_report)
+        *ret_report = rep;
+    if (r < 0) {
+        /* the pool's own failures say which node, or that none is healthy */
+        if (err && r != VC_EREMOTE && r != VC_EHTTP && *e.message)
+            snprintf(err, errlen, "%s: %s", strchr(method, '.') ? strchr(method, '.') + 1 : method, e.message);
+        else
+            rpc_err(method, r, &e, rep.node[0] ? rep.node : "chain-node pool", err, errlen);
+        return r;
+    }
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return 0;
+}
+
+int miner_rpc(miner_t *m, const char *method, json_t *params, const char *seed, json_t **ret, char *err, size_t errlen)
+{
+    return miner_rpc_report(m, method, params, seed, NULL, ret, err, errlen);
+}
+
+int miner_client_rpc(vc_client_t *c, const char *method, json_t *params, json_t **ret, char *err, size_t errlen)
 {
     vc_rpc_err_t e = {0};
     json_t *res = NULL;

@@ -18,6 +18,7 @@
 #include "vc/conf.h"
 #include "vc/ha-ops.h"
 #include "vc/log.h"
+#include "vc/nodepool-cli.h"
 #include "vc/util.h"
 
 /* ------------------------------------------------------------------ talking to the daemon */
@@ -269,6 +270,11 @@ static int cmd_log_set_level(vc_cli_ctx_t *ctx)
     return 0;
 }
 
+static int cmd_node_pool(vc_cli_ctx_t *ctx)
+{
+    return vc_nodepool_cli_run(ctx, call);
+}
+
 /* ------------------------------------------------------------------ the tree */
 
 static const vc_cli_flag_t update_flags[] = {
@@ -328,6 +334,8 @@ static const vc_cli_cmd_t log_cmds[] = {
     {0},
 };
 
+static const vc_cli_cmd_t node_pool_cmds[] = VC_NODEPOOL_CLI_CMDS(cmd_node_pool);
+
 static const vc_cli_cmd_t cmds[] = {
     {.name = "init", .usage = "create a venus-miner repo", .flags = miner_init_flags, .nargs = VC_CLI_NO_ARGS,
      .run = miner_cmd_init},
@@ -339,6 +347,7 @@ static const vc_cli_cmd_t cmds[] = {
     {.name = "record", .usage = "mining records", .subcommands = record_cmds},
     {.name = "log", .usage = "daemon logging", .subcommands = log_cmds},
     {.name = "ha", .usage = "primary/standby: role and lease", .subcommands = vc_ha_cli_cmds},
+    {.name = "node-pool", .usage = VC_NODEPOOL_CLI_USAGE, .subcommands = node_pool_cmds},
     {.name = "version", .usage = "daemon and local versions", .nargs = VC_CLI_NO_ARGS, .run = cmd_version},
     {0},
 };

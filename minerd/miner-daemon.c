@@ -20,6 +20,8 @@
 #include "vc/http.h"
 #include "vc/log.h"
 #include "vc/metrics.h"
+#include "vc/nodepool-store.h"
+#include "vc/nodepool.h"
 #include "vc/util.h"
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -49,15 +51,9 @@ static vc_client_t *node_client(const char *addr, const char *token, int timeout
     return vc_client_new(&o, &c) < 0 ? NULL : c;
 }
 
-/* Version().APIVersion of the node; exact: run needs 2.3.0, init only major.minor. */
-static int check_node_version(vc_client_t *node, bool exact)
+/* Version().APIVersion of a node's answer; exact: run needs 2.3.0, init only major.minor. */
+static int check_api_version(json_t *v, bool exact)
 {
-    vc_rpc_err_t e = {0};
-    json_t *v = NULL;
-    int r = vc_client_call(node, "Filecoin.Version", NULL, &v, &e);
-    if (r < 0)
-        return fail("cannot reach the chain node at %s: %s", vc_client_current(node),
-                    *e.message ? e.message : vc_strerror(r));
     json_int_t api = json_integer_value(json_object_get(v, "APIVersion"));
     json_decref(v);
     bool ok = exact ? api == MINER_NODE_API_VERSION : (api >> 8) == (MINER_NODE_API_VERSION >> 8);
@@ -65,6 +61,34 @@ static int check_node_version(vc_client_t *node, bool exact)
         return fail("the chain node's APIVersion is %d.%d.%d; venus-miner needs 2.3.0", (int)((api >> 16) & 0xff),
                     (int)((api >> 8) & 0xff), (int)(api & 0xff));
     return 0;
+}
+
+static int check_node_version(vc_client_t *node)
+{
+    vc_rpc_err_t e = {0};
+    json_t *v = NULL;
+    int r = vc_client_call(node, "Filecoin.Version", NULL, &v, &e);
+    if (r < 0)
+        return fail("cannot reach the chain node at %s: %s", vc_client_current(node),
+                    *e.message ? e.message : vc_strerror(r));
+    return check_api_version(v, false);
+}
+
+/* The same through the pool (one healthy node answers). */
+static int check_pool_version(vc_nodepool_t *pool)
+{
+    vc_rpc_err_t e = {0};
+    json_t *v = NULL;
+    char *node = NULL;
+    int r = vc_nodepool_call_ex(pool, "Filecoin.Version", NULL, NULL, &node, &v, &e);
+    if (r < 0) {
+        fail("cannot reach a chain node%s%s: %s", node ? " at " : "", node ? node : "",
+             *e.message ? e.message : vc_strerror(r));
+        free(node);
+        return 1;
+    }
+    free(node);
+    return check_api_version(v, true);
 }
 
 /* ------------------------------------------------------------------ init */
@@ -121,7 +145,7 @@ int miner_cmd_init(vc_cli_ctx_t *ctx)
     /* 1. the node, and its block delay for PropagationDelaySecs */
     if (!(node = node_client(vc_cli_string(ctx, "api"), vc_cli_string(ctx, "token"), 15000)))
         return fail("invalid --api '%s'", vc_cli_string(ctx, "api"));
-    if (check_node_version(node, false) != 0)
+    if (check_node_version(node) != 0)
         goto out;
     vc_rpc_err_t e = {0};
     json_t *np = NULL;
@@ -199,20 +223,21 @@ static int verify_token(void *userdata, const char *token, vc_auth_info_t *ret)
     return vc_authn_verify(userdata, token, ret);
 }
 
-/* Waits until the head is above 0 (A.2 run step 3); false when interrupted. */
-static bool wait_height(vc_client_t *node, sigset_t *set)
+/* Waits until a node of the pool is healthy and the head is above 0 (A.2 run step 3); false
+ * when interrupted. */
+static bool wait_height(vc_nodepool_t *pool, sigset_t *set)
 {
     for (int i = 0;; i++) {
         json_t *h = NULL;
         vc_rpc_err_t e = {0};
-        if (vc_client_call(node, "Filecoin.ChainHead", NULL, &h, &e) == 0 &&
+        if (vc_nodepool_wait_ready(pool, 1000) == 0 && vc_nodepool_call(pool, "Filecoin.ChainHead", NULL, NULL, &h, &e) == 0 &&
             json_integer_value(json_object_get(h, "Height")) > 0) {
             json_decref(h);
             return true;
         }
         json_decref(h);
         if (i % 10 == 0)
-            vc_logkv(VC_LOG_NOTICE, "miner", "waiting for the chain head to pass height 0", NULL);
+            vc_logkv(VC_LOG_NOTICE, "miner", "waiting for a healthy chain node and the head to pass height 0", NULL);
         struct timespec ts = {1, 0};
         if (sigtimedwait(set, NULL, &ts) > 0)
             return false;
@@ -220,12 +245,12 @@ static bool wait_height(vc_client_t *node, sigset_t *set)
 }
 
 /* SyncWait: done when the head is within one block delay of now. */
-static bool wait_sync(vc_client_t *node, int64_t bd_s, sigset_t *set)
+static bool wait_sync(vc_nodepool_t *pool, int64_t bd_s, sigset_t *set)
 {
     for (int i = 0;; i++) {
         json_t *h = NULL;
         vc_rpc_err_t e = {0};
-        if (vc_client_call(node, "Filecoin.ChainHead", NULL, &h, &e) == 0) {
+        if (vc_nodepool_wait_ready(pool, 1000) == 0 && vc_nodepool_call(pool, "Filecoin.ChainHead", NULL, NULL, &h, &e) == 0) {
             json_int_t ts = json_integer_value(json_object_get(json_array_get(json_object_get(h, "Blocks"), 0),
                                                                "Timestamp"));
             json_decref(h);
@@ -238,6 +263,46 @@ static bool wait_sync(vc_client_t *node, int64_t bd_s, sigset_t *set)
         if (sigtimedwait(set, NULL, &t) > 0)
             return false;
     }
+}
+
+/*
+ * The chain-node pool: its settings live in the miner's database (row "miner", or
+ * "miner/<HA scope>"); an empty database is seeded with [FullNode] (node "fullnode") and
+ * $FULLNODE_API_POOL_INFO. Each attempt is bounded like the single node client was: MinerOnceTimeout
+ * + 5 s, at most 60 s (CallTimeout, changeable with `node-pool config`).
+ */
+static int open_pool(const miner_config_t *cfg, miner_store_t *store, vc_metrics_t *metrics, vc_nodepool_t **ret_pool,
+                     vc_nodepool_store_t **ret_store)
+{
+    vc_nodepool_opts_t po;
+    vc_nodepool_opts_init(&po);
+    int64_t call_ms = cfg->once_timeout_ms + 5000;
+    po.call_timeout_ms = (int)(call_ms > 60000 ? 60000 : call_ms < 1000 ? 1000 : call_ms);
+    int r = vc_nodepool_new(&po, ret_pool);
+    if (r < 0)
+        return fail("cannot start the chain-node pool: %s", vc_strerror(r));
+    char service[VC_NODEPOOL_STORE_SERVICE_MAX + 1];
+    snprintf(service, sizeof(service), "miner%s%.100s", *cfg->ha.scope ? "/" : "", cfg->ha.scope);
+    vc_nodepool_node_conf_t seed = {.name = "fullnode", .url = cfg->node.addr, .token = cfg->node.token};
+    vc_nodepool_store_opts_t so = {.service = service, .seeds = &seed, .n_seeds = vc_strempty(cfg->node.addr) ? 0 : 1,
+                                   .seed_from_env = true, .metrics = metrics};
+    char *err = NULL;
+    if ((r = vc_nodepool_store_new(miner_store_db(store), *ret_pool, &so, ret_store, &err)) < 0) {
+        fail("chain-node pool: %s", err ? err : vc_strerror(r));
+        free(err);
+        return 1;
+    }
+    char v[24];
+    snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(*ret_store));
+    if (vc_nodepool_store_seeded(*ret_store))
+        vc_logkv(VC_LOG_NOTICE, "miner", "chain-node pool seeded from [FullNode] and " VC_NODEPOOL_ENV, "service",
+                 service, NULL);
+    else
+        vc_logkv(VC_LOG_NOTICE, "miner",
+                 "chain-node pool settings from the database: [FullNode] and " VC_NODEPOOL_ENV
+                 " only seed an empty one (use `venus-miner node-pool`)",
+                 "service", service, "version", v, NULL);
+    return 0;
 }
 
 /* The network-name guard: the store remembers the network it first ran on. */
@@ -266,7 +331,9 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     vc_conf_t *conf = NULL;
     miner_config_t cfg = {0};
     miner_store_t *store = NULL;
-    vc_client_t *node = NULL, *auth = NULL, **submit = NULL;
+    vc_client_t *auth = NULL, **submit = NULL;
+    vc_nodepool_t *pool = NULL;
+    vc_nodepool_store_t *pool_store = NULL;
     vc_clientset_t *gateway = NULL;
     vc_authn_t *authn = NULL;
     vc_ha_elector_t *elector = NULL;
@@ -302,11 +369,9 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
         fail("cannot open the %s database: %s", cfg.slash_type, err ? err : "out of memory");
         goto out;
     }
-    int64_t call_ms = cfg.once_timeout_ms + 5000;
-    if (!(node = node_client(cfg.node.addr, cfg.node.token, (int)(call_ms > 60000 ? 60000 : call_ms)))) {
-        fail("invalid FullNode.Addr '%s'", cfg.node.addr);
+    metrics = vc_metrics_new("venus_miner");
+    if ((r = open_pool(&cfg, store, metrics, &pool, &pool_store)) != 0)
         goto out;
-    }
     if (cfg.n_submit && !(submit = calloc(cfg.n_submit, sizeof(*submit))))
         goto out;
     for (size_t i = 0; i < cfg.n_submit; i++)
@@ -342,11 +407,11 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     signal(SIGPIPE, SIG_IGN);
 
     /* A.2 run: head > 0, exact API version, network, sync */
-    if (!wait_height(node, &set)) {
+    if (!wait_height(pool, &set)) {
         rc = 0;
         goto out;
     }
-    if (check_node_version(node, true) != 0)
+    if (check_pool_version(pool) != 0)
         goto out;
     /* HA: one active miner per scope; the others follow the chain as standbys */
     if ((r = vc_ha_elector_from_settings(miner_store_db(store), "miner", &cfg.ha, NULL, NULL, NULL, &elector)) < 0) {
@@ -358,9 +423,8 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
         vc_logkv(VC_LOG_NOTICE, "ha", "mining lease elector started", "holder", vc_ha_elector_holder(elector),
                  "scope", cfg.ha.scope, NULL);
     }
-    metrics = vc_metrics_new("venus_miner");
     const char *ev = getenv("INSECURE_POST_VALIDATION"), *fs = getenv("DISABLE_FORK_SIGNALING");
-    miner_opts_t mo = {.node = node, .submit = submit, .n_submit = cfg.n_submit, .gateway = gateway, .auth = auth,
+    miner_opts_t mo = {.pool = pool, .pool_store = pool_store, .submit = submit, .n_submit = cfg.n_submit, .gateway = gateway, .auth = auth,
                        .store = store, .metrics = metrics, .propagation_ms = cfg.propagation_ms,
                        .once_timeout_ms = cfg.once_timeout_ms, .mpool_select_timeout_ms = cfg.mpool_select_delay_ms,
                        .recorder = cfg.recorder, .record_expire_epochs = cfg.record_expire,
@@ -376,7 +440,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     }
     if (check_network(store, miner_network_name(m)) != 0)
         goto out;
-    if (!vc_cli_bool(ctx, "nosync") && !wait_sync(node, miner_block_delay_s(m), &set)) {
+    if (!vc_cli_bool(ctx, "nosync") && !wait_sync(pool, miner_block_delay_s(m), &set)) {
         rc = 0;
         goto out;
     }
@@ -408,7 +472,9 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     }
     if (vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
         vc_warning("cannot write %s, ignoring", api_path);
-    vc_logkv(VC_LOG_NOTICE, "service", "venus-miner serving", "listen", vc_http_bound(http), "node", cfg.node.addr,
+    char npv[24];
+    snprintf(npv, sizeof(npv), "%lld", (long long)vc_nodepool_store_version(pool_store));
+    vc_logkv(VC_LOG_NOTICE, "service", "venus-miner serving", "listen", vc_http_bound(http), "node_pool_version", npv,
              "network", miner_network_name(m), "db", miner_store_backend(store), "repo", repo, NULL);
 
     int sig = 0;
@@ -422,9 +488,10 @@ out:
     miner_api_free(api);
     miner_free(m);
     vc_ha_elector_free(elector); /* after the loop stopped: releases the lease */
+    vc_nodepool_store_free(pool_store);
+    vc_nodepool_free(pool);
     vc_metrics_free(metrics);
     vc_authn_free(authn);
-    vc_client_free(node);
     for (size_t i = 0; submit && i < cfg.n_submit; i++)
         vc_client_free(submit[i]);
     free(submit);

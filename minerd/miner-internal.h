@@ -58,8 +58,15 @@ int miner_snapshot(miner_t *m, miner_ref_t **ret, size_t *ret_n);
 bool miner_sleep(miner_t *m, int64_t ms);
 bool miner_is_stopping(miner_t *m);
 
-/* One JSON-RPC call; on failure *err (size errlen) gets "<method>: <reason>". params stolen. */
-int miner_rpc(vc_client_t *c, const char *method, json_t *params, json_t **ret, char *err, size_t errlen);
+/* One chain-node call through the pool; seed (may be NULL: the miner address for per-miner calls)
+ * keeps a miner's calls on one node under OneBySeedRound. On failure *err (size errlen) gets
+ * "<method>: <reason>". params stolen. ret_report (may be NULL) as vc_nodepool_call_report. */
+int miner_rpc(miner_t *m, const char *method, json_t *params, const char *seed, json_t **ret, char *err,
+              size_t errlen);
+int miner_rpc_report(miner_t *m, const char *method, json_t *params, const char *seed, vc_nodepool_report_t *ret_report,
+                     json_t **ret, char *err, size_t errlen);
+/* The same on one node of its own (a fallback submit node). */
+int miner_client_rpc(vc_client_t *c, const char *method, json_t *params, json_t **ret, char *err, size_t errlen);
 
 /* The same through the gateway set: per-request failover to the next gateway on transport
  * errors and on "no channel / no connections" (the wallet or prover is on another gateway). */

@@ -239,8 +239,9 @@ static void mine_one(job_t *j)
     int r;
 
     t = vc_now_mono_us();
-    r = miner_rpc(m->o.node, "Filecoin.MinerGetBaseInfo",
-                  json_pack("[s, I, O]", j->who.addr, (json_int_t)rd->round, b->key), &j->mbi, j->err, sizeof(j->err));
+    r = miner_rpc(m, "Filecoin.MinerGetBaseInfo",
+                  json_pack("[s, I, O]", j->who.addr, (json_int_t)rd->round, b->key), j->who.addr, &j->mbi, j->err,
+                  sizeof(j->err));
     step_observe(m, "getbaseinfo", t);
     rec_dur(j, "getBaseInfo", t);
     if (r < 0)
@@ -333,7 +334,7 @@ static void mine_one(job_t *j)
         }
     } else {
         json_t *nv = NULL;
-        if ((r = miner_rpc(m->o.node, "Filecoin.StateNetworkVersion", json_pack("[O]", b->key), &nv, j->err,
+        if ((r = miner_rpc(m, "Filecoin.StateNetworkVersion", json_pack("[O]", b->key), NULL, &nv, j->err,
                            sizeof(j->err))) < 0)
             goto fail;
         char *s64 = vc_base64_encode(seed, 32);
@@ -451,7 +452,7 @@ static int create_block(miner_t *m, round_t *rd, job_t *j, json_t *msgs, made_t 
     if (json_is_null(json_object_get(tmpl, "Messages")))
         json_object_set_new(tmpl, "Messages", json_array());
     int64_t t = vc_now_mono_us();
-    int r = miner_rpc(m->o.node, "Filecoin.MinerCreateBlock", json_pack("[o]", tmpl), &out->msg, j->err,
+    int r = miner_rpc(m, "Filecoin.MinerCreateBlock", json_pack("[o]", tmpl), j->who.addr, &out->msg, j->err,
                       sizeof(j->err));
     step_observe(m, "createblock", t);
     rec_dur(j, "createBlock", t);
@@ -512,12 +513,15 @@ static void *broadcast_main(void *arg)
     }
     char err[768] = "";
     int64_t t = vc_now_mono_us();
-    r = miner_rpc(m->o.node, "Filecoin.SyncSubmitBlock", json_pack("[O]", mk->msg), NULL, err, sizeof(err));
-    bool all_refused = r == VC_EREMOTE; /* every node answered "no": the block was never published */
+    vc_nodepool_report_t rep;
+    r = miner_rpc_report(m, "Filecoin.SyncSubmitBlock", json_pack("[O]", mk->msg), j->who.addr, &rep, NULL, err,
+                         sizeof(err));
+    /* every node tried answered "no" (or none was healthy): the block was never published */
+    bool all_refused = (r == VC_EREMOTE || r == -EHOSTUNREACH) && rep.unanswered == 0;
     for (size_t i = 0; r < 0 && i < m->o.n_submit; i++) {
         vc_logkv(VC_LOG_WARNING, "miner", "submit failed, trying the next submit node", "miner", j->who.addr, "error",
                  err, NULL);
-        r = miner_rpc(m->o.submit[i], "Filecoin.SyncSubmitBlock", json_pack("[O]", mk->msg), NULL, err, sizeof(err));
+        r = miner_client_rpc(m->o.submit[i], "Filecoin.SyncSubmitBlock", json_pack("[O]", mk->msg), NULL, err, sizeof(err));
         all_refused = all_refused && r == VC_EREMOTE;
     }
     step_observe(m, "submitblock", t);
@@ -556,7 +560,7 @@ static int best_candidate(miner_t *m, base_t *last, base_t *ret)
 {
     json_t *head = NULL;
     char err[512];
-    int r = miner_rpc(m->o.node, "Filecoin.ChainHead", NULL, &head, err, sizeof(err));
+    int r = miner_rpc(m, "Filecoin.ChainHead", NULL, NULL, &head, err, sizeof(err));
     if (r < 0) {
         vc_logkv(VC_LOG_WARNING, "miner", "cannot get the chain head", "error", err, NULL);
         return r;
@@ -615,8 +619,9 @@ static int latest_base(miner_t *m, base_t *last, base_t *ret)
         int64_t t = vc_now_mono_us();
         json_t *be = NULL;
         char err[512];
-        if (miner_rpc(m->o.node, "Filecoin.StateGetBeaconEntry",
-                      json_pack("[I]", (json_int_t)(cand.height + cand.null_rounds + 1)), &be, err, sizeof(err)) < 0) {
+        if (miner_rpc(m, "Filecoin.StateGetBeaconEntry",
+                      json_pack("[I]", (json_int_t)(cand.height + cand.null_rounds + 1)), NULL, &be, err,
+                      sizeof(err)) < 0) {
             vc_logkv(VC_LOG_WARNING, "miner", "cannot get the beacon", "error", err, NULL);
             base_done(&cand);
             if (miner_sleep(m, 1000))
@@ -772,7 +777,7 @@ static size_t produce_blocks(miner_t *m, round_t *rd)
         json_array_append_new(tq, json_real(win[i]->quality));
     char err[512];
     int64_t t = vc_now_mono_us();
-    if (miner_rpc(m->o.node, "Filecoin.MpoolSelects", json_pack("[O, o]", rd->blk.key, tq), &sel, err,
+    if (miner_rpc(m, "Filecoin.MpoolSelects", json_pack("[O, o]", rd->blk.key, tq), NULL, &sel, err,
                   sizeof(err)) < 0 ||
         json_array_size(sel) != nw) {
         vc_logkv(VC_LOG_WARNING, "miner", "MpoolSelects failed: blocks go out without messages", "error", err, NULL);

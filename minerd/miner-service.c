@@ -117,6 +117,11 @@ vc_ha_elector_t *miner_elector(miner_t *m)
     return m->o.elector;
 }
 
+vc_nodepool_store_t *miner_pool_store(miner_t *m)
+{
+    return m->o.pool_store;
+}
+
 char miner_net_prefix(const miner_t *m)
 {
     return m->net;
@@ -136,7 +141,7 @@ int miner_load_network(miner_t *m, char **ret_err)
 {
     char err[512];
     json_t *p = NULL;
-    int r = miner_rpc(m->o.node, "Filecoin.StateGetNetworkParams", NULL, &p, err, sizeof(err));
+    int r = miner_rpc(m, "Filecoin.StateGetNetworkParams", NULL, NULL, &p, err, sizeof(err));
     if (r < 0) {
         if (ret_err)
             *ret_err = strdup(err);

@@ -40,13 +40,13 @@ static void count_one(wc_task_t *t)
     size_t rl = 0, vl = 0, el = 0;
     vc_bigint_t power, total;
 
-    if (miner_rpc(m->o.node, "Filecoin.ChainGetTipSetByHeight", json_pack("[I, n]", (json_int_t)t->epoch), &ts,
+    if (miner_rpc(m, "Filecoin.ChainGetTipSetByHeight", json_pack("[I, n]", (json_int_t)t->epoch), NULL, &ts,
                   t->msg, sizeof(t->msg)) < 0)
         goto out;
-    if (miner_rpc(m->o.node, "Filecoin.MinerGetBaseInfo",
+    if (miner_rpc(m, "Filecoin.MinerGetBaseInfo",
                   json_pack("[s, I, O]", t->who->addr, (json_int_t)(t->epoch + 1),
                             json_object_get(ts, "Cids") ?: json_null()),
-                  &mbi, t->msg, sizeof(t->msg)) < 0)
+                  t->who->addr, &mbi, t->msg, sizeof(t->msg)) < 0)
         goto out;
     if (json_is_null(mbi)) {
         snprintf(t->msg, sizeof(t->msg),
@@ -103,7 +103,7 @@ static int head_height(miner_t *m, int64_t *ret, char **ret_err)
 {
     char err[512];
     json_t *head = NULL;
-    int r = miner_rpc(m->o.node, "Filecoin.ChainHead", NULL, &head, err, sizeof(err));
+    int r = miner_rpc(m, "Filecoin.ChainHead", NULL, NULL, &head, err, sizeof(err));
     if (r < 0)
         return set_err(ret_err, r, "%s", err);
     json_t *h = json_object_get(head, "Height");
@@ -241,12 +241,12 @@ int miner_warmup(miner_t *m, const char *addr, char **ret_err)
     if (vc_address_from_string(addr, &a) < 0)
         return set_err(ret_err, -EINVAL, "invalid miner address %s", addr);
     vc_address_to_string(&a, m->net, s);
-    if ((r = miner_rpc(m->o.node, "Filecoin.StateMinerDeadlines", json_pack("[s, []]", s), &dls, err, sizeof(err))) < 0)
+    if ((r = miner_rpc(m, "Filecoin.StateMinerDeadlines", json_pack("[s, []]", s), s, &dls, err, sizeof(err))) < 0)
         goto fail;
     for (size_t d = 0; d < json_array_size(dls) && sector < 0; d++) {
         json_decref(parts);
         parts = NULL;
-        if ((r = miner_rpc(m->o.node, "Filecoin.StateMinerPartitions", json_pack("[s, I, []]", s, (json_int_t)d),
+        if ((r = miner_rpc(m, "Filecoin.StateMinerPartitions", json_pack("[s, I, []]", s, (json_int_t)d), s,
                            &parts, err, sizeof(err))) < 0)
             goto fail;
         for (size_t p = 0; p < json_array_size(parts) && sector < 0; p++)
@@ -257,11 +257,12 @@ int miner_warmup(miner_t *m, const char *addr, char **ret_err)
         r = 0;
         goto out;
     }
-    if ((r = miner_rpc(m->o.node, "Filecoin.StateSectorGetInfo", json_pack("[s, I, []]", s, (json_int_t)sector), &info,
+    if ((r = miner_rpc(m, "Filecoin.StateSectorGetInfo", json_pack("[s, I, []]", s, (json_int_t)sector), s, &info,
                        err, sizeof(err))) < 0 ||
-        (r = miner_rpc(m->o.node, "Filecoin.ChainHead", NULL, &head, err, sizeof(err))) < 0 ||
-        (r = miner_rpc(m->o.node, "Filecoin.StateNetworkVersion",
-                       json_pack("[O]", json_object_get(head, "Cids") ?: json_null()), &nv, err, sizeof(err))) < 0)
+        (r = miner_rpc(m, "Filecoin.ChainHead", NULL, NULL, &head, err, sizeof(err))) < 0 ||
+        (r = miner_rpc(m, "Filecoin.StateNetworkVersion",
+                       json_pack("[O]", json_object_get(head, "Cids") ?: json_null()), s, &nv, err,
+                       sizeof(err))) < 0)
         goto fail;
     if (!json_is_object(info) || !json_object_get(info, "SealProof") || !json_object_get(info, "SealedCID") ||
         !json_is_integer(json_object_get(head, "Height"))) {

@@ -3,7 +3,8 @@
  * (spec/miner-and-node-api.md A.3), winner counting, warmup and per-miner state. The JSON-RPC
  * API (miner-api.c) and `run` (miner-daemon.c) sit on top.
  *
- * Upstream calls: the chain node (Filecoin.* over HTTP), venus-gateway (Gateway.WalletSign,
+ * Upstream calls: the chain-node pool (Filecoin.* over HTTP; libvc nodepool: health checks,
+ * per-method policies, failover; per-miner calls carry the miner address as seed), venus-gateway (Gateway.WalletSign,
  * Gateway.ComputeProof), venus-auth (REST), optional extra submit nodes. Each miner's work in an
  * epoch runs on a worker thread with its own deadline (MinerOnceTimeout): one slow or broken
  * miner never holds up the others; its error goes to its error ring (address state).
@@ -20,6 +21,8 @@
 #include "vc/clientset.h"
 #include "vc/ha.h"
 #include "vc/metrics.h"
+#include "vc/nodepool-store.h"
+#include "vc/nodepool.h"
 
 #define MINER_VERSION "1.19.0+venus-c"
 #define MINER_API_VERSION 66048 /* v1.2.0 */
@@ -29,8 +32,9 @@
 typedef struct miner miner_t;
 
 typedef struct miner_opts {
-    vc_client_t *node;              /* main chain node (/rpc/v1) */
-    vc_client_t *const *submit;     /* fallback SyncSubmitBlock nodes, tried in order */
+    vc_nodepool_t *pool;            /* the chain nodes: every Filecoin.* call goes through it */
+    vc_nodepool_store_t *pool_store;/* its settings in the DB (the NodePool* methods); may be NULL */
+    vc_client_t *const *submit;     /* fallback SyncSubmitBlock nodes, tried in order after the pool */
     size_t n_submit;
     vc_clientset_t *gateway;        /* every venus-gateway (/rpc/v2), active/active */
     vc_client_t *auth;              /* venus-auth REST */
@@ -61,6 +65,8 @@ int miner_start(miner_t *m, char **ret_err);
 
 /* The HA elector (NULL when [HA] Enable = false). */
 vc_ha_elector_t *miner_elector(miner_t *m);
+/* The node pool's settings store (NULL when none was given). */
+vc_nodepool_store_t *miner_pool_store(miner_t *m);
 
 /* ---- the mining set (miner-set.c) ---- */
 

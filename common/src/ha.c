@@ -78,8 +78,8 @@ int vc_ha_holder_id(const char *base, char ret[VC_HA_HOLDER_MAX])
         return -EINVAL;
     uint32_t rnd;
     vc_random(&rnd, sizeof(rnd));
-    snprintf(ret, VC_HA_HOLDER_MAX, "%s/%08x", base, rnd);
-    return 0;
+    int n = snprintf(ret, VC_HA_HOLDER_MAX, "%s/%08x", base, rnd);
+    return n < 0 || n >= VC_HA_HOLDER_MAX ? -EINVAL : 0; /* checked above: never */
 }
 
 static bool valid_name(const char *s, bool may_be_empty)

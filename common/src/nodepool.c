@@ -1355,6 +1355,47 @@ static int parse_nodes(const json_t *j, node_t **nodes, size_t *ret_n, char **re
     return 0;
 }
 
+static void method_entries_free(method_entry_t *ms, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(ms[i].name);
+    free(ms);
+}
+
+/* Every part of a settings object, validated; nothing is returned on error. */
+static int parse_settings(const json_t *settings, vc_nodepool_opts_t *o, method_entry_t **ms, size_t *n_ms,
+                          node_t **nodes, size_t *n_nodes, char **reterr_msg)
+{
+    json_t *jn = json_object_get(settings, "Nodes"), *jm = json_object_get(settings, "Methods");
+    vc_nodepool_opts_init(o);
+    if (!json_is_object(settings))
+        return set_errmsg(reterr_msg, "settings: expected an object");
+    int r = parse_opts(settings, o, reterr_msg);
+    if (r == 0 && jm)
+        r = parse_methods(jm, ms, n_ms, reterr_msg);
+    if (r == 0 && jn)
+        r = parse_nodes(jn, nodes, n_nodes, reterr_msg);
+    if (r < 0) {
+        method_entries_free(*ms, *n_ms);
+        *ms = NULL;
+        *n_ms = 0;
+    }
+    return r;
+}
+
+int vc_nodepool_check_settings(const json_t *settings, char **reterr_msg)
+{
+    vc_nodepool_opts_t o;
+    method_entry_t *ms = NULL;
+    node_t *nodes[VC_NODEPOOL_MAX_NODES];
+    size_t n_ms = 0, n_nodes = 0;
+    int r = parse_settings(settings, &o, &ms, &n_ms, nodes, &n_nodes, reterr_msg);
+    method_entries_free(ms, n_ms);
+    for (size_t i = 0; i < n_nodes; i++)
+        node_unref(nodes[i]);
+    return r;
+}
+
 int vc_nodepool_apply_settings(vc_nodepool_t *p, const json_t *settings, char **reterr_msg)
 {
     vc_nodepool_opts_t o;
@@ -1362,20 +1403,9 @@ int vc_nodepool_apply_settings(vc_nodepool_t *p, const json_t *settings, char **
     node_t *nodes[VC_NODEPOOL_MAX_NODES];
     size_t n_ms = 0, n_nodes = 0;
     json_t *jn = json_object_get(settings, "Nodes"), *jm = json_object_get(settings, "Methods");
-    vc_nodepool_opts_init(&o);
-    if (!json_is_object(settings))
-        return set_errmsg(reterr_msg, "settings: expected an object");
-    int r = parse_opts(settings, &o, reterr_msg);
-    if (r == 0 && jm)
-        r = parse_methods(jm, &ms, &n_ms, reterr_msg);
-    if (r == 0 && jn)
-        r = parse_nodes(jn, nodes, &n_nodes, reterr_msg);
-    if (r < 0) {
-        for (size_t i = 0; i < n_ms; i++)
-            free(ms[i].name);
-        free(ms);
+    int r = parse_settings(settings, &o, &ms, &n_ms, nodes, &n_nodes, reterr_msg);
+    if (r < 0)
         return r;
-    }
 
     pthread_mutex_lock(&p->lock);
     if (jm) {
@@ -1622,6 +1652,7 @@ typedef struct fan {
     pthread_cond_t cond;
     int refs;
     size_t pending;
+    unsigned unanswered; /* jobs done without a JSON-RPC answer */
     bool won;
     json_t *result;
     int r;
@@ -1660,6 +1691,8 @@ static void fan_job(void *arg)
     int r = vc_client_call_timeout(j->node->client, j->method, j->params, j->timeout_ms, &res, &e);
     note_result(j->pool, j->node, r);
     pthread_mutex_lock(&f->lock);
+    if (r < 0 && r != VC_EREMOTE)
+        f->unanswered++;
     if (r == 0 && !f->won) {
         f->won = true;
         f->result = res;
@@ -1683,7 +1716,7 @@ static void fan_job(void *arg)
 
 /* AllWithFirstSucceed: every node at once, the first success wins. Takes the node refs. */
 static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *method, json_t *params,
-                    int timeout_ms, char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+                    int timeout_ms, vc_nodepool_report_t *rep, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
     fan_t *f = calloc(1, sizeof(*f));
     if (!f) {
@@ -1710,8 +1743,10 @@ static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *meth
             f->pending++;
             pthread_mutex_unlock(&f->lock);
         }
-        if (j && j->method && (j->params || !params) && vc_workq_submit(p->wq, fan_job, j) == 0)
+        if (j && j->method && (j->params || !params) && vc_workq_submit(p->wq, fan_job, j) == 0) {
+            rep->tried++;
             continue;
+        }
         if (j) {
             json_decref(j->params);
             free(j->method);
@@ -1732,8 +1767,9 @@ static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *meth
         f->result = NULL;
     } else if (ret_err)
         *ret_err = f->err;
-    if (ret_node && (r == 0 || r == VC_EREMOTE))
-        *ret_node = strdup(f->node);
+    if (r == 0 || r == VC_EREMOTE)
+        snprintf(rep->node, sizeof(rep->node), "%s", f->node);
+    rep->unanswered = f->unanswered;
     pthread_mutex_unlock(&f->lock);
     fan_unref(f);
     return r;
@@ -1742,7 +1778,7 @@ static int call_all(vc_nodepool_t *p, node_t **cands, size_t k, const char *meth
 /* One node after another. Takes the node refs. */
 static int call_one_by_one(vc_nodepool_t *p, node_t **cands, size_t k, const vc_nodepool_method_t *m,
                            const char *method, json_t *params, int timeout_ms, const char *seed,
-                           char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+                           vc_nodepool_report_t *rep, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
     int r = VC_ETRANSPORT, fail = VC_ETRANSPORT;
     vc_rpc_err_t fail_err = {0};
@@ -1754,6 +1790,9 @@ static int call_one_by_one(vc_nodepool_t *p, node_t **cands, size_t k, const vc_
         json_t *res = NULL;
         r = vc_client_call_timeout(cands[i]->client, method, json_incref(params), timeout_ms, &res, &e);
         note_result(p, cands[i], r);
+        rep->tried++;
+        if (r < 0 && r != VC_EREMOTE)
+            rep->unanswered++;
         if (r == 0) {
             *ret_result = res;
             break;
@@ -1779,27 +1818,27 @@ static int call_one_by_one(vc_nodepool_t *p, node_t **cands, size_t k, const vc_
                 seed_bind(&p->seeds, seed, cands[i]->id, p->opts.max_seeds);
             pthread_mutex_unlock(&p->lock);
         }
-        if (ret_node)
-            *ret_node = strdup(cands[i]->name);
+        snprintf(rep->node, sizeof(rep->node), "%s", cands[i]->name);
     } else {
         r = fail;
         if (ret_err)
             *ret_err = fail_err;
-        if (ret_node && r == VC_EREMOTE && fail_node)
-            *ret_node = strdup(fail_node);
+        if (r == VC_EREMOTE && fail_node)
+            snprintf(rep->node, sizeof(rep->node), "%s", fail_node);
     }
     for (size_t j = 0; j < k; j++)
         node_unref(cands[j]);
     return r;
 }
 
-int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
-                        char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+int vc_nodepool_call_report(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
+                            vc_nodepool_report_t *ret_report, json_t **ret_result, vc_rpc_err_t *ret_err)
 {
     node_t *cands[VC_NODEPOOL_MAX_NODES];
     size_t k = 0;
-    if (ret_node)
-        *ret_node = NULL;
+    vc_nodepool_report_t scratch;
+    vc_nodepool_report_t *rep = ret_report ? ret_report : &scratch;
+    *rep = (vc_nodepool_report_t){0};
     if (!params)
         params = json_array();
     if (!params || vc_strempty(method)) {
@@ -1822,10 +1861,20 @@ int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, co
         if (ret_err)
             *ret_err = (vc_rpc_err_t){.message = "no healthy chain node"};
     } else if (m.policy == VC_NODEPOOL_ALL_WITH_FIRST_SUCCEED)
-        r = call_all(p, cands, k, method, params, timeout_ms, ret_node, ret_result, ret_err);
+        r = call_all(p, cands, k, method, params, timeout_ms, rep, ret_result, ret_err);
     else
-        r = call_one_by_one(p, cands, k, &m, method, params, timeout_ms, seed, ret_node, ret_result, ret_err);
+        r = call_one_by_one(p, cands, k, &m, method, params, timeout_ms, seed, rep, ret_result, ret_err);
     json_decref(params);
+    return r;
+}
+
+int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
+                        char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err)
+{
+    vc_nodepool_report_t rep;
+    int r = vc_nodepool_call_report(p, method, params, seed, &rep, ret_result, ret_err);
+    if (ret_node)
+        *ret_node = rep.node[0] ? strdup(rep.node) : NULL;
     return r;
 }
 

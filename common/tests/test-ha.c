@@ -42,13 +42,7 @@ static int64_t now_ms(void)
 
 static vc_db_t *open_db(const char *dsn)
 {
-    vc_db_t *db = NULL;
-    char *err = NULL;
-    int r = vc_db_open(dsn, &(vc_db_options_t){.max_conns = 4}, &db, &err);
-    if (r < 0)
-        VC_FAIL_("vc_db_open(%s): %s: %s", dsn, vc_strerror(r), err ? err : "");
-    free(err);
-    return db;
+    return vc_test_db_open(dsn, 4);
 }
 
 /* A fresh database with vc_leases and the table fenced writes go to. */

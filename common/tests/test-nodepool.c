@@ -127,6 +127,14 @@ static int f_sleep(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return answer_name(call, ret);
 }
 
+/* A node with sleep_ms set sleeps, then answers; one without refuses at once. */
+static int f_slow_or_fail(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    if (fake_of(call)->sleep_ms)
+        return f_sleep(call, params, ret);
+    return f_fail(call, params, ret);
+}
+
 static const vc_rpc_method_t fake_methods[] = {
     {"Filecoin.ChainHead", 0, 0, f_chain_head, VC_RPC_FAST},
     {"Filecoin.SyncState", 0, 0, f_sync_state, VC_RPC_FAST},
@@ -140,6 +148,8 @@ static const vc_rpc_method_t fake_methods[] = {
     {"Test.NotFound", 0, 1, f_not_found, VC_RPC_FAST},
     {"Test.Fail", 0, 0, f_fail, VC_RPC_FAST},
     {"Test.Sleep", 0, 0, f_sleep, 0},
+    {"Test.SlowOrFail", 0, 0, f_slow_or_fail, 0},
+    {"Test.SlowOrFail2", 0, 0, f_slow_or_fail, 0},
 };
 
 static fake_t *fake_start(const char *name, long height)
@@ -423,6 +433,7 @@ static void test_settings(void)
     ASSERT_STREQ(json_string_value(json_object_get(json_array_get(json_object_get(s, "Nodes"), 0), "Token")),
                  "s3cr3t-tok");
     ASSERT_STREQ(json_string_value(json_object_get(s, "CallTimeout")), "90s");
+    ASSERT_OK(vc_nodepool_check_settings(s, &err));
     ASSERT_OK(vc_nodepool_apply_settings(p, s, &err));
     ASSERT_OK(vc_nodepool_settings_json(p, true, &s2));
     ASSERT_TRUE(json_equal(s, s2));
@@ -451,6 +462,8 @@ static void test_settings(void)
     for (size_t i = 0; i < VC_ELEMENTSOF(bad); i++) {
         in = json_loads(bad[i].in, 0, NULL);
         ASSERT_NOTNULL(in);
+        ASSERT_EQ(vc_nodepool_check_settings(in, &err), -EINVAL); /* the same verdict, no pool */
+        ASSERT_STREQ(err, bad[i].msg);
         ASSERT_EQ(vc_nodepool_apply_settings(p, in, &err), -EINVAL);
         json_decref(in);
         ASSERT_STREQ(err, bad[i].msg);
@@ -782,6 +795,58 @@ static void test_retries(void)
     ASSERT_STREQ(who, "b");
     free(who);
     ASSERT_GE(vc_now_mono_us() - t0, 250000);
+    vc_nodepool_free(p);
+    fake_free(a);
+    fake_free(b);
+}
+
+/* The report: which node answered, and whether a failed call may still have been acted on. */
+static void test_report(void)
+{
+    fake_t *a = fake_start("a", 10), *b = fake_start("b", 10);
+    vc_nodepool_t *p = pool_new();
+    vc_nodepool_report_t rep;
+    json_t *res = NULL;
+    vc_rpc_err_t err = {0};
+    ASSERT_OK(add_node(p, "a", a->url, NULL));
+    ASSERT_OK(add_node(p, "b", b->url, NULL));
+    ASSERT_TRUE(wait_enabled(p, "a", true, NULL, 5000));
+    ASSERT_TRUE(wait_enabled(p, "b", true, NULL, 5000));
+    set_policy(p, "Test.Fail", VC_NODEPOOL_ALL_WITH_FIRST_SUCCEED, 0, false);
+    set_policy(p, "Test.Who", VC_NODEPOOL_ONE_BY_INDEX_ASC, 0, false);
+    set_policy(p, "Test.SlowOrFail", VC_NODEPOOL_ALL_WITH_FIRST_SUCCEED, 300, false);
+    set_policy(p, "Test.SlowOrFail2", VC_NODEPOOL_ONE_BY_INDEX_ASC, 300, false);
+
+    /* every node refused: nothing was done anywhere */
+    ASSERT_EQ(vc_nodepool_call_report(p, "Test.Fail", NULL, NULL, &rep, &res, &err), VC_EREMOTE);
+    ASSERT_EQ(rep.tried, 2);
+    ASSERT_EQ(rep.unanswered, 0);
+    ASSERT_TRUE(vc_streq(rep.node, "a") || vc_streq(rep.node, "b"));
+    ASSERT_OK(vc_nodepool_call_report(p, "Test.Who", NULL, NULL, &rep, &res, &err));
+    json_decref(res);
+    ASSERT_STREQ(rep.node, "a");
+    ASSERT_EQ(rep.tried, 1);
+    ASSERT_EQ(rep.unanswered, 0);
+
+    /* a timed out (it may have acted), b refused: the refusal is returned, the report says 1 */
+    a->sleep_ms = 1500;
+    ASSERT_EQ(vc_nodepool_call_report(p, "Test.SlowOrFail", NULL, NULL, &rep, &res, &err), VC_EREMOTE);
+    ASSERT_STREQ(err.message, "boom");
+    ASSERT_EQ(rep.tried, 2);
+    ASSERT_EQ(rep.unanswered, 1);
+    ASSERT_EQ(vc_nodepool_call_report(p, "Test.SlowOrFail2", NULL, NULL, &rep, &res, &err), VC_EREMOTE);
+    ASSERT_STREQ(rep.node, "b");
+    ASSERT_EQ(rep.tried, 2);
+    ASSERT_EQ(rep.unanswered, 1);
+
+    /* no node at all: nothing sent */
+    ASSERT_OK(vc_nodepool_remove(p, "a"));
+    ASSERT_OK(vc_nodepool_remove(p, "b"));
+    set_policy(p, "Test.Fail", VC_NODEPOOL_ALL_WITH_FIRST_SUCCEED, 0, true);
+    ASSERT_EQ(vc_nodepool_call_report(p, "Test.Fail", NULL, NULL, &rep, &res, &err), -EHOSTUNREACH);
+    ASSERT_EQ(rep.tried, 0);
+    ASSERT_EQ(rep.unanswered, 0);
+    ASSERT_STREQ(rep.node, "");
     vc_nodepool_free(p);
     fake_free(a);
     fake_free(b);
@@ -1227,6 +1292,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_seed_limit);
     VC_TEST_RUN(test_health);
     VC_TEST_RUN(test_retries);
+    VC_TEST_RUN(test_report);
     VC_TEST_RUN(test_hot_changes);
     devnets_ok = devnets_start();
     VC_TEST_RUN(test_devnet_retries);

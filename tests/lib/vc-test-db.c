@@ -123,3 +123,14 @@ const char *vc_test_db_fresh_dsn(bool pg)
     fresh[n_fresh++] = dsn;
     return dsn;
 }
+
+vc_db_t *vc_test_db_open(const char *dsn, unsigned max_conns)
+{
+    vc_db_t *db = NULL;
+    char *err = NULL;
+    int r = dsn ? vc_db_open(dsn, &(vc_db_options_t){.max_conns = max_conns}, &db, &err) : -EINVAL;
+    if (r < 0)
+        VC_FAIL_("vc_db_open(%s): %s: %s", dsn ? dsn : "(no DSN)", vc_strerror(r), err ? err : "");
+    free(err);
+    return db;
+}

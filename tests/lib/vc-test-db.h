@@ -16,4 +16,9 @@
 
 const char *vc_test_db_fresh_dsn(bool pg);
 
+struct vc_db;
+/* vc_db_open(dsn) with a pool of max_conns connections; on failure a test failure is recorded
+ * (with the reason) and NULL returned. */
+struct vc_db *vc_test_db_open(const char *dsn, unsigned max_conns);
+
 #endif

@@ -183,6 +183,9 @@ int vc_nodepool_settings_json(vc_nodepool_t *p, bool with_tokens, json_t **ret);
  * "Methods.Filecoin.ChainHead.Policy: unknown policy 'Fastest'".
  */
 int vc_nodepool_apply_settings(vc_nodepool_t *p, const json_t *settings, char **reterr_msg);
+/* The validation of vc_nodepool_apply_settings alone (no pool touched): 0, or -EINVAL with
+ * *reterr_msg as there. For a change that is stored first and applied after its commit. */
+int vc_nodepool_check_settings(const json_t *settings, char **reterr_msg);
 
 /*
  * JSON-RPC call through the pool (see the top of this file). params is stolen (NULL = []).
@@ -197,6 +200,21 @@ int vc_nodepool_call(vc_nodepool_t *p, const char *method, json_t *params, const
  * returned (NULL when none answered). */
 int vc_nodepool_call_ex(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
                         char **ret_node, json_t **ret_result, vc_rpc_err_t *ret_err);
+
+/* What became of a call besides its answer (vc_nodepool_call_report). */
+typedef struct vc_nodepool_report {
+    char node[VC_NODEPOOL_NAME_MAX + 1]; /* the node whose answer is returned ("" when none) */
+    unsigned tried;                      /* nodes the call was sent to */
+    unsigned unanswered;                 /* of those, the ones that gave no JSON-RPC answer
+                                          * (transport failure, HTTP error, timeout): they may
+                                          * have acted on the call all the same */
+} vc_nodepool_report_t;
+/* The same with a report (ret_report may be NULL). A failure with unanswered == 0 means every
+ * node tried answered with an error, or none was tried: no node acted on the call (e.g. a block
+ * nobody published). AllWithFirstSucceed returns at the first success, so a success's counts
+ * cover the answers in by then; a failure's cover every node. */
+int vc_nodepool_call_report(vc_nodepool_t *p, const char *method, json_t *params, const char *seed,
+                            vc_nodepool_report_t *ret_report, json_t **ret_result, vc_rpc_err_t *ret_err);
 
 /*
  * Head changes. fn(changes, node, fresh, userdata) runs on the subscription's connection
