@@ -13,6 +13,7 @@
 
 struct msgr_api {
     msgr_service_t *svc;
+    vc_nodepool_store_t *pool_store;
     vc_rpc_server_t *rpc;
 };
 
@@ -1063,6 +1064,31 @@ static int m_ha_resume(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return ha_pause(call, false);
 }
 
+/* ------------------------------------------------------------------ chain-node pool */
+
+/* NodePoolList (read) and NodePoolAdd / Set / Remove / Policy / Config (admin): shapes in
+ * vc/nodepool-store.h. A change is stored in the database, then applied; the other instances
+ * on the database follow within a few seconds. */
+static int m_node_pool(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_nodepool_store_t *s = ((msgr_api_t *)vc_rpc_call_userdata(call))->pool_store;
+    const char *method = vc_rpc_call_method(call);
+    if (!s)
+        return app_err(call, "this instance has no chain-node pool");
+    char *err = NULL;
+    int r = vc_nodepool_store_rpc(s, method, params, ret, &err);
+    if (r < 0)
+        r = app_err(call, "%s", err ? err : vc_strerror(r));
+    else if (vc_nodepool_store_rpc_writes(method)) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(s));
+        vc_logkv(VC_LOG_NOTICE, "service", "chain-node pool settings changed", "method", method, "version", v, "by",
+                 vc_rpc_call_auth(call)->name, NULL);
+    }
+    free(err);
+    return r;
+}
+
 /* ------------------------------------------------------------------ table */
 
 #define R VC_PERM_READ
@@ -1126,14 +1152,21 @@ static const vc_rpc_method_t methods[] = {
     {"Message.HaPromote", A, 1, m_ha_promote, 0},
     {"Message.HaPause", A, 0, m_ha_pause, 0},
     {"Message.HaResume", A, 0, m_ha_resume, 0},
+    {"Message.NodePoolList", R, 0, m_node_pool, F},
+    {"Message.NodePoolAdd", A, 1, m_node_pool, 0},
+    {"Message.NodePoolSet", A, 1, m_node_pool, 0},
+    {"Message.NodePoolRemove", A, 1, m_node_pool, 0},
+    {"Message.NodePoolPolicy", A, 1, m_node_pool, 0},
+    {"Message.NodePoolConfig", A, 1, m_node_pool, 0},
 };
 
-int msgr_api_new(msgr_service_t *svc, vc_authn_t *authn, msgr_api_t **ret)
+int msgr_api_new(msgr_service_t *svc, vc_nodepool_store_t *pool_store, vc_authn_t *authn, msgr_api_t **ret)
 {
     msgr_api_t *a = calloc(1, sizeof(*a));
     if (!a)
         return -ENOMEM;
     a->svc = svc;
+    a->pool_store = pool_store;
     vc_rpc_opts_t o = {.userdata = a, .authn = authn};
     int r = vc_rpc_server_new(&o, &a->rpc);
     if (r == 0)

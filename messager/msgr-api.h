@@ -8,13 +8,16 @@
 
 #include "msgr-service.h"
 #include "vc/http.h"
+#include "vc/nodepool-store.h"
 #include "vc/rpc.h"
 
 #define MSGR_VERSION "1.20.0+git.venus-c"
 
 typedef struct msgr_api msgr_api_t;
 
-int msgr_api_new(msgr_service_t *svc, vc_authn_t *authn, msgr_api_t **ret);
+/* pool_store (borrowed, may be NULL) serves the Message.NodePool* methods
+ * (vc/nodepool-store.h). */
+int msgr_api_new(msgr_service_t *svc, vc_nodepool_store_t *pool_store, vc_authn_t *authn, msgr_api_t **ret);
 msgr_api_t *msgr_api_free(msgr_api_t *a);
 /* Mounts /rpc/v0 (HTTP POST and WebSocket). */
 int msgr_api_mount(msgr_api_t *a, vc_http_server_t *http);

@@ -33,6 +33,7 @@
 #include "vc/conf.h"
 #include "vc/gofmt.h"
 #include "vc/ha-ops.h"
+#include "vc/nodepool-cli.h"
 #include "vc/util.h"
 
 #define WAIT_CONFIDENCE 5 /* venus constants.MessageConfidence */
@@ -2300,6 +2301,13 @@ static const vc_cli_cmd_t swarm_cmds[] = {
     {0},
 };
 
+static int cmd_node_pool(vc_cli_ctx_t *ctx)
+{
+    return vc_nodepool_cli_run(ctx, msgr_cli_call);
+}
+
+static const vc_cli_cmd_t node_pool_cmds[] = VC_NODEPOOL_CLI_CMDS(cmd_node_pool);
+
 const vc_cli_cmd_t msgr_client_cmds[] = {
     {.name = "msg", .usage = "message commands", .subcommands = msg_cmds},
     {.name = "address", .usage = "address commands", .subcommands = address_cmds},
@@ -2311,5 +2319,6 @@ const vc_cli_cmd_t msgr_client_cmds[] = {
      .run = cmd_send},
     {.name = "swarm", .usage = "libp2p swarm commands", .subcommands = swarm_cmds},
     {.name = "ha", .usage = "primary/standby: role and lease", .subcommands = vc_ha_cli_cmds},
+    {.name = "node-pool", .usage = VC_NODEPOOL_CLI_USAGE, .subcommands = node_pool_cmds},
     {0},
 };

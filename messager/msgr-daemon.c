@@ -19,6 +19,8 @@
 #include "vc/http.h"
 #include "vc/log.h"
 #include "vc/metrics.h"
+#include "vc/nodepool-store.h"
+#include "vc/nodepool.h"
 #include "vc/tokcache.h"
 #include "vc/util.h"
 
@@ -189,6 +191,46 @@ static double blocked_five_minutes(void *userdata)
     return (double)n;
 }
 
+/*
+ * The chain-node pool: its settings live in the messager's database (row "messager", or
+ * "messager/<HA scope>"); an empty database is seeded with [node] (node "node") and
+ * $FULLNODE_API_POOL_INFO. Each attempt is bounded by EstimateMessageTimeout + 5 s (CallTimeout,
+ * changeable with `node-pool config`). 0, or the exit code after printing why.
+ */
+static int open_pool(const msgr_config_t *cfg, msgr_store_t *store, vc_metrics_t *metrics, vc_nodepool_t **ret_pool,
+                     vc_nodepool_store_t **ret_store)
+{
+    vc_nodepool_opts_t po;
+    vc_nodepool_opts_init(&po);
+    int64_t call_ms = cfg->estimate_timeout_ms + 5000;
+    po.call_timeout_ms = (int)(call_ms > 120000 ? 120000 : call_ms);
+    int r = vc_nodepool_new(&po, ret_pool);
+    if (r < 0)
+        return fail("cannot start the chain-node pool: %s", vc_strerror(r));
+    char service[VC_NODEPOOL_STORE_SERVICE_MAX + 1];
+    snprintf(service, sizeof(service), "messager%s%.100s", *cfg->ha.scope ? "/" : "", cfg->ha.scope);
+    vc_nodepool_node_conf_t seed = {.name = "node", .url = cfg->node_url, .token = cfg->node_token};
+    vc_nodepool_store_opts_t so = {.service = service, .seeds = &seed, .n_seeds = vc_strempty(cfg->node_url) ? 0 : 1,
+                                   .seed_from_env = true, .metrics = metrics};
+    char *err = NULL;
+    if ((r = vc_nodepool_store_new(msgr_store_db(store), *ret_pool, &so, ret_store, &err)) < 0) {
+        fail("chain-node pool: %s", err ? err : vc_strerror(r));
+        free(err);
+        return 1;
+    }
+    char v[24];
+    snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(*ret_store));
+    if (vc_nodepool_store_seeded(*ret_store))
+        vc_logkv(VC_LOG_NOTICE, "service", "chain-node pool seeded from [node] and " VC_NODEPOOL_ENV, "service",
+                 service, NULL);
+    else
+        vc_logkv(VC_LOG_NOTICE, "service",
+                 "chain-node pool settings from the database: [node] and " VC_NODEPOOL_ENV
+                 " only seed an empty one (use `venus-messager node-pool`)",
+                 "service", service, "version", v, NULL);
+    return 0;
+}
+
 int msgr_cmd_run(vc_cli_ctx_t *ctx)
 {
     _cleanup_free_ char *repo = msgr_repo_path(ctx);
@@ -196,7 +238,9 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_conf_t *conf = NULL;
     msgr_config_t cfg = {0};
     msgr_store_t *store = NULL;
-    vc_client_t *node = NULL, *auth = NULL;
+    vc_client_t *auth = NULL;
+    vc_nodepool_t *pool = NULL;
+    vc_nodepool_store_t *pool_store = NULL;
     vc_clientset_t *gateway = NULL;
     char **auth_urls = NULL;
     vc_authn_t *authn = NULL;
@@ -254,10 +298,6 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     }
 
     /* upstream clients */
-    const char *node_eps[] = {cfg.node_url};
-    vc_client_opts_t no = {.endpoints = node_eps, .n_endpoints = 1, .default_path = "/rpc/v1",
-                           .token = cfg.node_token, .api_namespace = "v1.FullNode",
-                           .timeout_ms = (int)(cfg.estimate_timeout_ms + 5000)};
     vc_client_opts_t go = {.endpoints = (const char *const *)cfg.gateway_urls, .n_endpoints = cfg.n_gateway_urls,
                            .default_path = "/rpc/v2", .token = cfg.gateway_token,
                            .timeout_ms = (int)(cfg.sign_timeout_ms + 2000)};
@@ -271,7 +311,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     }
     const char *const *auth_eps = (const char *const *)auth_urls;
     vc_client_opts_t ao = {.endpoints = auth_eps, .n_endpoints = n_auth, .token = cfg.auth_token, .timeout_ms = 5000};
-    if ((r = vc_client_new(&no, &node)) < 0 || (cfg.n_gateway_urls && (r = vc_clientset_new(&gso, &gateway)) < 0) ||
+    if ((cfg.n_gateway_urls && (r = vc_clientset_new(&gso, &gateway)) < 0) ||
         (r = vc_client_new(&ao, &auth)) < 0) {
         fail("cannot set up the upstream clients: %s", vc_strerror(r));
         goto out;
@@ -290,8 +330,12 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     verifier.authn = authn;
+    metrics = vc_metrics_new("venus_messager");
+    if ((rc = open_pool(&cfg, store, metrics, &pool, &pool_store)) != 0)
+        goto out;
+    rc = 1;
     msgr_service_opts_t so = {.store = store,
-                              .node = node,
+                              .pool = pool,
                               .gateway = gateway,
                               .auth = auth,
                               .stable_ms = cfg.stable_ms,
@@ -299,7 +343,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                               .skip_push = cfg.skip_push_message,
                               .multi_node = cfg.enable_multi_node,
                               .ha = &cfg.ha};
-    if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, authn, &api)) < 0) {
+    if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, pool_store, authn, &api)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
     }
@@ -310,7 +354,6 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         goto out;
     }
     vc_http_set_auth(http, verify_token, &verifier);
-    metrics = vc_metrics_new("venus_messager");
     if (metrics) {
         static const char *const names[MSGR_MSG_STATE_MAX] = {"msgs_unknown", "num_of_unfill_msg", "num_of_fill_msg",
                                                               "msgs_onchain", "num_of_failed_msg",
@@ -366,7 +409,8 @@ out:
     vc_metrics_free(metrics);
     vc_authn_free(authn);
     vc_tokcache_free(verifier.cache);
-    vc_client_free(node);
+    vc_nodepool_store_free(pool_store);
+    vc_nodepool_free(pool);
     vc_clientset_free(gateway);
     vc_client_free(auth);
     msgr_store_free(store);

@@ -31,7 +31,6 @@ struct msgr_service {
     pthread_cond_t cond;
     bool stopping;
     json_t *queue;    /* pending ChainNotify values (under lock) */
-    bool sub_closed;  /* the subscription ended (under lock) */
     atomic_llong head_height;
     atomic_llong block_delay_ms;
     atomic_ullong rounds;
@@ -44,6 +43,7 @@ struct msgr_service {
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
     vc_ha_elector_t *elector; /* NULL: always the leader */
     bool lead_changed;        /* the elector started or ended a term (under lock) */
+    bool subscribed;          /* to the pool's heads */
 };
 
 #define LOOKUP_CACHE_MS 5000
@@ -72,10 +72,6 @@ msgr_store_t *msgr_service_store(msgr_service_t *s)
     return s->o.store;
 }
 
-vc_client_t *msgr_service_node(msgr_service_t *s)
-{
-    return s->o.node;
-}
 
 int64_t msgr_service_block_delay_ms(msgr_service_t *s)
 {
@@ -101,26 +97,6 @@ void msgr_service_stats(msgr_service_t *s, msgr_service_stats_t *ret)
 
 /* ------------------------------------------------------------------ upstream calls */
 
-static int rpc_call(vc_client_t *c, const char *what, const char *method, json_t *params, json_t **ret)
-{
-    vc_rpc_err_t e = {0};
-    json_t *res = NULL;
-    if (!c) {
-        json_decref(params);
-        return seterr(-ENOTCONN, "no %s configured", what);
-    }
-    int r = vc_client_call(c, method, params, &res, &e);
-    if (r == VC_EREMOTE)
-        return seterr(r, "%s", e.message);
-    if (r < 0)
-        return seterr(r, "%s %s: %s", what, method, r == VC_EHTTP && e.code ? e.message : vc_strerror(r));
-    if (ret)
-        *ret = res;
-    else
-        json_decref(res);
-    return 0;
-}
-
 /* A gateway call: the request moves to the next gateway when one is down or has no wallet
  * connection holding the signer (active/active gateways). */
 static int gw_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret)
@@ -143,11 +119,28 @@ static int gw_call(msgr_service_t *s, const char *method, json_t *params, json_t
     return 0;
 }
 
-int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret)
+/* Filecoin.<method> through the pool; seed (may be NULL) binds the call to one node. */
+static int node_call_seed(msgr_service_t *s, const char *method, json_t *params, const char *seed, json_t **ret)
 {
     char full[128];
+    vc_rpc_err_t e = {0};
+    json_t *res = NULL;
     snprintf(full, sizeof(full), "Filecoin.%s", method);
-    return rpc_call(s->o.node, "node", full, params, ret);
+    int r = vc_nodepool_call(s->o.pool, full, params, seed, &res, &e);
+    if (r == VC_EREMOTE)
+        return seterr(r, "%s", e.message);
+    if (r < 0)
+        return seterr(r, "node %s: %s", full, *e.message ? e.message : vc_strerror(r));
+    if (ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return 0;
+}
+
+int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret)
+{
+    return node_call_seed(s, method, params, NULL, ret);
 }
 
 int64_t msgr_service_head_height(msgr_service_t *s)
@@ -641,7 +634,11 @@ static int publish(msgr_service_t *s, const msgr_message_t *v, size_t n)
     }
     if (s->fanout)
         msgr_fanout_publish(s->fanout, arr);
-    r = msgr_service_node_call(s, "MpoolBatchPushUntrusted", json_pack("[O]", arr), NULL);
+    /* one sender per batch (a round's address, or one message): its address binds the push to
+     * one node of the pool, so its nonces arrive in order */
+    char seed[VC_ADDRESS_STRLEN_MAX];
+    vc_address_to_string(&v[0].msg.from, 'f', seed);
+    r = node_call_seed(s, "MpoolBatchPushUntrusted", json_pack("[O]", arr), seed, NULL);
     if (r < 0 && r != VC_ETRANSPORT && !msgr_push_error_ignorable(errbuf)) {
         vc_logkv(VC_LOG_WARNING, "publisher", "push failed", "error", errbuf, NULL);
         (void)msgr_store_msg_set_errors(s->o.store, ids, n, errbuf);
@@ -1422,20 +1419,15 @@ out:
     return r;
 }
 
-static void on_notify(json_t *value, void *userdata)
+/* The pool's head subscription (vc_nodepool_subscribe_heads): queue the change for the head
+ * thread. A resubscription on another node starts with that node's current head. */
+static void on_heads(json_t *changes, const char *node, bool fresh, void *userdata)
 {
     msgr_service_t *s = userdata;
+    if (fresh)
+        vc_logkv(VC_LOG_INFO, "service", "following heads", "node", node, NULL);
     pthread_mutex_lock(&s->lock);
-    json_array_append(s->queue, value);
-    pthread_cond_signal(&s->cond);
-    pthread_mutex_unlock(&s->lock);
-}
-
-static void on_sub_close(void *userdata)
-{
-    msgr_service_t *s = userdata;
-    pthread_mutex_lock(&s->lock);
-    s->sub_closed = true;
+    json_array_append(s->queue, changes);
     pthread_cond_signal(&s->cond);
     pthread_mutex_unlock(&s->lock);
 }
@@ -1494,92 +1486,58 @@ static void *head_main(void *arg)
     int64_t due = 0, term_token = -1; /* -1: not leading */
 
     while (true) {
-        vc_rpc_conn_t *conn = NULL;
-        vc_rpc_sub_t *sub = NULL;
-        vc_rpc_err_t err = {0};
         pthread_mutex_lock(&s->lock);
-        bool stop = s->stopping;
-        s->sub_closed = false;
+        while (!s->stopping && json_array_size(s->queue) == 0 && !s->lead_changed &&
+               !(pending && vc_now_mono_us() >= due))
+            wait_until(s, pending ? due : vc_now_mono_us() + 1000000);
+        s->lead_changed = false;
+        json_t *q = json_array_size(s->queue) ? json_copy(s->queue) : NULL;
         json_array_clear(s->queue);
+        bool stop = s->stopping;
         pthread_mutex_unlock(&s->lock);
-        if (stop)
-            break;
-        int r = vc_client_ws_connect(s->o.node, NULL, &conn);
-        if (r == 0)
-            r = vc_rpc_conn_subscribe(conn, "Filecoin.ChainNotify", NULL, 10000, on_notify, on_sub_close, s, &sub,
-                                      &err);
-        if (r < 0) {
-            vc_logkv(VC_LOG_WARNING, "service", "ChainNotify subscription failed, retrying in 1s", "error",
-                     r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
-            goto next;
-        }
-        while (true) {
-            pthread_mutex_lock(&s->lock);
-            while (!s->stopping && !s->sub_closed && json_array_size(s->queue) == 0 && !s->lead_changed &&
-                   !(pending && vc_now_mono_us() >= due))
-                wait_until(s, pending ? due : vc_now_mono_us() + 1000000);
-            s->lead_changed = false;
-            json_t *q = json_array_size(s->queue) ? json_copy(s->queue) : NULL;
-            json_array_clear(s->queue);
-            bool closed = s->sub_closed;
-            stop = s->stopping;
-            pthread_mutex_unlock(&s->lock);
-            if (stop) {
-                json_decref(q);
-                break;
-            }
-            /* only the newest head matters: sync_to fills any gap */
-            json_t *latest = NULL;
-            for (size_t i = json_array_size(q); i-- > 0 && !latest;) {
-                json_t *changes = json_array_get(q, i);
-                for (size_t k = json_array_size(changes); k-- > 0 && !latest;) {
-                    json_t *c = json_array_get(changes, k);
-                    const char *t = json_string_value(json_object_get(c, "Type"));
-                    if (vc_streq(t, "apply") || vc_streq(t, "current"))
-                        latest = json_object_get(c, "Val");
-                }
-            }
-            tipset_t t;
-            if (latest && tipset_from_json(latest, &t) == 0) {
-                atomic_store(&s->head_height, t.height);
-                seen = t;
-                have_seen = true;
-            }
+        if (stop) {
             json_decref(q);
-            term_t term;
-            if (!term_get(s, &term)) {
-                term_token = -1; /* standby: the next term starts from the head it sees then */
-                have_head = pending = false;
-            } else if (have_seen && !s->o.skip_process_head) {
-                bool new_term = term.token != term_token;
-                term_token = term.token;
-                if (new_term || !have_head || !key_equal(seen.key, seen.n_key, head.key, head.n_key)) {
-                    if (sync_to(s, &term, &seen) < 0)
-                        vc_logkv(VC_LOG_WARNING, "msg-state", "head processing failed, retrying on the next head",
-                                 "error", errbuf, NULL);
-                    head = seen;
-                    have_head = true;
-                    pending = true;
-                    due = vc_now_mono_us() + (new_term ? 0 : s->o.stable_ms * 1000);
-                }
-            }
-            if (pending && term_token >= 0 && vc_now_mono_us() >= due) {
-                pending = false;
-                run_round(s, &term, &head);
-            }
-            if (closed)
-                break;
+            break;
         }
-    next:
-        vc_rpc_sub_free(sub);
-        if (conn) {
-            vc_rpc_conn_close(conn);
-            vc_rpc_conn_unref(conn);
+        /* only the newest head matters: sync_to fills any gap */
+        json_t *latest = NULL;
+        for (size_t i = json_array_size(q); i-- > 0 && !latest;) {
+            json_t *changes = json_array_get(q, i);
+            for (size_t k = json_array_size(changes); k-- > 0 && !latest;) {
+                json_t *c = json_array_get(changes, k);
+                const char *t = json_string_value(json_object_get(c, "Type"));
+                if (vc_streq(t, "apply") || vc_streq(t, "current"))
+                    latest = json_object_get(c, "Val");
+            }
         }
-        pthread_mutex_lock(&s->lock);
-        if (!s->stopping)
-            wait_until(s, vc_now_mono_us() + 1000000);
-        pthread_mutex_unlock(&s->lock);
+        tipset_t t;
+        if (latest && tipset_from_json(latest, &t) == 0) {
+            atomic_store(&s->head_height, t.height);
+            seen = t;
+            have_seen = true;
+        }
+        json_decref(q);
+        term_t term;
+        if (!term_get(s, &term)) {
+            term_token = -1; /* standby: the next term starts from the head it sees then */
+            have_head = pending = false;
+        } else if (have_seen && !s->o.skip_process_head) {
+            bool new_term = term.token != term_token;
+            term_token = term.token;
+            if (new_term || !have_head || !key_equal(seen.key, seen.n_key, head.key, head.n_key)) {
+                if (sync_to(s, &term, &seen) < 0)
+                    vc_logkv(VC_LOG_WARNING, "msg-state", "head processing failed, retrying on the next head", "error",
+                             errbuf, NULL);
+                head = seen;
+                have_head = true;
+                pending = true;
+                due = vc_now_mono_us() + (new_term ? 0 : s->o.stable_ms * 1000);
+            }
+        }
+        if (pending && term_token >= 0 && vc_now_mono_us() >= due) {
+            pending = false;
+            run_round(s, &term, &head);
+        }
     }
     return NULL;
 }
@@ -1664,6 +1622,10 @@ int msgr_service_start(msgr_service_t *s)
     if (pthread_create(&s->thread, NULL, head_main, s) != 0)
         return seterr(-EAGAIN, "cannot start the head-tracking thread");
     s->started = true;
+    int r = vc_nodepool_subscribe_heads(s->o.pool, on_heads, s);
+    if (r < 0)
+        return seterr(r, "cannot follow the chain heads: %s", vc_strerror(r));
+    s->subscribed = true;
     return 0;
 }
 
@@ -1676,6 +1638,8 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
 {
     if (!s)
         return NULL;
+    if (s->subscribed)
+        vc_nodepool_unsubscribe_heads(s->o.pool);
     if (s->started) {
         pthread_mutex_lock(&s->lock);
         s->stopping = true;

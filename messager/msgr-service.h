@@ -4,6 +4,10 @@
  * delay, signing through venus-gateway, publishing with MpoolBatchPushUntrusted, expiry, and
  * the upstream helpers the API needs (venus-auth signer lookups, StateAccountKey, WalletHas).
  *
+ * Chain nodes: every node call goes through the pool (vc/nodepool.h): pushes carry the sender
+ * address as seed, so one address's messages reach one node in nonce order; heads come from
+ * the pool's ChainNotify subscription, which moves to a healthy node when its node fails.
+ *
  * One head thread owns chain tracking and selection (rounds are serialized); API calls run on
  * the RPC workers and only touch the store and the upstream clients, all thread-safe.
  *
@@ -34,12 +38,13 @@
 #include "vc/client.h"
 #include "vc/clientset.h"
 #include "vc/ha-ops.h"
+#include "vc/nodepool.h"
 
 typedef struct msgr_service msgr_service_t;
 
 typedef struct msgr_service_opts {
     msgr_store_t *store;  /* borrowed */
-    vc_client_t *node;    /* node JSON-RPC (/rpc/v1, "Filecoin."), borrowed */
+    vc_nodepool_t *pool;  /* the chain nodes (vc/nodepool.h), borrowed */
     vc_clientset_t *gateway; /* every venus-gateway (/rpc/v2, "Gateway."), borrowed; NULL = cannot sign */
     vc_client_t *auth;    /* venus-auth REST, borrowed; NULL = no accounts (signer checks fail) */
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
@@ -58,7 +63,6 @@ msgr_service_t *msgr_service_free(msgr_service_t *s);
 
 const char *msgr_service_errmsg(void);
 msgr_store_t *msgr_service_store(msgr_service_t *s);
-vc_client_t *msgr_service_node(msgr_service_t *s);
 
 /* The last head height seen (ChainNotify, else ChainHead on demand); for Confidence. */
 int64_t msgr_service_head_height(msgr_service_t *s);
@@ -73,7 +77,8 @@ typedef struct msgr_service_stats {
 } msgr_service_stats_t;
 void msgr_service_stats(msgr_service_t *s, msgr_service_stats_t *ret);
 
-/* Node call helper: Filecoin.<method>; the remote's error text in msgr_service_errmsg(). */
+/* Node call helper: Filecoin.<method> through the pool (no seed); the remote's error text in
+ * msgr_service_errmsg(). */
 int msgr_service_node_call(msgr_service_t *s, const char *method, json_t *params, json_t **ret);
 
 /* venus-auth REST GET with the service token; *ret is the parsed JSON body (200 only). */

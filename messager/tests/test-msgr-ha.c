@@ -5,6 +5,10 @@
  * venus-gateway, venus-wallet and venus-devnet (200 ms blocks):
  *   - a venus-auth that is down is listed first in every --auth-url (gateway, messagers): tokens
  *     and signer lookups go to the live one;
+ *   - the chain-node pool: the CLI adds a second address of the devnet on one instance, the other
+ *     follows; a bad policy changes nothing; during the fault cycles the first address goes
+ *     down for six cycles (the pool disables it and moves calls and heads to the other) and
+ *     comes back (enabled again);
  *   - exactly one instance leads, their holder ids differ although configured the same;
  *   - `venus-messager ha pause` moves the lease to the other instance, `ha promote` is refused
  *     while the holder is alive and `ha promote --force` takes it;
@@ -32,6 +36,7 @@
 #include "msgr-stack.h"
 #include "vc-test-db.h"
 #include "vc-test-proc.h"
+#include "vc-test-proxy.h"
 #include "vc-test.h"
 #include "vc/client.h"
 #include "vc/util.h"
@@ -53,6 +58,7 @@ static instance_t inst[2] = {{.name = "msgr-a"}, {.name = "msgr-b"}};
 static pthread_mutex_t inst_lock = PTHREAD_MUTEX_INITIALIZER;
 static char conf[1024];
 static char ids[TOTAL][40];
+static vc_test_proxy_t *px_main, *px_backup; /* two addresses of the one devnet */
 
 static int start_instance(int i)
 {
@@ -242,6 +248,78 @@ static int dead_port(void)
     return port;
 }
 
+/* `venus-messager --repo <instance i> node-pool ...`: the exit code, stdout in *out. */
+static int pool_cli(int i, char **out, const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
+                    const char *a5)
+{
+    char repo[600];
+    snprintf(repo, sizeof(repo), "%s/%s", vc_test_tmpdir(), inst[i].name);
+    const char *argv[] = {msgr_bin, "--repo", repo, "node-pool", a0, a1, a2, a3, a4, a5, NULL};
+    char *err = NULL;
+    *out = NULL;
+    int rc = vc_test_run_cmd(argv, out, &err);
+    if (rc != 0)
+        fprintf(stderr, "# node-pool %s: %s", a0, err ? err : "\n");
+    free(err);
+    return rc;
+}
+
+/* Node `name` as instance i's pool lists it (NULL when absent); *ret_list owns it. */
+static json_t *pool_node(int i, const char *name, json_t **ret_list)
+{
+    char *out = NULL;
+    *ret_list = NULL;
+    if (pool_cli(i, &out, "list", "--json", NULL, NULL, NULL, NULL) == 0)
+        *ret_list = json_loads(out ? out : "", 0, NULL);
+    free(out);
+    size_t k;
+    json_t *n;
+    json_array_foreach(json_object_get(*ret_list, "Nodes"), k, n) if (vc_streq(
+        json_string_value(json_object_get(n, "Name")), name)) return n;
+    return NULL;
+}
+
+/* Waits until instance i lists node `name` with Enabled == want. */
+static bool wait_node(int i, const char *name, bool want, int timeout_ms)
+{
+    for (int t = 0; t <= timeout_ms; t += 250) {
+        json_t *l = NULL, *n = pool_node(i, name, &l);
+        bool ok = n && json_is_true(json_object_get(n, "Enabled")) == want;
+        json_decref(l);
+        if (ok)
+            return true;
+        vc_sleep_ms(250);
+    }
+    return false;
+}
+
+/*
+ * The chain-node pool on both instances: seeded with [node] (the "node" address); the CLI on
+ * one instance adds a second address of the devnet ("backup") and tunes the heartbeat for
+ * 200 ms blocks; the other instance follows through the database; a bad policy is refused and
+ * changes nothing.
+ */
+static void test_node_pool(void)
+{
+    char *out = NULL, url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", vc_test_proxy_port(px_backup));
+    ASSERT_EQ(pool_cli(0, &out, "add", "backup", url, "--token", node_token, NULL), 0);
+    free(out);
+    ASSERT_EQ(pool_cli(0, &out, "config", "HeartbeatInterval", "500ms", "MaxSyncBehind", "20", NULL), 0);
+    free(out);
+    ASSERT_TRUE(wait_node(1, "backup", true, 15000)); /* followed by the other instance */
+    ASSERT_TRUE(wait_node(1, "node", true, 15000));
+    json_t *l = NULL;
+    pool_node(0, "node", &l);
+    json_int_t v = json_integer_value(json_object_get(l, "Version"));
+    json_decref(l);
+    ASSERT_EQ(pool_cli(1, &out, "policy", "MpoolBatchPushUntrusted", "Fastest", NULL, NULL, NULL), 1);
+    free(out);
+    pool_node(1, "node", &l);
+    ASSERT_EQ(json_integer_value(json_object_get(l, "Version")), v);
+    json_decref(l);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -262,6 +340,14 @@ static void test_faults(void)
         ASSERT_TRUE(l >= 0);
         if (l < 0)
             break;
+        if (c == 5) {
+            vc_test_proxy_down(px_main); /* a chain node that fails: the pool moves to "backup" */
+            fprintf(stderr, "# chain node \"node\" down\n");
+        } else if (c == 11) {
+            VC_CHECK(wait_node(l, "node", false, 1)); /* seen disabled by the leader */
+            ASSERT_OK(vc_test_proxy_up(px_main));
+            fprintf(stderr, "# chain node \"node\" up\n");
+        }
         bool kill9 = c % 2 == 0;
         int64_t t0 = vc_now_mono_us();
         kill(inst[l].pid, kill9 ? SIGKILL : SIGSTOP);
@@ -282,6 +368,8 @@ static void test_faults(void)
     }
     pthread_join(th, NULL);
     ASSERT_EQ(push_failures, 0);
+    int lead = wait_leader(15000, -1);
+    ASSERT_TRUE(lead >= 0 && wait_node(lead, "node", true, 15000)); /* enabled again */
     qsort(failover_ms, (size_t)n_fo, sizeof(failover_ms[0]), cmp_i64);
     if (n_fo)
         fprintf(stderr, "# failover over %d faults: median %lld ms, max %lld ms\n", n_fo,
@@ -366,9 +454,15 @@ int main(int argc, char **argv)
     start_gateway();
     start_wallet();
     start_devnet();
+    static char main_url[64];
+    if (!(px_main = vc_test_proxy_start(node_url)) || !(px_backup = vc_test_proxy_start(node_url)))
+        die("cannot start the node forwarders");
+    snprintf(main_url, sizeof(main_url), "http://127.0.0.1:%u", vc_test_proxy_port(px_main));
+    daemon_node_url = main_url;
     if (start_instance(0) < 0 || start_instance(1) < 0)
         die("venus-messager did not start");
     VC_TEST_RUN(test_roles);
+    VC_TEST_RUN(test_node_pool);
     VC_TEST_RUN(test_faults);
     for (int i = 0; i < 2; i++) {
         kill(inst[i].pid, SIGCONT);
@@ -376,5 +470,7 @@ int main(int argc, char **argv)
         free(inst[i].token);
     }
     msgr_stack_stop_all();
+    vc_test_proxy_free(px_main);
+    vc_test_proxy_free(px_backup);
     return VC_TEST_DONE();
 }
