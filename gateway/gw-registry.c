@@ -449,13 +449,19 @@ int gw_new(gw_config_t *cfg, vc_metrics_t *metrics, gw_t **ret)
         if ((r = gw_stream_new(k, cfg->timeout_ms[k], (int)cfg->queue_size, &gw->streams[k])) < 0)
             goto fail;
     if (!vc_strempty(cfg->auth_url)) {
-        const char *eps[] = {cfg->auth_url};
-        vc_client_opts_t co = {.endpoints = eps,
-                               .n_endpoints = 1,
+        /* Auth.URL may list several venus-auth URLs (comma-separated): lookups fail over */
+        char **eps = NULL;
+        size_t n_eps = 0;
+        if ((r = vc_strv_split(cfg->auth_url, ',', &eps, &n_eps)) < 0)
+            goto fail;
+        vc_client_opts_t co = {.endpoints = (const char *const *)eps,
+                               .n_endpoints = n_eps,
                                .token = cfg->auth_token,
                                .api_namespace = "auth.IAuthClient",
                                .timeout_ms = 10000};
-        if ((r = vc_client_new(&co, &gw->auth)) < 0)
+        r = n_eps ? vc_client_new(&co, &gw->auth) : 0;
+        free(eps);
+        if (r < 0)
             goto fail;
     }
     if ((r = vc_workq_new(1, 1024, &gw->jobs)) < 0 || (r = setup_metrics(gw, metrics)) < 0)
