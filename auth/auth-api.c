@@ -11,6 +11,7 @@
 
 #include "auth-config.h"
 #include "vc/gofmt.h"
+#include "vc/ha-ops.h"
 #include "vc/log.h"
 #include "vc/tokcache.h"
 #include "vc/util.h"
@@ -32,6 +33,7 @@ struct route {
 
 struct auth_api {
     auth_store_t *store;
+    vc_ha_presence_t *presence; /* NULL: no presence (tests) */
     char max_age[32];
     vc_tokcache_t *cache; /* verified tokens; NULL = no cache */
     route_t *routes;
@@ -397,6 +399,25 @@ int auth_api_gen_token(auth_api_t *a, const char *name, const char *perm, const 
 static int h_version(auth_api_t *a, vc_http_request_t *req, vc_http_response_t *resp, json_t *body)
 {
     return reply(resp, json_pack("{s:s}", "Version", AUTH_VERSION));
+}
+
+/* GET /ha/status (admin): venus-auth runs active/active over its database, without a lease:
+ * {"Enabled": false, "Role": "active", "Holder": <instance id>, "Peers": [...]} (vc/ha-ops.h). */
+static int h_ha_status(auth_api_t *a, vc_http_request_t *req, vc_http_response_t *resp, json_t *body)
+{
+    if (deny_unless_admin(req, resp))
+        return 0;
+    if (!a->presence)
+        return reply_err(resp, 503, "presence is not running on this instance");
+    json_t *st = NULL;
+    char *err = NULL;
+    int r = vc_ha_status_json(NULL, a->presence, auth_store_db(a->store), &st, &err);
+    if (r < 0) {
+        r = reply_err(resp, 500, "ha status: %s", err ? err : vc_strerror(r));
+        free(err);
+        return r;
+    }
+    return reply(resp, st);
 }
 
 static int h_verify(auth_api_t *a, vc_http_request_t *req, vc_http_response_t *resp, json_t *body)
@@ -934,6 +955,7 @@ static const route_t route_table[] = {
     {"POST", "/user/signer/unregister", h_signer_unregister, NULL},
     {"GET", "/signer/has", h_signer_has, NULL},
     {"POST", "/signer/del", h_signer_del, NULL},
+    {"GET", "/ha/status", h_ha_status, NULL},
     /* legacy aliases kept for clients <= v1.6.0 */
     {"GET", "/miner", h_user_by_miner, NULL},
     {"GET", "/miner/has-miner", h_miner_has, NULL},
@@ -988,6 +1010,7 @@ int auth_api_new(const auth_api_opts_t *opts, auth_api_t **ret)
     if (!a)
         return -ENOMEM;
     a->store = opts->store;
+    a->presence = opts->presence;
     snprintf(a->max_age, sizeof(a->max_age), "max-age=%lld", (long long)(opts->verify_cache_ms / 1000));
     if (opts->verify_cache_ms > 0 && vc_tokcache_new(CACHE_SLOTS, opts->verify_cache_ms, &a->cache) < 0) {
         auth_api_free(a);
@@ -1009,6 +1032,7 @@ int auth_api_new(const auth_api_opts_t *opts, auth_api_t **ret)
                              &a->m_verify_latency);
         vc_metrics_gauge_func(opts->metrics, "tokens", "live tokens", gauge_tokens, a->store, NULL);
         vc_metrics_gauge_func(opts->metrics, "users", "live users", gauge_users, a->store, NULL);
+        vc_ha_presence_metrics_register(opts->metrics, opts->presence);
     }
     *ret = a;
     return 0;

@@ -11,6 +11,7 @@
 
 #include "auth-store.h"
 #include "vc/authn.h"
+#include "vc/ha-peers.h"
 #include "vc/http.h"
 #include "vc/metrics.h"
 
@@ -20,6 +21,7 @@ typedef struct auth_api_opts {
     auth_store_t *store;
     vc_metrics_t *metrics;   /* may be NULL */
     int64_t verify_cache_ms; /* cache lifetime and the max-age told to clients; 0 = no cache */
+    vc_ha_presence_t *presence; /* this instance's presence row (GET /ha/status); may be NULL */
 } auth_api_opts_t;
 
 int auth_api_new(const auth_api_opts_t *opts, auth_api_t **ret);

@@ -15,6 +15,7 @@
 #include "vc/address.h"
 #include "vc/client.h"
 #include "vc/gofmt.h"
+#include "vc/ha-ops.h"
 #include "vc/netaddr.h"
 #include "vc/util.h"
 
@@ -295,6 +296,25 @@ static int print_bool(vc_cli_ctx_t *ctx, bool b)
 {
     fprintf(vc_cli_out(ctx), "%s\n", b ? "true" : "false");
     return 0;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * ha (vc/ha-ops.h)
+ */
+
+int auth_cli_ha_call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret)
+{
+    _cleanup_(session_done) session_t s = {.ctx = ctx};
+    json_decref(params);
+    if (!vc_streq(method, "HaStatus"))
+        return vc_cli_errorf(ctx, "venus-auth has no %s: it runs active/active", method);
+    json_t *ans = NULL;
+    int rc = call(&s, "ha status", "GET", "/ha/status", NULL, &ans);
+    if (rc == 0 && ret)
+        *ret = ans;
+    else
+        json_decref(ans);
+    return rc;
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -1226,6 +1246,7 @@ static const vc_cli_cmd_t root_cmds[] = {
     {.name = "user", .usage = "user command", .subcommands = user_cmds},
     {.name = "miner", .usage = "miner command", .subcommands = miner_cmds},
     {.name = "signer", .usage = "signer command", .subcommands = signer_cmds},
+    {.name = "ha", .usage = "active/active: this instance and its live peers", .subcommands = vc_ha_cli_active_cmds},
     {0},
 };
 

@@ -11,6 +11,7 @@
 #include "auth-config.h"
 #include "auth-store.h"
 #include "vc/authn.h"
+#include "vc/ha-peers.h"
 #include "vc/http.h"
 #include "vc/log.h"
 #include "vc/metrics.h"
@@ -87,6 +88,7 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
     auth_config_t cfg = {0};
     auth_store_t *store = NULL;
     auth_api_t *api = NULL;
+    vc_ha_presence_t *presence = NULL;
     vc_http_server_t *http = NULL;
     vc_metrics_t *metrics = NULL;
     bool created = false;
@@ -157,7 +159,15 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
         if (metrics)
             vc_metrics_add_process(metrics);
     }
-    auth_api_opts_t ao = {.store = store, .metrics = metrics, .verify_cache_ms = cfg.verify_cache_ms};
+    /* active/active: no lease, but a presence row so `ha status` on any instance lists all */
+    char instance[VC_HA_HOLDER_MAX];
+    vc_ha_presence_options_t po = {.service = "auth", .instance = instance};
+    if ((r = vc_ha_holder_id(NULL, instance)) < 0 || (r = vc_ha_presence_new(auth_store_db(store), &po, &presence)) < 0) {
+        rc = fail("cannot start the presence heartbeat: %s", vc_strerror(r));
+        goto out;
+    }
+    auth_api_opts_t ao = {.store = store, .metrics = metrics, .verify_cache_ms = cfg.verify_cache_ms,
+                          .presence = presence};
     if ((r = auth_api_new(&ao, &api)) < 0) {
         rc = fail("%s", vc_strerror(r));
         goto out;
@@ -192,6 +202,7 @@ int auth_cmd_run(vc_cli_ctx_t *ctx)
         rc = fail("cannot listen: %s", r == -EADDRINUSE ? "address in use or not available" : vc_strerror(r));
         goto out;
     }
+    (void)vc_ha_presence_set_addr(presence, vc_http_bound(http));
     api_path = vc_path_join(repo, "api");
     if (!api_path || vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
         vc_warning("cannot write %s/api, ignoring", repo);
@@ -209,6 +220,7 @@ out:
         unlink(api_path);
     vc_http_server_free(http);
     auth_api_free(api);
+    vc_ha_presence_free(presence); /* deletes this instance's row */
     auth_store_free(store);
     vc_metrics_free(metrics);
     auth_config_done(&cfg);

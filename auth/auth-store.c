@@ -322,6 +322,11 @@ const char *auth_store_backend(const auth_store_t *s)
     return vc_db_backend_name(vc_db_backend(s->db));
 }
 
+vc_db_t *auth_store_db(auth_store_t *s)
+{
+    return s->db;
+}
+
 /* ---- tokens ---- */
 
 #define TOKEN_COLS "token, name, perm, extra, secret, create_ns, is_deleted"

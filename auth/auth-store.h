@@ -20,6 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "vc/db.h"
+
 typedef struct auth_store auth_store_t;
 
 /* Opens dsn (sqlite path / "sqlite:<path>" / postgres URL or key=value DSN) and applies the
@@ -27,6 +29,9 @@ typedef struct auth_store auth_store_t;
 int auth_store_open(const char *dsn, auth_store_t **ret, char **reterr_msg);
 auth_store_t *auth_store_free(auth_store_t *s);
 const char *auth_store_backend(const auth_store_t *s); /* "sqlite" / "postgres" */
+/* The store's connection pool (borrowed; lives as long as the store), for libvc modules that
+ * keep their own tables in the same database (presence, vc/ha-peers.h). */
+vc_db_t *auth_store_db(auth_store_t *s);
 /* Reason for the last failure on this thread ("user already exists", ...). */
 const char *auth_store_errmsg(void);
 

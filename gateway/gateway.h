@@ -22,6 +22,7 @@
 #include "vc/cli.h"
 #include "vc/client.h"
 #include "vc/gofmt.h"
+#include "vc/ha.h"
 #include "vc/http.h"
 #include "vc/metrics.h"
 #include "vc/rpc.h"
@@ -203,6 +204,8 @@ json_t *gw_list_wallets(gw_t *gw, const char *only_account);
 json_t *gw_list_miners(gw_t *gw, gw_kind_t kind);
 json_t *gw_miner_state(gw_t *gw, gw_kind_t kind, const char *miner); /* NULL when none */
 json_t *gw_market_states(gw_t *gw);
+/* Registered connections of kind (wallets, provers, markets). */
+size_t gw_count_conns(gw_t *gw, gw_kind_t kind);
 
 /* ---- JSON-RPC (gw-api.c) ---- */
 int gw_api_register(vc_rpc_server_t *rpc);
@@ -220,10 +223,15 @@ int gw_proxy_intercept(vc_http_request_t *req, vc_http_response_t *resp, void *u
 typedef struct gw_ctx {
     gw_t *gw;
     gw_proxy_t *proxy;
+    /* instance id for Gateway.HaStatus ("<hostname>:<pid>/<rand>", vc_ha_holder_id): gateways
+     * run active/active without a database, so there is no lease and no presence table */
+    char holder[VC_HA_HOLDER_MAX];
 } gw_ctx_t;
 
 /* ---- commands ---- */
 int gw_cmd_run(vc_cli_ctx_t *ctx);
 extern const vc_cli_cmd_t gw_cli_root;
+/* vc_ha_cli_call_fn for the `ha` group (Gateway.<method>); main() passes it to vc_ha_cli_use. */
+int gw_cli_ha_call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret);
 
 #endif

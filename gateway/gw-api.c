@@ -374,6 +374,18 @@ static int m_version(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return 0;
 }
 
+/* HaStatus (admin): gateways are active/active without a database (DESIGN.md section 5), so
+ * there is no lease and no presence table: clients list every gateway themselves. */
+static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    gw_ctx_t *g = ctx_of(call);
+    *ret = json_pack("{s:b, s:s, s:s, s:n, s:{s:I, s:I, s:I}}", "Enabled", 0, "Role", "active", "Holder", g->holder,
+                     "Peers", "Connections", "Wallets", (json_int_t)gw_count_conns(g->gw, GW_WALLET), "Provers",
+                     (json_int_t)gw_count_conns(g->gw, GW_PROOF), "Markets",
+                     (json_int_t)gw_count_conns(g->gw, GW_MARKET));
+    return *ret ? 0 : -ENOMEM;
+}
+
 static const vc_rpc_method_t methods[] = {
     {"Gateway.ListWalletInfo", VC_PERM_ADMIN, 0, m_list_wallet_info, VC_RPC_FAST},
     {"Gateway.ListWalletInfoByWallet", VC_PERM_ADMIN, 1, m_list_wallet_info_by_wallet, VC_RPC_FAST},
@@ -395,6 +407,7 @@ static const vc_rpc_method_t methods[] = {
     {"Gateway.ResponseMarketEvent", VC_PERM_READ, 1, m_response_market_event, VC_RPC_FAST},
     {"Gateway.RegisterReverse", VC_PERM_ADMIN, 2, m_register_reverse, VC_RPC_FAST},
     {"Gateway.Version", VC_PERM_READ, 0, m_version, VC_RPC_FAST},
+    {"Gateway.HaStatus", VC_PERM_ADMIN, 0, m_ha_status, VC_RPC_FAST},
 };
 
 int gw_api_register(vc_rpc_server_t *rpc)

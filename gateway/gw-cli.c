@@ -4,6 +4,7 @@
 
 #include "gateway.h"
 #include "vc/conf.h"
+#include "vc/ha-ops.h"
 #include "vc/util.h"
 
 /* Endpoint: --listen, else <repo>/api, else the config's API.ListenAddress. */
@@ -67,6 +68,19 @@ static int call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **
     if (r < 0)
         return vc_cli_errorf(ctx, "cannot reach the gateway at %s: %s", ep, vc_strerror(r));
     return 0;
+}
+
+int gw_cli_ha_call(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret)
+{
+    char full[64];
+    snprintf(full, sizeof(full), "Gateway.%s", method);
+    json_t *res = NULL;
+    int rc = call(ctx, full, params, &res);
+    if (rc == 0 && ret)
+        *ret = res;
+    else
+        json_decref(res);
+    return rc;
 }
 
 /* json.MarshalIndent(v, " ", "\t") and a newline. */
@@ -258,6 +272,7 @@ static const vc_cli_cmd_t root_cmds[] = {
     {.name = "miner", .usage = "miner cmds", .subcommands = miner_cmds},
     {.name = "market", .usage = "market cmds", .subcommands = market_cmds},
     {.name = "proxy", .usage = "reverse proxy cmds", .subcommands = proxy_cmds},
+    {.name = "ha", .usage = "active/active: this instance and its connections", .subcommands = vc_ha_cli_active_cmds},
     {0},
 };
 

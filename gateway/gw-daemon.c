@@ -112,6 +112,10 @@ int gw_cmd_run(vc_cli_ctx_t *ctx)
     static gw_ctx_t gctx;
     gctx.gw = gw;
     gctx.proxy = proxy;
+    if ((r = vc_ha_holder_id(NULL, gctx.holder)) < 0) {
+        rc = fail("%s", vc_strerror(r));
+        goto out;
+    }
     vc_rpc_opts_t ro = {.userdata = &gctx,
                         .authn = authn,
                         .reverify_interval_ms = cfg.reverify_ms > 0 ? (int)cfg.reverify_ms : -1};

@@ -342,9 +342,9 @@ static double count_wallet_addrs(void *ud)
     return n;
 }
 
-static double count_conns(gw_t *gw, gw_kind_t kind)
+size_t gw_count_conns(gw_t *gw, gw_kind_t kind)
 {
-    double n = 0;
+    size_t n = 0;
     pthread_mutex_lock(&gw->lock);
     for (gw_chan_t *c = gw->chans[kind]; c; c = c->next)
         if (c->registered)
@@ -355,15 +355,15 @@ static double count_conns(gw_t *gw, gw_kind_t kind)
 
 static double count_wallet_conns(void *ud)
 {
-    return count_conns(ud, GW_WALLET);
+    return (double)gw_count_conns(ud, GW_WALLET);
 }
 static double count_proof_conns(void *ud)
 {
-    return count_conns(ud, GW_PROOF);
+    return (double)gw_count_conns(ud, GW_PROOF);
 }
 static double count_market_conns(void *ud)
 {
-    return count_conns(ud, GW_MARKET);
+    return (double)gw_count_conns(ud, GW_MARKET);
 }
 
 static double count_miners(void *ud)

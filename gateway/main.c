@@ -2,6 +2,7 @@
 #include <stdio.h>
 
 #include "gateway.h"
+#include "vc/ha-ops.h"
 #include "vc/util.h"
 
 int main(int argc, char **argv)
@@ -10,5 +11,6 @@ int main(int argc, char **argv)
         fprintf(stderr, "ERROR: cannot initialise libsodium\n");
         return 1;
     }
+    vc_ha_cli_use(gw_cli_ha_call);
     return vc_cli_run(&gw_cli_root, argc, argv, NULL, NULL, NULL);
 }

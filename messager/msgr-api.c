@@ -1030,7 +1030,8 @@ static int m_version(vc_rpc_call_t *call, json_t *params, json_t **ret)
 static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char *err = NULL;
-    int r = vc_ha_status_json(msgr_service_elector(svc_of(call)), msgr_store_db(store_of(call)), ret, &err);
+    int r = vc_ha_status_json(msgr_service_elector(svc_of(call)), msgr_service_presence(svc_of(call)),
+                              msgr_store_db(store_of(call)), ret, &err);
     if (r < 0) {
         r = app_err(call, "%s", err ? err : vc_strerror(r));
         free(err);

@@ -386,11 +386,12 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         fail("cannot listen on %s: %s", cfg.listen, r == -EADDRINUSE ? "address in use" : vc_strerror(r));
         goto out;
     }
-    if ((r = msgr_service_start(svc)) < 0) {
+    if ((r = msgr_service_start(svc, vc_http_bound(http))) < 0) {
         fail("cannot start the service: %s", *msgr_service_errmsg() ? msgr_service_errmsg() : vc_strerror(r));
         goto out;
     }
     vc_ha_metrics_register(metrics, msgr_service_elector(svc));
+    vc_ha_presence_metrics_register(metrics, msgr_service_presence(svc));
     if (vc_write_file_atomic(api_path, vc_http_bound(http), strlen(vc_http_bound(http)), 0600) < 0)
         vc_warning("cannot write %s, ignoring", api_path);
     vc_logkv(VC_LOG_NOTICE, "service", "venus-messager serving", "listen", vc_http_bound(http), "node", cfg.node_url,

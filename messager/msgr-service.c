@@ -42,6 +42,7 @@ struct msgr_service {
     msgr_pushq_t *pushq;   /* group commit of pushes */
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
     vc_ha_elector_t *elector; /* NULL: always the leader */
+    vc_ha_presence_t *presence;
     bool lead_changed;        /* the elector started or ended a term (under lock) */
     bool subscribed;          /* to the pool's heads */
 };
@@ -1591,7 +1592,7 @@ static int check_network(msgr_service_t *s, const char *name)
     return 0;
 }
 
-int msgr_service_start(msgr_service_t *s)
+int msgr_service_start(msgr_service_t *s, const char *api_addr)
 {
     json_t *p = NULL;
     if (msgr_service_node_call(s, "StateGetNetworkParams", NULL, &p) == 0) {
@@ -1619,6 +1620,9 @@ int msgr_service_start(msgr_service_t *s)
         vc_logkv(VC_LOG_NOTICE, "ha", "messager lease elector started", "holder", vc_ha_elector_holder(s->elector),
                  "scope", s->o.ha->scope, NULL);
     }
+    int pr = vc_ha_presence_start(msgr_store_db(s->o.store), "messager", s->elector, api_addr, &s->presence);
+    if (pr < 0)
+        return seterr(pr, "cannot start the presence heartbeat: %s", vc_strerror(pr));
     if (pthread_create(&s->thread, NULL, head_main, s) != 0)
         return seterr(-EAGAIN, "cannot start the head-tracking thread");
     s->started = true;
@@ -1634,6 +1638,11 @@ vc_ha_elector_t *msgr_service_elector(msgr_service_t *s)
     return s->elector;
 }
 
+vc_ha_presence_t *msgr_service_presence(msgr_service_t *s)
+{
+    return s->presence;
+}
+
 msgr_service_t *msgr_service_free(msgr_service_t *s)
 {
     if (!s)
@@ -1647,6 +1656,7 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
         pthread_mutex_unlock(&s->lock);
         pthread_join(s->thread, NULL);
     }
+    s->presence = vc_ha_presence_free(s->presence); /* deletes its row; reads the elector's role */
     s->elector = vc_ha_elector_free(s->elector); /* after the head thread: releases the lease */
     json_decref(s->queue);
     vc_ttlcache_free(s->lookups);

@@ -54,10 +54,14 @@ typedef struct msgr_service_opts {
 } msgr_service_opts_t;
 
 int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret);
-/* Reads the network parameters, starts the elector (with [HA] Enable) and the head thread. */
-int msgr_service_start(msgr_service_t *s);
+/* Reads the network parameters, starts the elector (with [HA] Enable), the presence heartbeat
+ * (vc/ha-peers.h: instance = the elector's holder id, advertising api_addr, NULL = "") and the
+ * head thread. */
+int msgr_service_start(msgr_service_t *s, const char *api_addr);
 /* The elector once started; NULL without HA. */
 vc_ha_elector_t *msgr_service_elector(msgr_service_t *s);
+/* The presence once started (NULL before). */
+vc_ha_presence_t *msgr_service_presence(msgr_service_t *s);
 /* Stops the head thread (if running) and frees. */
 msgr_service_t *msgr_service_free(msgr_service_t *s);
 

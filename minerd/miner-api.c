@@ -366,7 +366,8 @@ static vc_ha_elector_t *elector_of(vc_rpc_call_t *call)
 static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
     char *err = NULL;
-    int r = vc_ha_status_json(elector_of(call), miner_store_db(api_of(call)->store), ret, &err);
+    int r = vc_ha_status_json(elector_of(call), miner_presence(api_of(call)->m), miner_store_db(api_of(call)->store), ret,
+                              &err);
     if (r < 0) {
         r = app_err(call, "%s", err ? err : vc_strerror(r));
         free(err);

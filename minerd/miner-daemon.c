@@ -337,6 +337,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     vc_clientset_t *gateway = NULL;
     vc_authn_t *authn = NULL;
     vc_ha_elector_t *elector = NULL;
+    vc_ha_presence_t *presence = NULL;
     miner_t *m = NULL;
     miner_api_t *api = NULL;
     vc_http_server_t *http = NULL;
@@ -423,13 +424,19 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
         vc_logkv(VC_LOG_NOTICE, "ha", "mining lease elector started", "holder", vc_ha_elector_holder(elector),
                  "scope", cfg.ha.scope, NULL);
     }
+    /* presence for `ha status` peers: the address is known once the API listens */
+    if ((r = vc_ha_presence_start(miner_store_db(store), "miner", elector, NULL, &presence)) < 0) {
+        fail("cannot start the presence heartbeat: %s", vc_strerror(r));
+        goto out;
+    }
     const char *ev = getenv("INSECURE_POST_VALIDATION"), *fs = getenv("DISABLE_FORK_SIGNALING");
     miner_opts_t mo = {.pool = pool, .pool_store = pool_store, .submit = submit, .n_submit = cfg.n_submit, .gateway = gateway, .auth = auth,
                        .store = store, .metrics = metrics, .propagation_ms = cfg.propagation_ms,
                        .once_timeout_ms = cfg.once_timeout_ms, .mpool_select_timeout_ms = cfg.mpool_select_delay_ms,
                        .recorder = cfg.recorder, .record_expire_epochs = cfg.record_expire,
                        .record_max_query = cfg.record_max_query, .insecure_post = ev && vc_streq(ev, "1"),
-                       .no_fork_signaling = fs && vc_streq(fs, "1"), .elector = elector};
+                       .no_fork_signaling = fs && vc_streq(fs, "1"), .elector = elector,
+                       .presence = presence};
     if ((r = miner_new(&mo, &m)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
@@ -464,6 +471,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
         fail("cannot listen on %s: %s", cfg.listen, r == -EADDRINUSE ? "address in use" : vc_strerror(r));
         goto out;
     }
+    (void)vc_ha_presence_set_addr(presence, vc_http_bound(http));
     free(err);
     err = NULL;
     if ((r = miner_start(m, &err)) < 0) {
@@ -487,7 +495,8 @@ out:
     vc_http_server_free(http);
     miner_api_free(api);
     miner_free(m);
-    vc_ha_elector_free(elector); /* after the loop stopped: releases the lease */
+    vc_ha_presence_free(presence); /* deletes its row; reads the elector's role */
+    vc_ha_elector_free(elector);   /* after the loop stopped: releases the lease */
     vc_nodepool_store_free(pool_store);
     vc_nodepool_free(pool);
     vc_metrics_free(metrics);

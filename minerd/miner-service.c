@@ -58,6 +58,7 @@ int miner_new(const miner_opts_t *o, miner_t **ret)
         vc_metrics_gauge(m->o.metrics, "miners", "Miners known from venus-auth, by mining state.",
                          (const char *const[]){"state", NULL}, &m->m_set);
         vc_ha_metrics_register(m->o.metrics, m->o.elector);
+        vc_ha_presence_metrics_register(m->o.metrics, m->o.presence);
     }
     *ret = m;
     return 0;
@@ -120,6 +121,11 @@ vc_ha_elector_t *miner_elector(miner_t *m)
 vc_nodepool_store_t *miner_pool_store(miner_t *m)
 {
     return m->o.pool_store;
+}
+
+vc_ha_presence_t *miner_presence(miner_t *m)
+{
+    return m->o.presence;
 }
 
 char miner_net_prefix(const miner_t *m)

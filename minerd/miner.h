@@ -19,6 +19,7 @@
 #include "miner-store.h"
 #include "vc/client.h"
 #include "vc/clientset.h"
+#include "vc/ha-peers.h"
 #include "vc/ha.h"
 #include "vc/metrics.h"
 #include "vc/nodepool-store.h"
@@ -49,6 +50,7 @@ typedef struct miner_opts {
     bool insecure_post;             /* INSECURE_POST_VALIDATION=1: no ComputeProof */
     bool no_fork_signaling;         /* DISABLE_FORK_SIGNALING=1 */
     vc_ha_elector_t *elector;       /* NULL: always mine; else only while it leads */
+    vc_ha_presence_t *presence;     /* presence heartbeat for `ha status` peers; may be NULL */
 } miner_opts_t;
 
 int miner_new(const miner_opts_t *o, miner_t **ret);
@@ -67,6 +69,8 @@ int miner_start(miner_t *m, char **ret_err);
 vc_ha_elector_t *miner_elector(miner_t *m);
 /* The node pool's settings store (NULL when none was given). */
 vc_nodepool_store_t *miner_pool_store(miner_t *m);
+/* The presence heartbeat (may be NULL). */
+vc_ha_presence_t *miner_presence(miner_t *m);
 
 /* ---- the mining set (miner-set.c) ---- */
 

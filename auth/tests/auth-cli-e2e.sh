@@ -5,6 +5,8 @@
 # 127.0.0.1:0 in a fresh repo, waits for <repo>/api and <repo>/token, runs every client command
 # with realistic values and checks each output line (spec/auth-gateway.md A7), then checks
 # with curl that a generated token passes POST /verify and is refused after `token rm`.
+# Then a second instance on the same database: `ha status` on either lists both (presence,
+# vc/ha-peers.h), a stopped one leaves the list at once, and GET /ha/status is admin only.
 # Needs: curl. Exits 0 on success, 1 with a "FAIL: ..." line otherwise.
 set -u
 
@@ -12,10 +14,15 @@ BIN=${1:?usage: auth-cli-e2e.sh <path of venus-auth>}
 command -v curl >/dev/null 2>&1 || { echo "FAIL: curl is required" >&2; exit 1; }
 R=$(mktemp -d "${TMPDIR:-/tmp}/venus-auth-e2e.XXXXXX") || exit 1
 PID=
+PID2=
 TAB=$(printf '\t')
 F1=f1hvat2tb74pmj7gkjljemmbdcestr6dgxpfflm4q
 
 cleanup() {
+    if [ -n "$PID2" ]; then
+        kill "$PID2" 2>/dev/null
+        wait "$PID2" 2>/dev/null
+    fi
     if [ -n "$PID" ]; then
         kill "$PID" 2>/dev/null
         wait "$PID" 2>/dev/null
@@ -295,6 +302,58 @@ if OUT=$("$BIN" --repo "$R/other" miner has f01000 2>"$R/err"); then fail "a bad
 ERR=$(cat "$R/err")
 LAST="--repo other miner has"
 err_has "401"
+
+# ---- ha status: two active/active instances over one database ----
+# holders <repo>: the instance ids of `ha status`'s "Peers", one a line, sorted.
+holders() {
+    "$BIN" --repo "$1" ha status 2>"$R/err" | sed -n '/"Peers"/,$p' |
+        sed -n 's/^[[:space:]]*"Holder": "\([^"]*\)",*$/\1/p' | sort
+}
+# self <repo>: the top-level "Holder" (this instance's id).
+self() { "$BIN" --repo "$1" ha status 2>/dev/null | sed -n "s/^$TAB\"Holder\": \"\\([^\"]*\\)\",*\$/\\1/p"; }
+ok ha status
+line "${TAB}\"Role\": \"active\","
+line "${TAB}\"Enabled\": false,"
+ID1=$(self "$R")
+[ -n "$ID1" ] || fail "ha status printed no Holder: $OUT"
+bad ha promote
+err_has "active/active"
+bad ha pause
+err_has "active/active"
+R2="$R/second"
+mkdir "$R2"
+if [ $# -eq 0 ]; then set -- --db-type sqlite --pg-dsn "$R/auth.db"; fi
+"$BIN" --repo "$R2" run --listen 127.0.0.1:0 "$@" >"$R/daemon2.log" 2>&1 &
+PID2=$!
+i=0
+while [ ! -s "$R2/api" ] || [ ! -s "$R2/token" ]; do
+    kill -0 "$PID2" 2>/dev/null || { PID2=; fail "the second venus-auth exited early: $(cat "$R/daemon2.log")"; }
+    i=$((i + 1))
+    [ "$i" -le 150 ] || fail "no $R2/api and $R2/token after 15s"
+    sleep 0.1
+done
+ID2=$(self "$R2")
+[ -n "$ID2" ] && [ "$ID2" != "$ID1" ] || fail "instance ids: '$ID1' and '$ID2'"
+want=$(printf '%s\n%s\n' "$ID1" "$ID2" | sort)
+i=0
+while [ "$(holders "$R")" != "$want" ] || [ "$(holders "$R2")" != "$want" ]; do
+    i=$((i + 1))
+    [ "$i" -le 100 ] || fail "ha status does not list both instances: got '$(holders "$R")' and '$(holders "$R2")', want '$want'"
+    sleep 0.1
+done
+ADDR2=$(cat "$R2/api")
+"$BIN" --repo "$R" ha status | grep -qF "\"Addr\": \"$ADDR2\"" || fail "ha status lacks the second instance's address $ADDR2"
+# non-admin tokens are refused
+ok token gen --perm read bob
+RTK=${OUT#generate token success: }
+code=$(curl -sS -o "$R/ha.out" -w '%{http_code}' -H "Authorization: Bearer $RTK" "$URL/ha/status" || echo curl-failed)
+[ "$code" = 400 ] && grep -q "need admin" "$R/ha.out" || fail "GET /ha/status with a read token: HTTP $code $(cat "$R/ha.out")"
+# a clean stop deletes the row: gone from the list at once
+kill "$PID2"
+wait "$PID2" 2>/dev/null
+PID2=
+[ "$(holders "$R")" = "$ID1" ] || fail "after stopping the second instance ha status lists '$(holders "$R")'"
+echo "ha status: both instances listed ($ID1, $ID2), the stopped one removed"
 
 # ---- the PostgreSQL run really stored its data there ----
 if [ -n "${DB:-}" ]; then

@@ -79,26 +79,92 @@ int vc_ha_elector_from_settings(vc_db_t *db, const char *service, const vc_ha_se
 
 /* ---- RPC answers ---- */
 
-int vc_ha_status_json(vc_ha_elector_t *e, vc_db_t *db, json_t **ret, char **reterr_msg)
+const char *vc_ha_role(vc_ha_elector_t *e)
 {
+    if (!e)
+        return "leader";
+    return vc_ha_elector_paused(e) ? "paused" : vc_ha_is_leader(e, NULL) ? "leader" : "standby";
+}
+
+static const char *elector_role(void *userdata)
+{
+    return vc_ha_role(userdata);
+}
+
+int vc_ha_presence_start(vc_db_t *db, const char *service, vc_ha_elector_t *e, const char *addr,
+                         vc_ha_presence_t **ret)
+{
+    char id[VC_HA_HOLDER_MAX];
     if (!e) {
-        *ret = json_pack("{s:b, s:s}", "Enabled", 0, "Role", "leader");
+        int r = vc_ha_holder_id(NULL, id);
+        if (r < 0)
+            return r;
+    }
+    vc_ha_presence_options_t o = {.service = service,
+                                  .scope = e ? vc_ha_elector_scope(e) : "",
+                                  .instance = e ? vc_ha_elector_holder(e) : id,
+                                  .addr = addr,
+                                  .role = elector_role,
+                                  .userdata = e};
+    return vc_ha_presence_new(db, &o, ret);
+}
+
+/* [{"Holder", "Addr", "Role", "AgeMs", "UpMs"}] of p's live peers, or null without p. */
+static int peers_json(vc_ha_presence_t *p, json_t **ret, char **reterr_msg)
+{
+    if (!p) {
+        *ret = json_null();
+        return 0;
+    }
+    vc_ha_peer_t *v = NULL;
+    size_t n = 0;
+    int r = vc_ha_presence_peers(p, &v, &n);
+    if (r < 0)
+        return set_err(reterr_msg, r, "peers: %s", vc_strerror(r));
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        if (json_array_append_new(a, json_pack("{s:s, s:s, s:s, s:I, s:I}", "Holder", v[i].instance, "Addr",
+                                               v[i].addr, "Role", v[i].role, "AgeMs", (json_int_t)v[i].age_ms,
+                                               "UpMs", (json_int_t)v[i].up_ms)) < 0) {
+            a = (json_decref(a), NULL);
+        }
+    free(v);
+    if (!a)
+        return set_err(reterr_msg, -ENOMEM, "out of memory");
+    *ret = a;
+    return 0;
+}
+
+int vc_ha_status_json(vc_ha_elector_t *e, vc_ha_presence_t *p, vc_db_t *db, json_t **ret, char **reterr_msg)
+{
+    json_t *peers = NULL;
+    int r = peers_json(p, &peers, reterr_msg);
+    if (r < 0)
+        return r;
+    if (!e) {
+        if (p)
+            *ret = json_pack("{s:b, s:s, s:s, s:o}", "Enabled", 0, "Role", vc_ha_presence_role(p), "Holder",
+                             vc_ha_presence_instance(p), "Peers", peers);
+        else
+            *ret = json_pack("{s:b, s:s, s:o}", "Enabled", 0, "Role", "leader", "Peers", peers);
         return *ret ? 0 : set_err(reterr_msg, -ENOMEM, "out of memory");
     }
     int64_t token = 0;
     bool lead = vc_ha_is_leader(e, &token);
     vc_ha_lease_t l;
     json_t *lease = NULL;
-    int r = vc_ha_status(db, vc_ha_elector_service(e), vc_ha_elector_scope(e), &l);
+    r = vc_ha_status(db, vc_ha_elector_service(e), vc_ha_elector_scope(e), &l);
     if (r == 0)
         lease = json_pack("{s:s, s:I, s:b, s:I, s:I}", "Holder", l.holder, "Token", (json_int_t)l.token, "Live",
                           l.live, "AgeMs", (json_int_t)l.age_ms, "RemainingMs", (json_int_t)l.remaining_ms);
-    else if (r != -ENOENT)
+    else if (r != -ENOENT) {
+        json_decref(peers);
         return set_err(reterr_msg, r, "lease status: %s", vc_strerror(r));
-    *ret = json_pack("{s:b, s:s, s:s, s:s, s:I, s:o}", "Enabled", 1, "Role",
+    }
+    *ret = json_pack("{s:b, s:s, s:s, s:s, s:I, s:o, s:o}", "Enabled", 1, "Role",
                      vc_ha_elector_paused(e) ? "paused" : lead ? "leader" : "standby", "Holder",
                      vc_ha_elector_holder(e), "Scope", vc_ha_elector_scope(e), "Token", (json_int_t)(lead ? token : 0),
-                     "Lease", lease ? lease : json_null());
+                     "Lease", lease ? lease : json_null(), "Peers", peers);
     return *ret ? 0 : set_err(reterr_msg, -ENOMEM, "out of memory");
 }
 
@@ -203,6 +269,36 @@ static int cmd_resume(vc_cli_ctx_t *ctx)
 
 static const vc_cli_flag_t promote_flags[] = {
     {"force", NULL, VC_FLAG_BOOL, "take the lease even while its holder is alive (its writes then fail)"},
+    {0},
+};
+
+static int cmd_not_active(vc_cli_ctx_t *ctx, const char *what)
+{
+    return vc_cli_errorf(ctx, "this daemon runs active/active: every instance serves and there is no lease to %s",
+                         what);
+}
+
+static int cmd_active_promote(vc_cli_ctx_t *ctx)
+{
+    return cmd_not_active(ctx, "promote");
+}
+
+static int cmd_active_pause(vc_cli_ctx_t *ctx)
+{
+    return cmd_not_active(ctx, "pause");
+}
+
+static int cmd_active_resume(vc_cli_ctx_t *ctx)
+{
+    return cmd_not_active(ctx, "resume");
+}
+
+const vc_cli_cmd_t vc_ha_cli_active_cmds[] = {
+    {.name = "status", .usage = "role (active), instance id, live peers", .nargs = VC_CLI_NO_ARGS, .run = cmd_status},
+    {.name = "promote", .usage = "not applicable: active/active", .flags = promote_flags, .nargs = VC_CLI_NO_ARGS,
+     .run = cmd_active_promote},
+    {.name = "pause", .usage = "not applicable: active/active", .nargs = VC_CLI_NO_ARGS, .run = cmd_active_pause},
+    {.name = "resume", .usage = "not applicable: active/active", .nargs = VC_CLI_NO_ARGS, .run = cmd_active_resume},
     {0},
 };
 

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ha-internal.h"
 #include "vc/ha.h"
 #include "vc/log.h"
 
@@ -281,11 +282,10 @@ static int set_busy_timeout(vc_db_conn_t *c, int64_t ms)
 }
 
 /*
- * One transaction, READ COMMITTED on PostgreSQL, no retry, every wait bounded by budget_ms
- * where the database allows it. sqlite's busy_timeout is the connection's: it is lowered for
- * the call and put back before the connection returns to the pool.
+ * vc_ha_run_bounded (ha-internal.h). sqlite's busy_timeout is the connection's: it is lowered
+ * for the call and put back before the connection returns to the pool.
  */
-static int run_bounded(vc_db_t *db, int64_t budget_ms, vc_db_fn_t fn, void *userdata)
+int vc_ha_run_bounded(vc_db_t *db, int64_t budget_ms, vc_db_fn_t fn, void *userdata)
 {
     vc_db_conn_t *c;
     budget_ms = VC_MAX(budget_ms, 1);
@@ -338,7 +338,7 @@ static int run_op(vc_db_t *db, op_t *x, const vc_ha_config_t *cfg, vc_db_fn_t fn
     if (r < 0)
         return r;
     x->lease_ms = c.lease_ms;
-    r = bounded ? run_bounded(db, c.retry_ms, fn, x) : vc_db_tx(db, fn, x);
+    r = bounded ? vc_ha_run_bounded(db, c.retry_ms, fn, x) : vc_db_tx(db, fn, x);
     if (r < 0)
         return r;
     if (r == OP_REFUSED)
@@ -477,7 +477,7 @@ static int64_t jittered(int64_t ms)
 static int elector_release(vc_ha_elector_t *e)
 {
     op_t x = {.service = e->service, .scope = e->scope, .holder = e->holder};
-    int r = run_bounded(e->db, e->cfg.retry_ms, release_fn, &x);
+    int r = vc_ha_run_bounded(e->db, e->cfg.retry_ms, release_fn, &x);
     if (r < 0)
         vc_debug("ha: release of %s/%s by %s failed, it will expire: %s", e->service, e->scope, e->holder,
                  vc_strerror(r));
@@ -526,7 +526,7 @@ static int64_t renew_step(vc_ha_elector_t *e)
               .lease_ms = e->cfg.lease_ms};
     int64_t budget = VC_MIN(e->cfg.retry_ms, (e->deadline_us - t0) / 1000);
     pthread_mutex_unlock(&e->lock);
-    int r = run_bounded(e->db, budget, renew_fn, &x);
+    int r = vc_ha_run_bounded(e->db, budget, renew_fn, &x);
     pthread_mutex_lock(&e->lock);
     int64_t now = boot_us();
     if (e->stop || e->paused)
@@ -549,7 +549,7 @@ static int64_t acquire_step(vc_ha_elector_t *e)
     int64_t t0 = boot_us();
     op_t x = {.service = e->service, .scope = e->scope, .holder = e->holder, .lease_ms = e->cfg.lease_ms};
     pthread_mutex_unlock(&e->lock);
-    int r = run_bounded(e->db, e->cfg.retry_ms, acquire_fn, &x);
+    int r = vc_ha_run_bounded(e->db, e->cfg.retry_ms, acquire_fn, &x);
     pthread_mutex_lock(&e->lock);
     if (r == OP_DONE) {
         int64_t deadline = t0 + e->cfg.renew_deadline_ms * 1000;

@@ -76,7 +76,7 @@ static void test_ops(void)
     const char *why = NULL;
 
     /* HA disabled: always the leader, operations refused with a clear line */
-    ASSERT_OK(vc_ha_status_json(NULL, db, &st, &err));
+    ASSERT_OK(vc_ha_status_json(NULL, NULL, db, &st, &err));
     ASSERT_TRUE(json_is_false(json_object_get(st, "Enabled")));
     ASSERT_STREQ(json_string_value(json_object_get(st, "Role")), "leader");
     json_decref(st);
@@ -94,7 +94,7 @@ static void test_ops(void)
     ASSERT_TRUE(e != NULL);
     for (int i = 0; i < 100 && !vc_ha_is_leader(e, NULL); i++)
         vc_sleep_ms(50);
-    ASSERT_OK(vc_ha_status_json(e, db, &st, &err));
+    ASSERT_OK(vc_ha_status_json(e, NULL, db, &st, &err));
     ASSERT_STREQ(json_string_value(json_object_get(st, "Role")), "leader");
     ASSERT_STREQ(json_string_value(json_object_get(st, "Scope")), "s1");
     ASSERT_TRUE(strncmp(json_string_value(json_object_get(st, "Holder")), "me/", 3) == 0);
@@ -112,7 +112,7 @@ static void test_ops(void)
     b.len = 0;
 
     ASSERT_OK(vc_ha_op_pause(e, true, &why));
-    ASSERT_OK(vc_ha_status_json(e, db, &st, &err));
+    ASSERT_OK(vc_ha_status_json(e, NULL, db, &st, &err));
     ASSERT_STREQ(json_string_value(json_object_get(st, "Role")), "paused");
     ASSERT_EQ(json_integer_value(json_object_get(st, "Token")), 0);
     json_decref(st);

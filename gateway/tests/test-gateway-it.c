@@ -1103,6 +1103,27 @@ static void test_cli(void)
     ASSERT_STREQ(out, "null\n");
     free(out);
     free(errout);
+    /* ha status: active/active, this instance's id, the connections it serves */
+    const char *a5[] = {bin, "--repo", repo, "ha", "status", NULL};
+    ASSERT_EQ(vc_test_run_cmd(a5, &out, &errout), 0);
+    json_t *st = json_loads(out, 0, NULL);
+    ASSERT_TRUE(st != NULL);
+    ASSERT_TRUE(json_is_false(json_object_get(st, "Enabled")));
+    ASSERT_STREQ(json_string_value(json_object_get(st, "Role")), "active");
+    const char *holder = json_string_value(json_object_get(st, "Holder"));
+    ASSERT_TRUE(holder && strchr(holder, ':') && strchr(holder, '/'));
+    ASSERT_TRUE(json_is_null(json_object_get(st, "Peers")));
+    json_t *conns = json_object_get(st, "Connections");
+    ASSERT_EQ(json_integer_value(json_object_get(conns, "Provers")), 1);
+    ASSERT_EQ(json_integer_value(json_object_get(conns, "Wallets")), 0);
+    json_decref(st);
+    free(out);
+    free(errout);
+    const char *a6[] = {bin, "--repo", repo, "ha", "promote", NULL};
+    ASSERT_EQ(vc_test_run_cmd(a6, &out, &errout), 1);
+    ASSERT_TRUE(errout && strstr(errout, "active/active") != NULL);
+    free(out);
+    free(errout);
     provider_stop(&q);
 }
 

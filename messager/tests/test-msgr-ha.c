@@ -203,6 +203,27 @@ static void test_roles(void)
     ASSERT_TRUE(ha && hb && strncmp(ha, "msgr/", 5) == 0 && strncmp(hb, "msgr/", 5) == 0 && !vc_streq(ha, hb));
     ASSERT_TRUE(json_integer_value(json_object_get(l == 0 ? a : b, "Token")) > 0);
     ASSERT_EQ(json_integer_value(json_object_get(l == 0 ? b : a, "Token")), 0);
+    /* presence: HaStatus lists both instances in "Peers" with their roles (a row's role follows
+     * the elector at its next heartbeat, 3 s) */
+    bool both = false;
+    for (int k = 0; k < 100 && !both; k++) {
+        json_t *st = NULL, *p;
+        size_t i;
+        int seen = 0;
+        if (icall(1 - l, NULL, "HaStatus", NULL, &st, NULL, 5000) == 0)
+            json_array_foreach(json_object_get(st, "Peers"), i, p)
+            {
+                const char *h = json_string_value(json_object_get(p, "Holder"));
+                const char *role = json_string_value(json_object_get(p, "Role"));
+                seen += vc_streq(h, ha) && vc_streq(role, l == 0 ? "leader" : "standby");
+                seen += vc_streq(h, hb) && vc_streq(role, l == 1 ? "leader" : "standby");
+            }
+        both = seen == 2 && json_array_size(json_object_get(st, "Peers")) == 2;
+        json_decref(st);
+        if (!both)
+            vc_sleep_ms(100);
+    }
+    ASSERT_TRUE(both);
     json_decref(a);
     json_decref(b);
 

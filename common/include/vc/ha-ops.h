@@ -24,6 +24,7 @@
 #include "vc/cli.h"
 #include "vc/conf.h"
 #include "vc/db.h"
+#include "vc/ha-peers.h"
 #include "vc/ha.h"
 #include "vc/metrics.h"
 
@@ -58,10 +59,21 @@ int vc_ha_elector_from_settings(vc_db_t *db, const char *service, const vc_ha_se
 
 /*
  * HaStatus: {"Enabled", "Role": "leader"|"standby"|"paused", "Holder", "Scope", "Token",
- * "Lease": {"Holder", "Token", "Live", "AgeMs", "RemainingMs"} | null}. e NULL (HA disabled)
- * answers {"Enabled": false, "Role": "leader"}. On a DB error: the error and a message.
+ * "Lease": {"Holder", "Token", "Live", "AgeMs", "RemainingMs"} | null, "Peers"}. e NULL (HA
+ * disabled, or an active/active daemon) answers {"Enabled": false, "Role", "Holder", "Peers"}
+ * with the role and instance id of p ("Role": "leader" and no "Holder" when p is NULL too).
+ * "Peers" lists the live presence rows of p's service and scope, this instance included:
+ * [{"Holder", "Addr", "Role", "AgeMs" (since its last heartbeat), "UpMs"}], null without p.
+ * On a DB error: the error and a message.
  */
-int vc_ha_status_json(vc_ha_elector_t *e, vc_db_t *db, json_t **ret, char **reterr_msg);
+int vc_ha_status_json(vc_ha_elector_t *e, vc_ha_presence_t *p, vc_db_t *db, json_t **ret, char **reterr_msg);
+/* "leader", "standby" or "paused" for e; "leader" when e is NULL (HA disabled: always acts). */
+const char *vc_ha_role(vc_ha_elector_t *e);
+/* Presence for a daemon with a lease elector: instance = e's holder id, role = vc_ha_role(e),
+ * scope = e's scope. e NULL (HA disabled): a fresh vc_ha_holder_id, role "leader", scope "".
+ * addr may be NULL (set it later with vc_ha_presence_set_addr). e must outlive *ret. */
+int vc_ha_presence_start(vc_db_t *db, const char *service, vc_ha_elector_t *e, const char *addr,
+                         vc_ha_presence_t **ret);
 /* HaPromote / HaPause / HaResume. On error *reterr_msg (static text) says why, in the words
  * the CLI prints ("the lease holder is alive: ... --force ..."). */
 int vc_ha_op_promote(vc_ha_elector_t *e, bool force, const char **reterr_msg);
@@ -81,6 +93,9 @@ void vc_ha_metrics_register(vc_metrics_t *m, vc_ha_elector_t *e);
  */
 typedef int (*vc_ha_cli_call_fn)(vc_cli_ctx_t *ctx, const char *method, json_t *params, json_t **ret);
 extern const vc_cli_cmd_t vc_ha_cli_cmds[];
+/* The same group for active/active daemons (venus-auth, venus-gateway): status as above;
+ * promote, pause and resume exit 1 at once with one line saying there is no lease to steer. */
+extern const vc_cli_cmd_t vc_ha_cli_active_cmds[];
 void vc_ha_cli_use(vc_ha_cli_call_fn call);
 
 #endif
