@@ -321,7 +321,8 @@ static const vc_cli_flag_t run_flags[] = {
 };
 
 static const vc_cli_flag_t prover_flags[] = {
-    {"gateway", NULL, VC_FLAG_STRING, "venus-gateway address (URL, host:port or multiaddr)", .required = true},
+    {"gateway", NULL, VC_FLAG_STRINGS, "venus-gateway address (URL, host:port or multiaddr); repeat it for every gateway",
+     .required = true},
     {"token", NULL, VC_FLAG_STRING, "venus-auth token of the user the miner is bound to", .required = true},
     {"miner", NULL, VC_FLAG_STRING, "miner ID address, e.g. t01000", .required = true},
     {0},

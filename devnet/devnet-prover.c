@@ -114,35 +114,36 @@ static void on_signal(int sig)
     stop = 1;
 }
 
-int dn_cmd_prover(vc_cli_ctx_t *ctx)
+/* One gateway's connection loop: ListenProofEvent for the miner, reconnecting with backoff. */
+typedef struct gw_loop {
+    const char *gw, *token, *miner;
+    pthread_t thread;
+    bool started;
+} gw_loop_t;
+
+static void *serve_gateway(void *arg)
 {
-    const char *gw = vc_cli_string(ctx, "gateway"), *token = vc_cli_string(ctx, "token");
-    const char *miner = vc_cli_string(ctx, "miner");
-    vc_address_t ma;
-    if (vc_address_from_string(miner, &ma) < 0 || vc_address_protocol(&ma) != VC_ADDR_ID)
-        return vc_cli_errorf(ctx, "--miner must be an ID address such as t01000");
-    const char *eps[] = {gw};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v2", .token = token,
+    gw_loop_t *g = arg;
+    const char *eps[] = {g->gw};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v2", .token = g->token,
                           .api_namespace = "gateway.IGateway", .connect_timeout_ms = 5000};
     vc_client_t *c;
-    int r = vc_client_new(&o, &c);
-    if (r < 0)
-        return vc_cli_errorf(ctx, "bad gateway address '%s'", gw);
-    signal(SIGINT, on_signal);
-    signal(SIGTERM, on_signal);
-    signal(SIGPIPE, SIG_IGN);
+    if (vc_client_new(&o, &c) < 0)
+        return NULL;
     int backoff = 1000;
     while (!stop) {
         prover_t p = {.lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
         vc_rpc_sub_t *sub = NULL;
         vc_rpc_err_t err = {0};
-        r = vc_client_ws_connect(c, NULL, &p.conn);
+        int r = vc_client_ws_connect(c, NULL, &p.conn);
         if (r == 0) {
-            r = vc_rpc_conn_subscribe(p.conn, "Gateway.ListenProofEvent", json_pack("[{s:s}]", "MinerAddress", miner),
-                                      10000, on_event, on_close, &p, &sub, &err);
+            r = vc_rpc_conn_subscribe(p.conn, "Gateway.ListenProofEvent",
+                                      json_pack("[{s:s}]", "MinerAddress", g->miner), 10000, on_event, on_close, &p,
+                                      &sub, &err);
             if (r == 0) {
                 backoff = 1000;
-                vc_logkv(VC_LOG_NOTICE, "prover", "listening for proof requests", "miner", miner, "gateway", gw, NULL);
+                vc_logkv(VC_LOG_NOTICE, "prover", "listening for proof requests", "miner", g->miner, "gateway", g->gw,
+                         NULL);
                 pthread_mutex_lock(&p.lock);
                 while (!p.closed && !stop) {
                     struct timespec ts;
@@ -152,19 +153,55 @@ int dn_cmd_prover(vc_cli_ctx_t *ctx)
                 }
                 pthread_mutex_unlock(&p.lock);
             } else
-                vc_logkv(VC_LOG_WARNING, "prover", "ListenProofEvent refused", "error",
+                vc_logkv(VC_LOG_WARNING, "prover", "ListenProofEvent refused", "gateway", g->gw, "error",
                          r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
             vc_rpc_conn_close(p.conn);
             vc_rpc_sub_free(sub);
             vc_rpc_conn_unref(p.conn);
         } else
-            vc_logkv(VC_LOG_WARNING, "prover", "cannot reach the gateway", "gateway", gw, "error", vc_strerror(r),
+            vc_logkv(VC_LOG_WARNING, "prover", "cannot reach the gateway", "gateway", g->gw, "error", vc_strerror(r),
                      NULL);
-        if (stop)
-            break;
-        vc_sleep_ms(backoff);
+        for (int waited = 0; !stop && waited < backoff; waited += 100)
+            vc_sleep_ms(100);
         backoff = backoff < 30000 ? backoff * 2 : 30000;
     }
     vc_client_free(c);
+    return NULL;
+}
+
+/* Connects to every --gateway (active/active gateways: a proof request may come from any). */
+int dn_cmd_prover(vc_cli_ctx_t *ctx)
+{
+    size_t n_gw = 0;
+    const char *const *gws = vc_cli_strings(ctx, "gateway", &n_gw);
+    const char *token = vc_cli_string(ctx, "token"), *miner = vc_cli_string(ctx, "miner");
+    vc_address_t ma;
+    if (vc_address_from_string(miner, &ma) < 0 || vc_address_protocol(&ma) != VC_ADDR_ID)
+        return vc_cli_errorf(ctx, "--miner must be an ID address such as t01000");
+    if (n_gw == 0 || n_gw > 16)
+        return vc_cli_errorf(ctx, "--gateway: give 1 to 16 gateways");
+    for (size_t i = 0; i < n_gw; i++) {
+        const char *eps[] = {gws[i]};
+        vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .default_path = "/rpc/v2"};
+        vc_client_t *c = NULL;
+        if (vc_client_new(&o, &c) < 0)
+            return vc_cli_errorf(ctx, "bad gateway address '%s'", gws[i]);
+        vc_client_free(c);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    gw_loop_t loops[16] = {{0}};
+    for (size_t i = 0; i < n_gw; i++) {
+        loops[i] = (gw_loop_t){.gw = gws[i], .token = token, .miner = miner};
+        loops[i].started = pthread_create(&loops[i].thread, NULL, serve_gateway, &loops[i]) == 0;
+        if (!loops[i].started)
+            stop = 1;
+    }
+    while (!stop)
+        vc_sleep_ms(100);
+    for (size_t i = 0; i < n_gw; i++)
+        if (loops[i].started)
+            pthread_join(loops[i].thread, NULL);
     return 0;
 }

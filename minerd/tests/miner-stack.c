@@ -86,6 +86,17 @@ void start_prover_on(int i, const char *gw)
         die("venus-devnet prover");
 }
 
+void start_prover_both(int i, const char *gw2)
+{
+    char log[600];
+    snprintf(log, sizeof(log), "%s/prover%d-both.log", vc_test_tmpdir(), i);
+    const char *argv[] = {devnet_bin, "prover", "--gateway", gw_url, "--gateway", gw2, "--token", wal_tok,
+                          "--miner", mid[i], NULL};
+    prover_pid[i] = vc_test_spawn(argv, log);
+    if (prover_pid[i] <= 0)
+        die("venus-devnet prover");
+}
+
 void start_prover(int i)
 {
     start_prover_on(i, gw_url);

@@ -29,6 +29,8 @@ int miner_stack_init(int n);
 /* venus-devnet in external mode: miner i has power_pct[i] % of the power; sets node_url, node_token. */
 void start_devnet_external(const int *power_pct);
 void start_prover_on(int i, const char *gw);
+/* One prover process for miner i connected to both gateways (gw_url and gw2). */
+void start_prover_both(int i, const char *gw2);
 void start_prover(int i); /* on gw_url */
 /* OpenMining for every miner, owned by "wal". */
 void bind_miners(void);

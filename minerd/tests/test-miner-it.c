@@ -487,6 +487,32 @@ static void test_primary_standby(void)
     free(mb);
 }
 
+/* Active/active gateways: one prover process serves t01000 on both gateways. */
+static void test_prover_on_both_gateways(void)
+{
+    stop_clean("prover", &prover_pid[0]);
+    start_prover_both(0, gw2_url);
+    char path[700];
+    snprintf(path, sizeof(path), "%s/prover0-both.log", vc_test_tmpdir());
+    int listening = 0;
+    for (int t = 0; t < 100 && listening < 2; t++, vc_sleep_ms(100)) {
+        char *log = NULL;
+        size_t len = 0;
+        listening = 0;
+        if (vc_read_file(path, 1 << 20, &log, &len) == 0)
+            for (const char *p = log; (p = strstr(p, "listening for proof requests")); p++)
+                listening++;
+        free(log);
+    }
+    ASSERT_EQ(listening, 2);
+    int64_t from = head_height() + 2;
+    ASSERT_TRUE(wait_height(from + 6, 30));
+    int blocks[N_MINERS];
+    int64_t wins[N_MINERS];
+    count_blocks(from, from + 6, blocks, wins, NULL);
+    VC_CHECK(blocks[0] > 0);
+}
+
 static int cmp_i64(const void *a, const void *b)
 {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
@@ -578,6 +604,7 @@ int main(int argc, char **argv)
     if (start_miner() < 0)
         die("venus-miner did not start");
     if (vc_test_has_flag("--ha")) {
+        VC_TEST_RUN(test_prover_on_both_gateways);
         VC_TEST_RUN(test_primary_standby);
         if (miner2_pid <= 0 && start_miner2() < 0)
             die("the second venus-miner did not start");
