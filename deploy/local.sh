@@ -142,6 +142,11 @@ stop_pg() {
     if pg_running; then
         as_pg "$pgbin/pg_ctl" -D "$run/pg/data" -m fast -w -t 60 stop >/dev/null && echo "stopped pg"
     fi
+    # pg_ctl returns when postmaster.pid is gone, a moment before the postmaster exits
+    i=0
+    while [ -s "$run/pg.pid" ] && kill -0 "$(cat "$run/pg.pid")" 2>/dev/null && [ $i -lt 100 ]; do
+        i=$((i + 1)); sleep 0.1
+    done
     rm -f "$run/pg.pid"
 }
 
