@@ -133,7 +133,8 @@ int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg)
         (r = get_str(c, "node.token", &m.node_token, reterr_msg)) < 0 ||
         (r = get_str(c, "gateway.token", &m.gateway_token, reterr_msg)) < 0 ||
         (r = get_str(c, "jwt.authURL", &m.auth_url, reterr_msg)) < 0 ||
-        (r = get_str(c, "jwt.token", &m.auth_token, reterr_msg)) < 0)
+        (r = get_str(c, "jwt.token", &m.auth_token, reterr_msg)) < 0 ||
+        (r = get_str(c, "Notify.URL", &m.notify_url, reterr_msg)) < 0)
         goto fail;
     r = vc_conf_get_string_array(c, "gateway.url", &m.gateway_urls, &m.n_gateway_urls);
     if (r < 0) {
@@ -183,5 +184,6 @@ void msgr_config_done(msgr_config_t *c)
     free(c->gateway_token);
     free(c->auth_url);
     free(c->auth_token);
+    free(c->notify_url);
     memset(c, 0, sizeof(*c));
 }

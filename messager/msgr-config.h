@@ -41,6 +41,7 @@ typedef struct msgr_config {
     bool skip_process_head, skip_push_message;
     bool enable_multi_node; /* [publisher] enableMultiNode: push to the nodes table too */
     vc_ha_settings_t ha;    /* [HA]: one active sender per scope (vc/ha-ops.h) */
+    char *notify_url;       /* [Notify] URL: webhook for lease events (vc/notify.h), "" = off */
 } msgr_config_t;
 
 /* The defaults of section 8 as a config tree. NULL on OOM. */

@@ -246,6 +246,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_authn_t *authn = NULL;
     verifier_t verifier = {0};
     msgr_service_t *svc = NULL;
+    vc_notify_t *notify = NULL;
     msgr_api_t *api = NULL;
     vc_http_server_t *http = NULL;
     vc_metrics_t *metrics = NULL;
@@ -343,6 +344,12 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                               .skip_push = cfg.skip_push_message,
                               .multi_node = cfg.enable_multi_node,
                               .ha = &cfg.ha};
+    /* [Notify] URL: lease events to a webhook (off when empty) */
+    if ((r = vc_notify_new(&(vc_notify_options_t){.url = cfg.notify_url, .service = "messager"}, &notify)) < 0) {
+        fail("[Notify] URL: %s", vc_strerror(r));
+        goto out;
+    }
+    so.notify = notify;
     if ((r = msgr_service_new(&so, &svc)) < 0 || (r = msgr_api_new(svc, pool_store, authn, &api)) < 0) {
         fail("%s", vc_strerror(r));
         goto out;
@@ -407,6 +414,7 @@ out:
     vc_http_server_free(http);
     msgr_api_free(api);
     msgr_service_free(svc);
+    vc_notify_free(notify);
     vc_metrics_free(metrics);
     vc_authn_free(authn);
     vc_tokcache_free(verifier.cache);

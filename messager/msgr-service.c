@@ -1464,12 +1464,14 @@ static void on_started_leading(int64_t token, void *userdata)
     char tb[32];
     snprintf(tb, sizeof(tb), "%lld", (long long)token);
     vc_logkv(VC_LOG_NOTICE, "ha", "leading: this instance now assigns nonces, signs and pushes", "token", tb, NULL);
+    (void)vc_notify_post(((msgr_service_t *)userdata)->o.notify, "became-leader", tb);
     on_lead_change(userdata);
 }
 
 static void on_stopped_leading(void *userdata)
 {
     vc_logkv(VC_LOG_NOTICE, "ha", "standing by: this instance stopped signing and pushing", NULL);
+    (void)vc_notify_post(((msgr_service_t *)userdata)->o.notify, "stepped-down", "");
     on_lead_change(userdata);
 }
 

@@ -38,6 +38,7 @@
 #include "vc/client.h"
 #include "vc/clientset.h"
 #include "vc/ha-ops.h"
+#include "vc/notify.h"
 #include "vc/nodepool.h"
 
 typedef struct msgr_service msgr_service_t;
@@ -51,6 +52,7 @@ typedef struct msgr_service_opts {
     bool skip_process_head, skip_push;
     bool multi_node; /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
     const vc_ha_settings_t *ha; /* [HA]; NULL or not enabled: this instance always leads */
+    vc_notify_t *notify;        /* lease events go there (vc/notify.h), borrowed; NULL = off */
 } msgr_service_opts_t;
 
 int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret);

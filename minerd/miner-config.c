@@ -133,6 +133,7 @@ int miner_config_read(vc_conf_t *c, miner_config_t *ret, char **reterr_msg)
     m.slash_type = dup_str(c, "SlashFilter.Type", &r);
     m.pg_dsn = dup_str(c, "SlashFilter.Postgres.Dsn", &r);
     m.sqlite_path = dup_str(c, "SlashFilter.Local.Path", &r);
+    m.notify_url = dup_str(c, "Notify.URL", &r);
     if (r < 0) {
         set_err(reterr_msg, r, "%s", r == -ENOMEM ? "out of memory" : vc_conf_error(c));
         goto fail;
@@ -193,6 +194,7 @@ fail:
 void miner_config_done(miner_config_t *c)
 {
     free(c->listen);
+    free(c->notify_url);
     free(c->node.addr);
     free(c->node.token);
     free(c->gateway_urls); /* one allocation */

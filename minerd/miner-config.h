@@ -43,6 +43,7 @@ typedef struct miner_config {
     char *pg_dsn;
     char *sqlite_path;              /* [SlashFilter.Local] Path ("" = <repo>/miner.db) */
     vc_ha_settings_t ha;            /* [HA]: one active miner per scope (a lease; vc/ha-ops.h) */
+    char *notify_url;               /* [Notify] URL: webhook for lease events (vc/notify.h), "" = off */
     bool recorder;
     int64_t record_expire, record_max_query;
 } miner_config_t;

@@ -22,6 +22,7 @@
 #include "vc/metrics.h"
 #include "vc/nodepool-store.h"
 #include "vc/nodepool.h"
+#include "vc/notify.h"
 #include "vc/util.h"
 
 static int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -225,6 +226,19 @@ static int verify_token(void *userdata, const char *token, vc_auth_info_t *ret)
 
 /* Waits until a node of the pool is healthy and the head is above 0 (A.2 run step 3); false
  * when interrupted. */
+/* Lease events to the [Notify] URL webhook (only set when one is configured). */
+static void notify_leading(int64_t token, void *userdata)
+{
+    char tb[32];
+    snprintf(tb, sizeof(tb), "%lld", (long long)token);
+    (void)vc_notify_post(userdata, "became-leader", tb);
+}
+
+static void notify_standby(void *userdata)
+{
+    (void)vc_notify_post(userdata, "stepped-down", "");
+}
+
 static bool wait_height(vc_nodepool_t *pool, sigset_t *set)
 {
     for (int i = 0;; i++) {
@@ -337,6 +351,7 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     vc_clientset_t *gateway = NULL;
     vc_authn_t *authn = NULL;
     vc_ha_elector_t *elector = NULL;
+    vc_notify_t *notify = NULL;
     vc_ha_presence_t *presence = NULL;
     miner_t *m = NULL;
     miner_api_t *api = NULL;
@@ -415,7 +430,12 @@ int miner_cmd_run(vc_cli_ctx_t *ctx)
     if (check_pool_version(pool) != 0)
         goto out;
     /* HA: one active miner per scope; the others follow the chain as standbys */
-    if ((r = vc_ha_elector_from_settings(miner_store_db(store), "miner", &cfg.ha, NULL, NULL, NULL, &elector)) < 0) {
+    if ((r = vc_notify_new(&(vc_notify_options_t){.url = cfg.notify_url, .service = "miner"}, &notify)) < 0) {
+        fail("[Notify] URL: %s", vc_strerror(r));
+        goto out;
+    }
+    if ((r = vc_ha_elector_from_settings(miner_store_db(store), "miner", &cfg.ha, notify ? notify_leading : NULL,
+                                         notify ? notify_standby : NULL, notify, &elector)) < 0) {
         fail("cannot start the mining lease: %s", vc_strerror(r));
         goto out;
     }
@@ -497,6 +517,7 @@ out:
     miner_free(m);
     vc_ha_presence_free(presence); /* deletes its row; reads the elector's role */
     vc_ha_elector_free(elector);   /* after the loop stopped: releases the lease */
+    vc_notify_free(notify);
     vc_nodepool_store_free(pool_store);
     vc_nodepool_free(pool);
     vc_metrics_free(metrics);
