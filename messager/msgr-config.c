@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "msgr-types.h"
 #include "vc/util.h"
 
 static const char defaults_toml[] =
@@ -162,6 +163,24 @@ int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg)
     }
     if ((r = vc_ha_settings_read(c, &m.ha, reterr_msg)) < 0)
         goto fail;
+    if ((r = vc_conf_get_string_array(c, "HA.Addresses", &m.ha_addresses, &m.n_ha_addresses)) < 0) {
+        r = set_err(reterr_msg, r, "%s", vc_conf_error(c));
+        goto fail;
+    }
+    for (size_t i = 0; i < m.n_ha_addresses; i++) {
+        char canon[VC_ADDRESS_STRLEN_MAX];
+        /* canonical = the same string with an 'f' network prefix: rewritten in place */
+        if (msgr_addr_canon(m.ha_addresses[i], canon) < 0 || strlen(canon) != strlen(m.ha_addresses[i])) {
+            r = set_err(reterr_msg, -EINVAL, "[HA] Addresses: invalid address '%.128s'", m.ha_addresses[i]);
+            goto fail;
+        }
+        memcpy(m.ha_addresses[i], canon, strlen(canon));
+    }
+    if (m.n_ha_addresses && vc_strempty(m.ha.scope)) {
+        r = set_err(reterr_msg, -EINVAL, "[HA] Addresses needs a Scope naming the group (the other groups use other "
+                                          "scopes)");
+        goto fail;
+    }
     *ret = m;
     return 0;
 fail:
@@ -177,6 +196,7 @@ void msgr_config_done(msgr_config_t *c)
     free(c->db_type);
     free(c->pg_dsn);
     free(c->sqlite_file);
+    free(c->ha_addresses); /* one allocation */
     vc_ha_settings_done(&c->ha);
     free(c->node_url);
     free(c->node_token);

@@ -41,6 +41,8 @@ typedef struct msgr_config {
     bool skip_process_head, skip_push_message;
     bool enable_multi_node; /* [publisher] enableMultiNode: push to the nodes table too */
     vc_ha_settings_t ha;    /* [HA]: one active sender per scope (vc/ha-ops.h) */
+    char **ha_addresses;    /* [HA] Addresses: the group's senders, canonical (NULL-terminated) */
+    size_t n_ha_addresses;
     char *notify_url;       /* [Notify] URL: webhook for lease events (vc/notify.h), "" = off */
 } msgr_config_t;
 

@@ -343,7 +343,8 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                               .skip_process_head = cfg.skip_process_head,
                               .skip_push = cfg.skip_push_message,
                               .multi_node = cfg.enable_multi_node,
-                              .ha = &cfg.ha};
+                              .ha = &cfg.ha,
+                              .ha_addresses = cfg.ha_addresses};
     /* [Notify] URL: lease events to a webhook (off when empty) */
     if ((r = vc_notify_new(&(vc_notify_options_t){.url = cfg.notify_url, .service = "messager"}, &notify)) < 0) {
         fail("[Notify] URL: %s", vc_strerror(r));

@@ -42,6 +42,7 @@ struct msgr_service {
     msgr_pushq_t *pushq;   /* group commit of pushes */
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
     vc_ha_elector_t *elector; /* NULL: always the leader */
+    vc_ha_elector_t *head_elector; /* group mode only: who processes heads */
     vc_ha_presence_t *presence;
     bool lead_changed;        /* the elector started or ended a term (under lock) */
     bool subscribed;          /* to the pool's heads */
@@ -563,7 +564,7 @@ int msgr_service_update_all_filled(msgr_service_t *s)
  * that the term still runs here.
  */
 typedef struct term {
-    msgr_service_t *s;
+    vc_ha_elector_t *e; /* NULL: HA off, always the leader */
     int64_t token;
     msgr_fence_t fence; /* .userdata points at this struct: do not copy a term */
 } term_t;
@@ -571,28 +572,46 @@ typedef struct term {
 static int term_check(vc_db_conn_t *c, void *userdata)
 {
     const term_t *t = userdata;
-    vc_ha_elector_t *e = t->s->elector;
-    return vc_ha_check_fence(c, vc_ha_elector_service(e), vc_ha_elector_scope(e), vc_ha_elector_holder(e), t->token);
+    return vc_ha_check_fence(c, vc_ha_elector_service(t->e), vc_ha_elector_scope(t->e), vc_ha_elector_holder(t->e),
+                             t->token);
 }
 
-/* False (and no term) while this instance is a standby. */
-static bool term_get(msgr_service_t *s, term_t *t)
+/* The term of elector e (the sending lease, or the head lease in group mode); false (and no
+ * term) while this instance does not hold it. */
+static bool term_of(vc_ha_elector_t *e, term_t *t)
 {
-    t->s = s;
+    t->e = e;
     t->token = 0;
     t->fence = (msgr_fence_t){.check = term_check, .userdata = t};
-    return !s->elector || vc_ha_is_leader(s->elector, &t->token);
+    return !e || vc_ha_is_leader(e, &t->token);
+}
+
+/* The sending term: nonces, signatures, pushes. */
+static bool term_get(msgr_service_t *s, term_t *t)
+{
+    return term_of(s->elector, t);
 }
 
 static const msgr_fence_t *term_fence(const term_t *t)
 {
-    return t->s->elector ? &t->fence : NULL;
+    return t->e ? &t->fence : NULL;
 }
 
 static bool term_live(const term_t *t)
 {
     int64_t tok = 0;
-    return !t->s->elector || (vc_ha_is_leader(t->s->elector, &tok) && tok == t->token);
+    return !t->e || (vc_ha_is_leader(t->e, &tok) && tok == t->token);
+}
+
+/* Group mode ([HA] Addresses): whether this instance's scope covers addr. */
+static bool in_group(const msgr_service_t *s, const char *addr)
+{
+    if (!s->o.ha_addresses || !s->o.ha_addresses[0])
+        return true;
+    for (char **a = s->o.ha_addresses; *a; a++)
+        if (vc_streq(*a, addr))
+            return true;
+    return false;
 }
 
 /* The error of an API write sent to a standby. */
@@ -600,6 +619,13 @@ static int standby_error(void)
 {
     return seterr(VC_ENOTLEADER, "this venus-messager instance is a standby (it does not hold the messager "
                                  "lease): send this request to the leader (`venus-messager ha status` shows the holder)");
+}
+
+/* The error of an API write for an address another [HA] group sends for. */
+static int group_error(const char *addr)
+{
+    return seterr(VC_ENOTLEADER, "address %s is not in this venus-messager's [HA] Addresses: send this request to "
+                                 "an instance of its group", addr);
 }
 
 /* ------------------------------------------------------------------ publishing (4.5) */
@@ -948,7 +974,8 @@ static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
                                     &in_ts) < 0)
         in_ts = NULL;
     for (size_t i = 0; i < n && term_live(term); i++)
-        select_address(s, term, ts, &shared, &addrs[i], in_ts);
+        if (in_group(s, addrs[i].addr))
+            select_address(s, term, ts, &shared, &addrs[i], in_ts);
     json_decref(in_ts);
     msgr_addresses_free(addrs, n);
     atomic_fetch_add(&s->rounds, 1);
@@ -966,6 +993,9 @@ int msgr_service_recover_failed(msgr_service_t *s, const char *addr, char ***ret
     *ret_n = 0;
     if (!term_get(s, &term))
         return standby_error();
+    char canon[VC_ADDRESS_STRLEN_MAX];
+    if (msgr_addr_canon(addr, canon) == 0 && !in_group(s, canon))
+        return group_error(canon);
     int r = msgr_service_node_call(s, "StateGetActor", json_pack("[s, []]", addr), &res);
     if (r < 0) {
         snprintf(e, sizeof(e), "%s", errbuf);
@@ -1139,9 +1169,13 @@ int msgr_service_replace(msgr_service_t *s, const msgr_replace_params_t *p, vc_c
         r = seterr(-EINVAL, "need FillMsg got %s", msgr_msg_state_name(m.state));
         goto out;
     }
+    vc_address_to_string(&m.msg.from, 'f', from);
+    if (!in_group(s, from)) {
+        r = group_error(from);
+        goto out;
+    }
     if ((r = p->auto_ ? replace_auto(s, p, &m) : replace_manual(p, &m)) < 0)
         goto out;
-    vc_address_to_string(&m.msg.from, 'f', from);
     if (msgr_service_signer_users(s, from, &accounts, NULL) < 0)
         accounts = NULL; /* sign with no accounts: the gateway decides */
     if ((r = sign_message(s, from, accounts, &m.msg, &sig)) < 0) {
@@ -1459,6 +1493,20 @@ static void on_lead_change(msgr_service_t *s)
     pthread_mutex_unlock(&s->lock);
 }
 
+/* Group mode's head lease. */
+static void on_started_heads(int64_t token, void *userdata)
+{
+    (void)token;
+    vc_logkv(VC_LOG_NOTICE, "ha", "processing heads for every address group", NULL);
+    on_lead_change(userdata);
+}
+
+static void on_stopped_heads(void *userdata)
+{
+    vc_logkv(VC_LOG_NOTICE, "ha", "stopped processing heads", NULL);
+    on_lead_change(userdata);
+}
+
 static void on_started_leading(int64_t token, void *userdata)
 {
     char tb[32];
@@ -1484,9 +1532,9 @@ static void on_stopped_leading(void *userdata)
 static void *head_main(void *arg)
 {
     msgr_service_t *s = arg;
-    tipset_t head = {0}, seen = {0};
-    bool have_head = false, have_seen = false, pending = false;
-    int64_t due = 0, term_token = -1; /* -1: not leading */
+    tipset_t head = {0}, seen = {0}, round_ts = {0};
+    bool have_head = false, have_seen = false, have_round = false, pending = false;
+    int64_t due = 0, term_token = -1, head_token = -1; /* -1: not leading */
 
     while (true) {
         pthread_mutex_lock(&s->lock);
@@ -1520,26 +1568,41 @@ static void *head_main(void *arg)
             have_seen = true;
         }
         json_decref(q);
-        term_t term;
-        if (!term_get(s, &term)) {
-            term_token = -1; /* standby: the next term starts from the head it sees then */
-            have_head = pending = false;
+        /* head processing: the sending lease, or in group mode the head lease */
+        term_t ht;
+        if (!term_of(s->head_elector ? s->head_elector : s->elector, &ht)) {
+            head_token = -1; /* the next term starts from the head it sees then */
+            have_head = false;
         } else if (have_seen && !s->o.skip_process_head) {
-            bool new_term = term.token != term_token;
-            term_token = term.token;
+            bool new_term = ht.token != head_token;
+            head_token = ht.token;
             if (new_term || !have_head || !key_equal(seen.key, seen.n_key, head.key, head.n_key)) {
-                if (sync_to(s, &term, &seen) < 0)
+                if (sync_to(s, &ht, &seen) < 0)
                     vc_logkv(VC_LOG_WARNING, "msg-state", "head processing failed, retrying on the next head", "error",
                              errbuf, NULL);
                 head = seen;
                 have_head = true;
+            }
+        }
+        /* selection: the sending lease, one round per new head after the stable delay (at once
+         * when a term starts: it re-pushes what the previous leader signed) */
+        term_t term;
+        if (!term_get(s, &term)) {
+            term_token = -1;
+            have_round = pending = false;
+        } else if (have_seen && !s->o.skip_process_head) {
+            bool new_term = term.token != term_token;
+            term_token = term.token;
+            if (new_term || !have_round || !key_equal(seen.key, seen.n_key, round_ts.key, round_ts.n_key)) {
+                round_ts = seen;
+                have_round = true;
                 pending = true;
                 due = vc_now_mono_us() + (new_term ? 0 : s->o.stable_ms * 1000);
             }
         }
         if (pending && term_token >= 0 && vc_now_mono_us() >= due) {
             pending = false;
-            run_round(s, &term, &head);
+            run_round(s, &term, &round_ts);
         }
     }
     return NULL;
@@ -1621,6 +1684,15 @@ int msgr_service_start(msgr_service_t *s, const char *api_addr)
             return seterr(r, "cannot start the messager lease elector: %s", vc_strerror(r));
         vc_logkv(VC_LOG_NOTICE, "ha", "messager lease elector started", "holder", vc_ha_elector_holder(s->elector),
                  "scope", s->o.ha->scope, NULL);
+        if (s->o.ha_addresses && s->o.ha_addresses[0]) {
+            /* group mode: several scopes send, one instance of all of them processes heads */
+            vc_ha_settings_t hs = *s->o.ha;
+            hs.scope = "";
+            r = vc_ha_elector_from_settings(msgr_store_db(s->o.store), "messager-head", &hs, on_started_heads,
+                                            on_stopped_heads, s, &s->head_elector);
+            if (r < 0)
+                return seterr(r, "cannot start the head-processing lease elector: %s", vc_strerror(r));
+        }
     }
     int pr = vc_ha_presence_start(msgr_store_db(s->o.store), "messager", s->elector, api_addr, &s->presence);
     if (pr < 0)
@@ -1660,6 +1732,7 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
     }
     s->presence = vc_ha_presence_free(s->presence); /* deletes its row; reads the elector's role */
     s->elector = vc_ha_elector_free(s->elector); /* after the head thread: releases the lease */
+    s->head_elector = vc_ha_elector_free(s->head_elector);
     json_decref(s->queue);
     vc_ttlcache_free(s->lookups);
     msgr_pushq_free(s->pushq);

@@ -16,7 +16,12 @@
  * heads, assigns nonces, signs and pushes; every one of its writes that assigns or changes a
  * nonce or a signature (nonce sync, fill, head apply, replace, recover) carries the fencing
  * token of the term the work started in and is refused by the database once that term is over.
- * A standby accepts pushes (they only add unfilled rows) and serves reads. A new leader
+ * A standby accepts pushes (they only add unfilled rows) and serves reads.
+ * Group mode ([HA] Addresses non-empty, with a Scope per group): the instances of each scope
+ * elect one sender that selects, signs and pushes only the group's addresses, and all instances
+ * of every group elect one head processor (service "messager-head"), so several senders share
+ * the work and one writer tracks the chain. Groups must not overlap (the expected-nonce check
+ * and the UNIQUE (from, nonce) index still refuse a second filler). A new leader
  * processes the current head at once: its first round re-pushes the stored signed messages
  * (FillMsg rows, the same bytes) before selecting new ones; a nonce is never signed again.
  *
@@ -52,6 +57,8 @@ typedef struct msgr_service_opts {
     bool skip_process_head, skip_push;
     bool multi_node; /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
     const vc_ha_settings_t *ha; /* [HA]; NULL or not enabled: this instance always leads */
+    char **ha_addresses;        /* [HA] Addresses (canonical 'f' strings, NULL-terminated; NULL or
+                                 * empty: every address); non-empty = group mode */
     vc_notify_t *notify;        /* lease events go there (vc/notify.h), borrowed; NULL = off */
 } msgr_service_opts_t;
 

@@ -48,7 +48,7 @@
 #define STOP_MS 3000
 
 typedef struct instance {
-    const char *name;
+    const char *name; /* its repo <tmp>/<name>, logs <tmp>/<name>-<n>.log */
     pid_t pid;
     char url[160];
     char *token;
@@ -56,7 +56,7 @@ typedef struct instance {
 
 static instance_t inst[2] = {{.name = "msgr-a"}, {.name = "msgr-b"}};
 static pthread_mutex_t inst_lock = PTHREAD_MUTEX_INITIALIZER;
-static char conf[1024];
+static char conf[4096];
 static char ids[TOTAL][40];
 static vc_test_proxy_t *px_main, *px_backup; /* two addresses of the one devnet */
 
@@ -445,6 +445,94 @@ static void test_faults(void)
     }
 }
 
+/* Occurrences of needle in the logs <tmp>/<prefix>-*.log. */
+static int log_count(const char *prefix, const char *needle)
+{
+    int n = 0;
+    for (int k = 0; k < 64; k++) {
+        char path[700], *log = NULL;
+        size_t len = 0;
+        snprintf(path, sizeof(path), "%s/%s-%d.log", vc_test_tmpdir(), prefix, k);
+        if (vc_read_file(path, 64 << 20, &log, &len) < 0)
+            continue;
+        for (const char *p = log; (p = strstr(p, needle)); p++)
+            n++;
+        free(log);
+    }
+    return n;
+}
+
+/*
+ * Group mode: the two instances are replaced by two with [HA] Scope g1 / g2 and Addresses 0-4 /
+ * 5-9 on the same database. Each leads its own scope and selects only its group's addresses;
+ * one of them (the head lease) processes heads; 10 more messages per address land with nonces
+ * 500..509; a replace for an address of the other group is refused.
+ */
+#define GROUP_PER_ADDR 10
+
+static void test_groups(void)
+{
+    for (int i = 0; i < 2; i++) {
+        kill(inst[i].pid, SIGCONT);
+        stop_clean(inst[i].name, &inst[i].pid);
+    }
+    const char *names[2] = {"msgr-g1", "msgr-g2"};
+    char base[4096];
+    snprintf(base, sizeof(base), "%s", conf);
+    for (int i = 0; i < 2; i++) {
+        char group[4096] = "";
+        size_t o = (size_t)snprintf(group, sizeof(group), "%s  Scope = \"g%d\"\n  Addresses = [", base, i + 1);
+        for (int a = i * 5; a < i * 5 + 5; a++)
+            o += (size_t)snprintf(group + o, sizeof(group) - o, "%s\"%s\"", a % 5 ? ", " : "", addrs[a]);
+        snprintf(group + o, sizeof(group) - o, "]\n");
+        inst[i].name = names[i];
+        snprintf(conf, sizeof(conf), "%s", group);
+        ASSERT_OK(start_instance(i));
+    }
+    snprintf(conf, sizeof(conf), "%s", base);
+    for (int i = 0; i < 2; i++) { /* each leads its own scope */
+        bool lead = false;
+        for (int t = 0; t < 100 && !lead; t++, vc_sleep_ms(100))
+            lead = role_of(i) == 1;
+        ASSERT_TRUE(lead);
+    }
+    static char gids[NADDR * GROUP_PER_ADDR][40];
+    for (int n = 0; n < NADDR * GROUP_PER_ADDR; n++) {
+        vc_uuid4(gids[n]);
+        ASSERT_OK(push_one(n, addrs[n % NADDR], gids[n]));
+    }
+    int next = 0;
+    for (int64_t end = vc_now_mono_us() + 120 * 1000000LL; next < NADDR * GROUP_PER_ADDR && vc_now_mono_us() < end;) {
+        json_t *m = NULL;
+        if (icall(0, NULL, "GetMessageByUid", json_pack("[s]", gids[next]), &m, NULL, 5000) == 0 &&
+            json_integer_value(json_object_get(m, "State")) == 3)
+            next++;
+        else
+            vc_sleep_ms(200);
+        json_decref(m);
+    }
+    ASSERT_EQ(next, NADDR * GROUP_PER_ADDR);
+    for (int a = 0; a < NADDR; a++) {
+        json_t *act = NULL;
+        ASSERT_OK(dcall("Filecoin.StateGetActor", json_pack("[s, []]", addrs[a]), &act));
+        ASSERT_EQ(json_integer_value(json_object_get(act, "Nonce")), PER_ADDR + GROUP_PER_ADDR);
+        json_decref(act);
+        /* only its group's instance selected for it */
+        char needle[1400];
+        snprintf(needle, sizeof(needle), "selected messages addr=%s", addrs[a]);
+        int own = log_count(names[a / 5], needle), other = log_count(names[1 - a / 5], needle);
+        VC_CHECK(own > 0 && other == 0);
+    }
+    /* one head processor for both groups */
+    ASSERT_EQ(log_count("msgr-g1", "processing heads for every address group") +
+                  log_count("msgr-g2", "processing heads for every address group"),
+              1);
+    /* a write for an address of the other group is refused */
+    vc_rpc_err_t err = {0};
+    ASSERT_TRUE(icall(0, NULL, "RecoverFailedMsg", json_pack("[s]", addrs[7]), NULL, &err, 5000) < 0);
+    ASSERT_TRUE(strstr(err.message, "not in this venus-messager's [HA] Addresses") != NULL);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -485,6 +573,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_roles);
     VC_TEST_RUN(test_node_pool);
     VC_TEST_RUN(test_faults);
+    VC_TEST_RUN(test_groups);
     for (int i = 0; i < 2; i++) {
         kill(inst[i].pid, SIGCONT);
         stop_clean(inst[i].name, &inst[i].pid);
