@@ -93,7 +93,7 @@ static void test_push_errors(void)
 
 static void test_config(void)
 {
-    vc_conf_t *c = msgr_config_defaults();
+    vc_conf_t *c = msgr_config_defaults(), *c2 = NULL;
     msgr_config_t cfg;
     char *err = NULL;
     ASSERT_TRUE(c != NULL);
@@ -137,6 +137,34 @@ static void test_config(void)
     ASSERT_TRUE(msgr_config_read(l, &cfg, &err) < 0);
     free(err);
     vc_conf_free(l);
+
+    /* [HA]: on by default; group mode addresses are canonicalised, checked, and need a Scope */
+    c2 = msgr_config_defaults();
+    ASSERT_OK(msgr_config_read(c2, &cfg, &err));
+    ASSERT_TRUE(cfg.ha.enable);
+    ASSERT_EQ(cfg.ha.cfg.lease_ms, 15000);
+    ASSERT_EQ(cfg.n_ha_addresses, 0u);
+    msgr_config_done(&cfg);
+    const char *grp[] = {"t1cfjj4dxjqubhzzblsdw6cw6z72divnwb3cxegrq", "f01234", NULL};
+    ASSERT_OK(vc_conf_set_string_array(c2, "HA.Addresses", grp, -1));
+    ASSERT_TRUE(msgr_config_read(c2, &cfg, &err) < 0);
+    ASSERT_TRUE(err && strstr(err, "Scope"));
+    free(err);
+    err = NULL;
+    ASSERT_OK(vc_conf_set_string(c2, "HA.Scope", "g1"));
+    ASSERT_OK(msgr_config_read(c2, &cfg, &err));
+    ASSERT_EQ(cfg.n_ha_addresses, 2u);
+    ASSERT_STREQ(cfg.ha_addresses[0], "f1cfjj4dxjqubhzzblsdw6cw6z72divnwb3cxegrq");
+    ASSERT_STREQ(cfg.ha_addresses[1], "f01234");
+    ASSERT_TRUE(cfg.ha_addresses[2] == NULL);
+    msgr_config_done(&cfg);
+    const char *bad[] = {"f1notanaddress", NULL};
+    ASSERT_OK(vc_conf_set_string_array(c2, "HA.Addresses", bad, -1));
+    ASSERT_TRUE(msgr_config_read(c2, &cfg, &err) < 0);
+    ASSERT_TRUE(err && strstr(err, "f1notanaddress"));
+    free(err);
+    err = NULL;
+    vc_conf_free(c2);
 
     /* missing file: defaults, existed false */
     snprintf(path, sizeof(path), "%s/none.toml", vc_test_tmpdir());
