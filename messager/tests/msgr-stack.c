@@ -418,3 +418,45 @@ void msgr_stack_stop_all(void)
     free(wal_tok);
     free(mu_tok);
 }
+
+int msgr_pool_cli(const char *name, char **out, const char *a0, const char *a1, const char *a2, const char *a3,
+                  const char *a4, const char *a5)
+{
+    char repo[600];
+    snprintf(repo, sizeof(repo), "%s/%s", vc_test_tmpdir(), name);
+    const char *argv[] = {msgr_bin, "--repo", repo, "node-pool", a0, a1, a2, a3, a4, a5, NULL};
+    char *err = NULL;
+    *out = NULL;
+    int rc = vc_test_run_cmd(argv, out, &err);
+    if (rc != 0)
+        fprintf(stderr, "# node-pool %s: %s", a0, err ? err : "\n");
+    free(err);
+    return rc;
+}
+
+json_t *msgr_pool_node(const char *name, const char *node, json_t **ret_list)
+{
+    char *out = NULL;
+    *ret_list = NULL;
+    if (msgr_pool_cli(name, &out, "list", "--json", NULL, NULL, NULL, NULL) == 0)
+        *ret_list = json_loads(out ? out : "", 0, NULL);
+    free(out);
+    size_t k;
+    json_t *n;
+    json_array_foreach(json_object_get(*ret_list, "Nodes"), k, n) if (vc_streq(
+        json_string_value(json_object_get(n, "Name")), node)) return n;
+    return NULL;
+}
+
+bool msgr_pool_wait(const char *name, const char *node, bool want, int timeout_ms)
+{
+    for (int t = 0; t <= timeout_ms; t += 250) {
+        json_t *l = NULL, *n = msgr_pool_node(name, node, &l);
+        bool ok = n && json_is_true(json_object_get(n, "Enabled")) == want;
+        json_decref(l);
+        if (ok)
+            return true;
+        vc_sleep_ms(250);
+    }
+    return false;
+}

@@ -11,6 +11,7 @@
 #include <jansson.h>
 #include <sys/types.h>
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vc/address.h"
@@ -76,6 +77,15 @@ int start_messager(void);
 int start_messager_in(const char *name, const char *extra_conf, pid_t *ret_pid, char url[160], char **ret_token);
 /* SIGTERM and wait (a failure is counted if the daemon does not exit 0); *pid is cleared. */
 void stop_clean(const char *name, pid_t *pid);
+/* `venus-messager --repo <tmp>/<name> node-pool a0 ...` (NULL ends the args): the exit code,
+ * stdout in *out (malloc'ed); stderr is printed on failure. */
+int msgr_pool_cli(const char *name, char **out, const char *a0, const char *a1, const char *a2, const char *a3,
+                  const char *a4, const char *a5);
+/* Node `node` in the `node-pool list --json` of the instance <tmp>/<name> (NULL when absent);
+ * *ret_list owns the answer. */
+json_t *msgr_pool_node(const char *name, const char *node, json_t **ret_list);
+/* Waits until that instance lists `node` with Enabled == want. */
+bool msgr_pool_wait(const char *name, const char *node, bool want, int timeout_ms);
 /* stop_clean of every daemon, then the tokens are freed. */
 void msgr_stack_stop_all(void);
 

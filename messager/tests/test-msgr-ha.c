@@ -269,49 +269,20 @@ static int dead_port(void)
     return port;
 }
 
-/* `venus-messager --repo <instance i> node-pool ...`: the exit code, stdout in *out. */
 static int pool_cli(int i, char **out, const char *a0, const char *a1, const char *a2, const char *a3, const char *a4,
                     const char *a5)
 {
-    char repo[600];
-    snprintf(repo, sizeof(repo), "%s/%s", vc_test_tmpdir(), inst[i].name);
-    const char *argv[] = {msgr_bin, "--repo", repo, "node-pool", a0, a1, a2, a3, a4, a5, NULL};
-    char *err = NULL;
-    *out = NULL;
-    int rc = vc_test_run_cmd(argv, out, &err);
-    if (rc != 0)
-        fprintf(stderr, "# node-pool %s: %s", a0, err ? err : "\n");
-    free(err);
-    return rc;
+    return msgr_pool_cli(inst[i].name, out, a0, a1, a2, a3, a4, a5);
 }
 
-/* Node `name` as instance i's pool lists it (NULL when absent); *ret_list owns it. */
 static json_t *pool_node(int i, const char *name, json_t **ret_list)
 {
-    char *out = NULL;
-    *ret_list = NULL;
-    if (pool_cli(i, &out, "list", "--json", NULL, NULL, NULL, NULL) == 0)
-        *ret_list = json_loads(out ? out : "", 0, NULL);
-    free(out);
-    size_t k;
-    json_t *n;
-    json_array_foreach(json_object_get(*ret_list, "Nodes"), k, n) if (vc_streq(
-        json_string_value(json_object_get(n, "Name")), name)) return n;
-    return NULL;
+    return msgr_pool_node(inst[i].name, name, ret_list);
 }
 
-/* Waits until instance i lists node `name` with Enabled == want. */
 static bool wait_node(int i, const char *name, bool want, int timeout_ms)
 {
-    for (int t = 0; t <= timeout_ms; t += 250) {
-        json_t *l = NULL, *n = pool_node(i, name, &l);
-        bool ok = n && json_is_true(json_object_get(n, "Enabled")) == want;
-        json_decref(l);
-        if (ok)
-            return true;
-        vc_sleep_ms(250);
-    }
-    return false;
+    return msgr_pool_wait(inst[i].name, name, want, timeout_ms);
 }
 
 /*
