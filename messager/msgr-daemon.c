@@ -343,6 +343,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                               .skip_process_head = cfg.skip_process_head,
                               .skip_push = cfg.skip_push_message,
                               .multi_node = cfg.enable_multi_node,
+                              .metrics = metrics,
                               .ha = &cfg.ha,
                               .ha_addresses = cfg.ha_addresses};
     /* [Notify] URL: lease events to a webhook (off when empty) */

@@ -43,6 +43,7 @@ struct msgr_service {
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
     vc_ha_elector_t *elector; /* NULL: always the leader */
     vc_ha_elector_t *head_elector; /* group mode only: who processes heads */
+    vc_metric_t *m_pending;        /* address_pending_msgs{address,state}; NULL without metrics */
     vc_ha_presence_t *presence;
     bool lead_changed;        /* the elector started or ended a term (under lock) */
     bool subscribed;          /* to the pool's heads */
@@ -1484,6 +1485,29 @@ static void wait_until(msgr_service_t *s, int64_t deadline_mono_us)
     pthread_cond_timedwait(&s->cond, &s->lock, &ts);
 }
 
+/* /metrics address_pending_msgs{address,state="unfill"|"fill"}: refreshed at each new head on
+ * every instance (one GROUP BY); senders with nothing pending go back to 0. */
+static void set_pending(const char *from, int state, int64_t n, void *userdata)
+{
+    msgr_service_t *s = userdata;
+    if (from && (state == MSGR_MSG_UNFILL || state == MSGR_MSG_FILL))
+        vc_gauge_set(vc_metric_with(s->m_pending, from, state == MSGR_MSG_UNFILL ? "unfill" : "fill", NULL), (double)n);
+}
+
+static void refresh_pending(msgr_service_t *s)
+{
+    msgr_address_t *addrs = NULL;
+    size_t n = 0;
+    if (!s->m_pending || msgr_store_addr_list(s->o.store, false, &addrs, &n) < 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        vc_gauge_set(vc_metric_with(s->m_pending, addrs[i].addr, "unfill", NULL), 0);
+        vc_gauge_set(vc_metric_with(s->m_pending, addrs[i].addr, "fill", NULL), 0);
+    }
+    msgr_addresses_free(addrs, n);
+    (void)msgr_store_msg_pending_by_addr(s->o.store, set_pending, s);
+}
+
 /* Elector callbacks: wake the head thread, which reads the role itself. */
 static void on_lead_change(msgr_service_t *s)
 {
@@ -1566,6 +1590,7 @@ static void *head_main(void *arg)
             atomic_store(&s->head_height, t.height);
             seen = t;
             have_seen = true;
+            refresh_pending(s);
         }
         json_decref(q);
         /* head processing: the sending lease, or in group mode the head lease */
@@ -1624,6 +1649,10 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
         return -ENOMEM;
     }
     atomic_store(&s->block_delay_ms, 30000);
+    if (s->o.metrics)
+        (void)vc_metrics_gauge(s->o.metrics, "address_pending_msgs",
+                               "Messages waiting per sender: state unfill (no nonce yet) or fill (signed, not on chain).",
+                               VC_LABELS("address", "state"), &s->m_pending);
     if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 ||
         msgr_pushq_new(s->o.store, &s->pushq) < 0 ||
         (s->o.multi_node && msgr_fanout_new(s->o.store, &s->fanout) < 0)) {

@@ -43,6 +43,7 @@
 #include "vc/client.h"
 #include "vc/clientset.h"
 #include "vc/ha-ops.h"
+#include "vc/metrics.h"
 #include "vc/notify.h"
 #include "vc/nodepool.h"
 
@@ -56,6 +57,7 @@ typedef struct msgr_service_opts {
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
     bool skip_process_head, skip_push;
     bool multi_node; /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
+    vc_metrics_t *metrics;      /* may be NULL: address_pending_msgs{address,state} */
     const vc_ha_settings_t *ha; /* [HA]; NULL or not enabled: this instance always leads */
     char **ha_addresses;        /* [HA] Addresses (canonical 'f' strings, NULL-terminated; NULL or
                                  * empty: every address); non-empty = group mode */

@@ -1114,6 +1114,25 @@ int msgr_store_msg_count_by_state(msgr_store_t *s, int64_t counts[MSGR_MSG_STATE
     return r < 0 ? r : 0;
 }
 
+int msgr_store_msg_pending_by_addr(msgr_store_t *s, msgr_pending_fn fn, void *userdata)
+{
+    vc_db_conn_t *c;
+    vc_db_rows_t *rows = NULL;
+    int r;
+    clear_err();
+    if ((r = acquire(s, &c)) < 0)
+        return r;
+    r = vc_db_query(c, "SELECT from_addr, state, COUNT(*) FROM messages WHERE state IN (1, 2) GROUP BY from_addr, state",
+                    VC_DB_NONE, &rows);
+    while (r >= 0 && (r = vc_db_rows_next(rows)) > 0)
+        fn(vc_db_col_text(rows, 0, NULL), (int)vc_db_col_int64(rows, 1), vc_db_col_int64(rows, 2), userdata);
+    if (r < 0)
+        db_fail(r, "count pending messages");
+    vc_db_rows_free(rows);
+    vc_db_release(c);
+    return r < 0 ? r : 0;
+}
+
 /* ---- fill ---- */
 
 /* The live address's nonce, its row locked on PostgreSQL. */

@@ -120,6 +120,9 @@ int msgr_store_msg_list_filled(msgr_store_t *s, const char *from, uint64_t min_n
                                size_t *ret_n);
 /* Per-state counts (metrics): counts[state] for state 0..MSGR_MSG_STATE_MAX-1. */
 int msgr_store_msg_count_by_state(msgr_store_t *s, int64_t counts[MSGR_MSG_STATE_MAX]);
+/* fn(from, state, count) for every sender with UnFillMsg (1) or FillMsg (2) rows. */
+typedef void (*msgr_pending_fn)(const char *from, int state, int64_t count, void *userdata);
+int msgr_store_msg_pending_by_addr(msgr_store_t *s, msgr_pending_fn fn, void *userdata);
 
 /* One message's nonce assignment (spec 4.4 step 8). */
 typedef struct msgr_fill {

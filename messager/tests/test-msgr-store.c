@@ -122,6 +122,23 @@ static void test_open_shared(void)
     msgr_store_free(s);
 }
 
+typedef struct pending_sum {
+    int64_t unfill, fill, a1, bad;
+} pending_sum_t;
+
+static void sum_pending(const char *from, int state, int64_t n, void *userdata)
+{
+    pending_sum_t *ps = userdata;
+    if (!from || from[0] != 'f' || (state != MSGR_MSG_UNFILL && state != MSGR_MSG_FILL) || n <= 0)
+        ps->bad++;
+    if (state == MSGR_MSG_UNFILL)
+        ps->unfill += n;
+    else
+        ps->fill += n;
+    if (from && vc_streq(from + 1, A1 + 1))
+        ps->a1 += n;
+}
+
 static void test_push_get_query(void)
 {
     msgr_store_t *s = open_store();
@@ -242,6 +259,12 @@ static void test_push_get_query(void)
     int64_t counts[MSGR_MSG_STATE_MAX];
     ASSERT_OK(msgr_store_msg_count_by_state(s, counts));
     ASSERT_EQ(counts[MSGR_MSG_UNFILL], 22);
+    /* per sender: the same 22 unfilled, all from senders the rows name */
+    pending_sum_t ps = {0};
+    ASSERT_OK(msgr_store_msg_pending_by_addr(s, sum_pending, &ps));
+    ASSERT_EQ(ps.unfill, 22);
+    ASSERT_EQ(ps.fill, 0);
+    ASSERT_TRUE(ps.a1 > 0 && ps.bad == 0);
     msgr_store_free(s);
 }
 
