@@ -417,11 +417,11 @@ out:
     msgr_api_free(api);
     msgr_service_free(svc);
     vc_notify_free(notify);
+    vc_nodepool_store_free(pool_store); /* its follower sets node_pool_* gauges: before metrics */
+    vc_nodepool_free(pool);
     vc_metrics_free(metrics);
     vc_authn_free(authn);
     vc_tokcache_free(verifier.cache);
-    vc_nodepool_store_free(pool_store);
-    vc_nodepool_free(pool);
     vc_clientset_free(gateway);
     vc_client_free(auth);
     msgr_store_free(store);
