@@ -135,7 +135,7 @@ static void sum_pending(const char *from, int state, int64_t n, void *userdata)
         ps->unfill += n;
     else
         ps->fill += n;
-    if (from && vc_streq(from + 1, A1 + 1))
+    if (from && vc_streq(from, A1))
         ps->a1 += n;
 }
 
