@@ -1689,7 +1689,13 @@ static int check_network(msgr_service_t *s, const char *name)
 int msgr_service_start(msgr_service_t *s, const char *api_addr)
 {
     json_t *p = NULL;
-    if (msgr_service_node_call(s, "StateGetNetworkParams", NULL, &p) == 0) {
+    /* the start does not wait for the chain: a pool with no healthy node yet (all down, first
+     * heartbeats still running) gets a few seconds, then the check is skipped as when the call
+     * fails (the pool keeps probing; heads and rounds start once a node answers) */
+    int nr = vc_nodepool_wait_ready(s->o.pool, 5000) < 0
+                 ? seterr(-EHOSTUNREACH, "no healthy chain node within 5 s")
+                 : msgr_service_node_call(s, "StateGetNetworkParams", NULL, &p);
+    if (nr == 0) {
         const char *name = json_string_value(json_object_get(p, "NetworkName"));
         int r = vc_strempty(name) ? 0 : check_network(s, name);
         if (r < 0) {
