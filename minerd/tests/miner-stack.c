@@ -167,12 +167,13 @@ void init_miner(const char *api, const char *gw2)
     free(err);
     if (rc != 0)
         die("venus-miner init");
-    /* 1 s blocks: a short per-miner budget, and the recorder on */
+    /* 1 s blocks: a short per-miner budget, and the recorder on; a 2 s lease (Retry 500 ms:
+     * each elector call gets that long, headroom for a loaded PostgreSQL under ASan) */
     snprintf(path, sizeof(path), "%s/config.toml", miner_repo);
     vc_conf_t *c = vc_conf_new();
     if (!c || vc_conf_load(c, path) < 0 || vc_conf_set_duration_ms(c, "MinerOnceTimeout", 800) < 0 ||
         vc_conf_set_bool(c, "Recorder.Enable", true) < 0 || vc_conf_set_duration_ms(c, "HA.Lease", 2000) < 0 ||
-        vc_conf_set_duration_ms(c, "HA.RenewDeadline", 1400) < 0 || vc_conf_set_duration_ms(c, "HA.Retry", 300) < 0 ||
+        vc_conf_set_duration_ms(c, "HA.RenewDeadline", 1400) < 0 || vc_conf_set_duration_ms(c, "HA.Retry", 500) < 0 ||
         vc_conf_save(c, path, 0600) < 0)
         die("cannot edit the miner's config.toml");
     vc_conf_free(c);

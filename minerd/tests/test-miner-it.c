@@ -559,7 +559,15 @@ static void test_fault_cycles(void)
         bool kill9 = c % 2 == 0;
         int64_t t0 = vc_now_mono_us();
         kill(*pid, kill9 ? SIGKILL : SIGSTOP);
-        ASSERT_TRUE(wait_role(other, "leader", 8000));
+        if (!wait_role(other, "leader", 8000)) {
+            int rc;
+            char *st = cli_at(other, "ha", "status", NULL, &rc);
+            VC_FAIL_("fault %d: the other instance does not lead; its ha status: %s", c + 1, st ? st : "?");
+            free(st);
+            if (!kill9)
+                kill(*pid, SIGCONT);
+            break;
+        }
         fo[n_fo++] = (vc_now_mono_us() - t0) / 1000;
         int64_t h = head_height();
         fprintf(stderr, "# fault %d at height %lld: %s instance %d, the other leads after %lld ms\n", c + 1,
