@@ -1027,42 +1027,12 @@ static int m_version(vc_rpc_call_t *call, json_t *params, json_t **ret)
 
 /* ------------------------------------------------------------------ HA (vc/ha-ops.h) */
 
-static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
+/* Message.HaStatus / HaPromote / HaPause / HaResume */
+static int m_ha(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    char *err = NULL;
-    int r = vc_ha_status_json(msgr_service_elector(svc_of(call)), msgr_service_presence(svc_of(call)),
-                              msgr_store_db(store_of(call)), ret, &err);
-    if (r < 0) {
-        r = app_err(call, "%s", err ? err : vc_strerror(r));
-        free(err);
-    }
-    return r;
-}
-
-static int m_ha_promote(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    json_t *f = json_array_get(params, 0);
-    const char *why = NULL;
-    if (!json_is_boolean(f))
-        return bad_param(call, 0, "expected a boolean (force)");
-    return vc_ha_op_promote(msgr_service_elector(svc_of(call)), json_is_true(f), &why) < 0 ? app_err(call, "%s", why)
-                                                                                            : 0;
-}
-
-static int ha_pause(vc_rpc_call_t *call, bool pause)
-{
-    const char *why = NULL;
-    return vc_ha_op_pause(msgr_service_elector(svc_of(call)), pause, &why) < 0 ? app_err(call, "%s", why) : 0;
-}
-
-static int m_ha_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    return ha_pause(call, true);
-}
-
-static int m_ha_resume(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    return ha_pause(call, false);
+    msgr_service_t *svc = svc_of(call);
+    return vc_ha_rpc(call, params, ret, msgr_service_elector(svc), msgr_service_presence(svc),
+                     msgr_store_db(store_of(call)));
 }
 
 /* ------------------------------------------------------------------ chain-node pool */
@@ -1149,10 +1119,10 @@ static const vc_rpc_method_t methods[] = {
     {"Message.NetConnect", A, 1, m_net_unsupported, F},
     {"Message.NetAddrsListen", A, 0, m_net_unsupported, F},
     {"Message.Version", R, 0, m_version, F},
-    {"Message.HaStatus", R, 0, m_ha_status, 0},
-    {"Message.HaPromote", A, 1, m_ha_promote, 0},
-    {"Message.HaPause", A, 0, m_ha_pause, 0},
-    {"Message.HaResume", A, 0, m_ha_resume, 0},
+    {"Message.HaStatus", R, 0, m_ha, 0},
+    {"Message.HaPromote", A, 1, m_ha, 0},
+    {"Message.HaPause", A, 0, m_ha, 0},
+    {"Message.HaResume", A, 0, m_ha, 0},
     {"Message.NodePoolList", R, 0, m_node_pool, F},
     {"Message.NodePoolAdd", A, 1, m_node_pool, 0},
     {"Message.NodePoolSet", A, 1, m_node_pool, 0},

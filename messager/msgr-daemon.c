@@ -200,34 +200,24 @@ static double blocked_five_minutes(void *userdata)
 static int open_pool(const msgr_config_t *cfg, msgr_store_t *store, vc_metrics_t *metrics, vc_nodepool_t **ret_pool,
                      vc_nodepool_store_t **ret_store)
 {
-    vc_nodepool_opts_t po;
-    vc_nodepool_opts_init(&po);
-    int64_t call_ms = cfg->estimate_timeout_ms + 5000;
-    po.call_timeout_ms = (int)(call_ms > 120000 ? 120000 : call_ms);
-    int r = vc_nodepool_new(&po, ret_pool);
-    if (r < 0)
-        return fail("cannot start the chain-node pool: %s", vc_strerror(r));
-    char service[VC_NODEPOOL_STORE_SERVICE_MAX + 1];
-    snprintf(service, sizeof(service), "messager%s%.100s", *cfg->ha.scope ? "/" : "", cfg->ha.scope);
     vc_nodepool_node_conf_t seed = {.name = "node", .url = cfg->node_url, .token = cfg->node_token};
-    vc_nodepool_store_opts_t so = {.service = service, .seeds = &seed, .n_seeds = vc_strempty(cfg->node_url) ? 0 : 1,
-                                   .seed_from_env = true, .metrics = metrics};
+    int64_t call_ms = cfg->estimate_timeout_ms + 5000;
     char *err = NULL;
-    if ((r = vc_nodepool_store_new(msgr_store_db(store), *ret_pool, &so, ret_store, &err)) < 0) {
+    int r = vc_nodepool_open(msgr_store_db(store), "messager", cfg->ha.scope, &seed,
+                             (int)(call_ms > 120000 ? 120000 : call_ms), metrics, ret_pool, ret_store, &err);
+    if (r < 0) {
         fail("chain-node pool: %s", err ? err : vc_strerror(r));
         free(err);
         return 1;
     }
     char v[24];
     snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(*ret_store));
-    if (vc_nodepool_store_seeded(*ret_store))
-        vc_logkv(VC_LOG_NOTICE, "service", "chain-node pool seeded from [node] and " VC_NODEPOOL_ENV, "service",
-                 service, NULL);
-    else
-        vc_logkv(VC_LOG_NOTICE, "service",
-                 "chain-node pool settings from the database: [node] and " VC_NODEPOOL_ENV
-                 " only seed an empty one (use `venus-messager node-pool`)",
-                 "service", service, "version", v, NULL);
+    vc_logkv(VC_LOG_NOTICE, "service",
+             vc_nodepool_store_seeded(*ret_store)
+                 ? "chain-node pool seeded from [node] and " VC_NODEPOOL_ENV
+                 : "chain-node pool from the database ([node] and " VC_NODEPOOL_ENV " only seed an empty one; "
+                   "use `venus-messager node-pool`)",
+             "version", v, NULL);
     return 0;
 }
 

@@ -363,41 +363,11 @@ static vc_ha_elector_t *elector_of(vc_rpc_call_t *call)
     return miner_elector(api_of(call)->m);
 }
 
-static int m_ha_status(vc_rpc_call_t *call, json_t *params, json_t **ret)
+/* Filecoin.HaStatus / HaPromote / HaPause / HaResume */
+static int m_ha(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    char *err = NULL;
-    int r = vc_ha_status_json(elector_of(call), miner_presence(api_of(call)->m), miner_store_db(api_of(call)->store), ret,
-                              &err);
-    if (r < 0) {
-        r = app_err(call, "%s", err ? err : vc_strerror(r));
-        free(err);
-    }
-    return r;
-}
-
-static int m_ha_promote(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    json_t *f = json_array_get(params, 0);
-    const char *why = NULL;
-    if (!json_is_boolean(f))
-        return bad_param(call, 0, "expected a boolean (force)");
-    return vc_ha_op_promote(elector_of(call), json_is_true(f), &why) < 0 ? app_err(call, "%s", why) : 0;
-}
-
-static int pause_resume(vc_rpc_call_t *call, bool pause)
-{
-    const char *why = NULL;
-    return vc_ha_op_pause(elector_of(call), pause, &why) < 0 ? app_err(call, "%s", why) : 0;
-}
-
-static int m_ha_pause(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    return pause_resume(call, true);
-}
-
-static int m_ha_resume(vc_rpc_call_t *call, json_t *params, json_t **ret)
-{
-    return pause_resume(call, false);
+    return vc_ha_rpc(call, params, ret, elector_of(call), miner_presence(api_of(call)->m),
+                     miner_store_db(api_of(call)->store));
 }
 
 /* ------------------------------------------------------------------ chain-node pool */
@@ -447,10 +417,10 @@ static const vc_rpc_method_t methods[] = {
     {"Filecoin.Start", A, 1, m_start, 0},
     {"Filecoin.Stop", A, 1, m_stop, 0},
     {"Filecoin.QueryRecord", R, 1, m_query_record, 0},
-    {"Filecoin.HaStatus", R, 0, m_ha_status, 0},
-    {"Filecoin.HaPromote", A, 1, m_ha_promote, 0},
-    {"Filecoin.HaPause", A, 0, m_ha_pause, 0},
-    {"Filecoin.HaResume", A, 0, m_ha_resume, 0},
+    {"Filecoin.HaStatus", R, 0, m_ha, 0},
+    {"Filecoin.HaPromote", A, 1, m_ha, 0},
+    {"Filecoin.HaPause", A, 0, m_ha, 0},
+    {"Filecoin.HaResume", A, 0, m_ha, 0},
     {"Filecoin.NodePoolList", R, 0, m_node_pool, F},
     {"Filecoin.NodePoolAdd", A, 1, m_node_pool, 0},
     {"Filecoin.NodePoolSet", A, 1, m_node_pool, 0},

@@ -288,34 +288,25 @@ static bool wait_sync(vc_nodepool_t *pool, int64_t bd_s, sigset_t *set)
 static int open_pool(const miner_config_t *cfg, miner_store_t *store, vc_metrics_t *metrics, vc_nodepool_t **ret_pool,
                      vc_nodepool_store_t **ret_store)
 {
-    vc_nodepool_opts_t po;
-    vc_nodepool_opts_init(&po);
-    int64_t call_ms = cfg->once_timeout_ms + 5000;
-    po.call_timeout_ms = (int)(call_ms > 60000 ? 60000 : call_ms < 1000 ? 1000 : call_ms);
-    int r = vc_nodepool_new(&po, ret_pool);
-    if (r < 0)
-        return fail("cannot start the chain-node pool: %s", vc_strerror(r));
-    char service[VC_NODEPOOL_STORE_SERVICE_MAX + 1];
-    snprintf(service, sizeof(service), "miner%s%.100s", *cfg->ha.scope ? "/" : "", cfg->ha.scope);
     vc_nodepool_node_conf_t seed = {.name = "fullnode", .url = cfg->node.addr, .token = cfg->node.token};
-    vc_nodepool_store_opts_t so = {.service = service, .seeds = &seed, .n_seeds = vc_strempty(cfg->node.addr) ? 0 : 1,
-                                   .seed_from_env = true, .metrics = metrics};
+    int64_t call_ms = cfg->once_timeout_ms + 5000;
     char *err = NULL;
-    if ((r = vc_nodepool_store_new(miner_store_db(store), *ret_pool, &so, ret_store, &err)) < 0) {
+    int r = vc_nodepool_open(miner_store_db(store), "miner", cfg->ha.scope, &seed,
+                             (int)(call_ms > 60000 ? 60000 : call_ms < 1000 ? 1000 : call_ms), metrics, ret_pool,
+                             ret_store, &err);
+    if (r < 0) {
         fail("chain-node pool: %s", err ? err : vc_strerror(r));
         free(err);
         return 1;
     }
     char v[24];
     snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(*ret_store));
-    if (vc_nodepool_store_seeded(*ret_store))
-        vc_logkv(VC_LOG_NOTICE, "miner", "chain-node pool seeded from [FullNode] and " VC_NODEPOOL_ENV, "service",
-                 service, NULL);
-    else
-        vc_logkv(VC_LOG_NOTICE, "miner",
-                 "chain-node pool settings from the database: [FullNode] and " VC_NODEPOOL_ENV
-                 " only seed an empty one (use `venus-miner node-pool`)",
-                 "service", service, "version", v, NULL);
+    vc_logkv(VC_LOG_NOTICE, "miner",
+             vc_nodepool_store_seeded(*ret_store)
+                 ? "chain-node pool seeded from [FullNode] and " VC_NODEPOOL_ENV
+                 : "chain-node pool from the database ([FullNode] and " VC_NODEPOOL_ENV " only seed an empty one; "
+                   "use `venus-miner node-pool`)",
+             "version", v, NULL);
     return 0;
 }
 

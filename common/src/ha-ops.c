@@ -200,6 +200,33 @@ int vc_ha_op_pause(vc_ha_elector_t *e, bool pause, const char **reterr_msg)
     return 0;
 }
 
+int vc_ha_rpc(vc_rpc_call_t *call, const json_t *params, json_t **ret, vc_ha_elector_t *e, vc_ha_presence_t *p,
+              vc_db_t *db)
+{
+    const char *m = strrchr(vc_rpc_call_method(call), '.');
+    const char *why = NULL;
+    m = m ? m + 1 : vc_rpc_call_method(call);
+    if (vc_streq(m, "HaStatus")) {
+        char *err = NULL;
+        int r = vc_ha_status_json(e, p, db, ret, &err);
+        if (r < 0)
+            r = vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", err ? err : vc_strerror(r));
+        free(err);
+        return r;
+    }
+    if (vc_streq(m, "HaPromote")) {
+        json_t *f = json_array_get(params, 0);
+        if (!json_is_boolean(f))
+            return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "unmarshaling params for '%s' (param: 0): %s",
+                                vc_rpc_call_method(call), "expected a boolean (force)");
+        return vc_ha_op_promote(e, json_is_true(f), &why) < 0 ? vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", why) : 0;
+    }
+    if (vc_streq(m, "HaPause") || vc_streq(m, "HaResume"))
+        return vc_ha_op_pause(e, vc_streq(m, "HaPause"), &why) < 0 ? vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", why)
+                                                                      : 0;
+    return vc_rpc_error(call, VC_RPC_APP_ERROR, "unknown HA method %s", vc_rpc_call_method(call));
+}
+
 /* ---- metrics ---- */
 
 static double ha_leader(void *userdata)

@@ -836,3 +836,34 @@ int vc_nodepool_store_rpc(vc_nodepool_store_t *s, const char *method, const json
         return set_err(reterr_msg, -ENOSYS, "unknown method '%.64s'", method ? method : "");
     return r < 0 ? r : change_result(s, version, ret);
 }
+
+int vc_nodepool_open(vc_db_t *db, const char *base, const char *scope, const vc_nodepool_node_conf_t *seed,
+                     int call_timeout_ms, vc_metrics_t *metrics, vc_nodepool_t **ret_pool,
+                     vc_nodepool_store_t **ret_store, char **reterr_msg)
+{
+    vc_nodepool_opts_t po;
+    char service[VC_NODEPOOL_STORE_SERVICE_MAX + 1];
+    *ret_pool = NULL;
+    *ret_store = NULL;
+    if (!base || !*base || snprintf(service, sizeof(service), "%s%s%s", base, scope && *scope ? "/" : "",
+                                    scope ? scope : "") >= (int)sizeof(service)) {
+        if (reterr_msg)
+            *reterr_msg = strdup("chain-node pool: the service name (with the HA scope) is too long");
+        return -EINVAL;
+    }
+    vc_nodepool_opts_init(&po);
+    if (call_timeout_ms > 0)
+        po.call_timeout_ms = call_timeout_ms;
+    int r = vc_nodepool_new(&po, ret_pool);
+    if (r < 0) {
+        if (reterr_msg)
+            *reterr_msg = strdup("cannot start the chain-node pool");
+        return r;
+    }
+    bool has_seed = seed && seed->url && *seed->url;
+    vc_nodepool_store_opts_t so = {.service = service, .seeds = has_seed ? seed : NULL, .n_seeds = has_seed ? 1 : 0,
+                                   .seed_from_env = true, .metrics = metrics};
+    if ((r = vc_nodepool_store_new(db, *ret_pool, &so, ret_store, reterr_msg)) < 0)
+        *ret_pool = vc_nodepool_free(*ret_pool);
+    return r;
+}

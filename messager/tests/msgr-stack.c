@@ -77,8 +77,14 @@ char *gen_token(const char *user, const char *perm)
 /* Message.<method> on the messager with token; params stolen. */
 int mcall(const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err)
 {
-    const char *eps[] = {msgr_url};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1, .timeout_ms = 60000};
+    return mcall_at(msgr_url, token, method, params, ret, err, 60000);
+}
+
+int mcall_at(const char *url, const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err,
+             int timeout_ms)
+{
+    const char *eps[] = {url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = token, .retries = -1, .timeout_ms = timeout_ms};
     vc_client_t *c = NULL;
     char full[128];
     snprintf(full, sizeof(full), "Message.%s", method);

@@ -49,6 +49,9 @@ long rest(const char *base, const char *token, const char *method, const char *p
 char *gen_token(const char *user, const char *perm);
 /* Message.<method> on the messager with token; params stolen. */
 int mcall(const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err);
+/* The same on the messager at url (".../rpc/v0"), bounded by timeout_ms. */
+int mcall_at(const char *url, const char *token, const char *method, json_t *params, json_t **ret, vc_rpc_err_t *err,
+             int timeout_ms);
 /* <method> on the devnet (/rpc/v1, node_token); params stolen; the error is printed. */
 int dcall(const char *method, json_t *params, json_t **ret);
 /* The same on another node. */

@@ -84,27 +84,7 @@ static int icall(int i, const char *token, const char *method, json_t *params, j
     snprintf(url, sizeof(url), "%s", inst[i].url);
     snprintf(tok, sizeof(tok), "%s", token ? token : inst[i].token ? inst[i].token : "");
     pthread_mutex_unlock(&inst_lock);
-    const char *eps[] = {url};
-    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = tok, .retries = -1, .timeout_ms = timeout_ms};
-    vc_client_t *c = NULL;
-    char full[128];
-    snprintf(full, sizeof(full), "Message.%s", method);
-    int r = vc_client_new(&o, &c);
-    if (r < 0) {
-        json_decref(params);
-        return r;
-    }
-    json_t *res = NULL;
-    vc_rpc_err_t e = {0};
-    r = vc_client_call(c, full, params, &res, &e);
-    vc_client_free(c);
-    if (err)
-        *err = e;
-    if (ret)
-        *ret = res;
-    else
-        json_decref(res);
-    return r;
+    return mcall_at(url, tok, method, params, ret, err, timeout_ms);
 }
 
 /* 1 leader, 0 standby or paused, -1 unreachable (killed, stopped). */

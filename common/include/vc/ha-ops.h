@@ -27,6 +27,7 @@
 #include "vc/ha-peers.h"
 #include "vc/ha.h"
 #include "vc/metrics.h"
+#include "vc/rpc.h"
 
 /* The [HA] section above as TOML text, for a daemon's defaults. */
 #define VC_HA_CONF_DEFAULTS                                                                                     \
@@ -67,6 +68,12 @@ int vc_ha_elector_from_settings(vc_db_t *db, const char *service, const vc_ha_se
  * On a DB error: the error and a message.
  */
 int vc_ha_status_json(vc_ha_elector_t *e, vc_ha_presence_t *p, vc_db_t *db, json_t **ret, char **reterr_msg);
+
+/* The whole JSON-RPC method <Namespace>.HaStatus / HaPromote [force] / HaPause / HaResume
+ * (chosen by the method name after its last '.'), for a daemon's table entry: errors answered
+ * as application errors with the texts above, a non-boolean force as a params error. */
+int vc_ha_rpc(vc_rpc_call_t *call, const json_t *params, json_t **ret, vc_ha_elector_t *e, vc_ha_presence_t *p,
+              vc_db_t *db);
 /* "leader", "standby" or "paused" for e; "leader" when e is NULL (HA disabled: always acts). */
 const char *vc_ha_role(vc_ha_elector_t *e);
 /* Presence for a daemon with a lease elector: instance = e's holder id, role = vc_ha_role(e),

@@ -77,6 +77,13 @@ typedef struct vc_nodepool_store_opts {
  * *reterr_msg (optional) says why ("FULLNODE_API_POOL_INFO: entry 2: ...", "database: ..."). */
 int vc_nodepool_store_new(vc_db_t *db, vc_nodepool_t *pool, const vc_nodepool_store_opts_t *opts,
                           vc_nodepool_store_t **ret, char **reterr_msg);
+/* A daemon's pool in one step: vc_nodepool_new (defaults, call_timeout_ms > 0 as CallTimeout),
+ * then vc_nodepool_store_new for the row "<base>" or, with a non-empty scope, "<base>/<scope>",
+ * seeded with seed (skipped when its url is empty) and $FULLNODE_API_POOL_INFO. On error both
+ * are NULL and *reterr_msg (malloc'ed) says why. */
+int vc_nodepool_open(vc_db_t *db, const char *base, const char *scope, const vc_nodepool_node_conf_t *seed,
+                     int call_timeout_ms, vc_metrics_t *metrics, vc_nodepool_t **ret_pool,
+                     vc_nodepool_store_t **ret_store, char **reterr_msg);
 /* Stops the follower. Accepts NULL; returns NULL. */
 vc_nodepool_store_t *vc_nodepool_store_free(vc_nodepool_store_t *s);
 
