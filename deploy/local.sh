@@ -346,7 +346,8 @@ venus-c ($mode) is running under $run (logs: $0 logs [daemon]). Try:
   $(bin_of devnet) --repo $run/devnet chain head
   $(bin_of wallet) --repo $run/wallet list
   $(bin_of gateway) --repo $run/gateway wallet list
-  $(bin_of messager) --repo $run/messager send --from \$(cat $run/keys/owner.addr) --method 2 <to> 0.001
+  $(bin_of messager) --repo $run/messager send --from \$(cat $run/keys/owner.addr) --method 2 --params-hex "" \\
+      --gas-limit 1000000 --gas-feecap 100000 --gas-premium 1000 t01000 0.001
   $(bin_of messager) --repo $run/messager msg list
   $(bin_of messager) --repo $run/messager address list
   $(bin_of miner) --repo $run/miner address state
