@@ -1119,16 +1119,8 @@ static const vc_rpc_method_t methods[] = {
     {"Message.NetConnect", A, 1, m_net_unsupported, F},
     {"Message.NetAddrsListen", A, 0, m_net_unsupported, F},
     {"Message.Version", R, 0, m_version, F},
-    {"Message.HaStatus", R, 0, m_ha, 0},
-    {"Message.HaPromote", A, 1, m_ha, 0},
-    {"Message.HaPause", A, 0, m_ha, 0},
-    {"Message.HaResume", A, 0, m_ha, 0},
-    {"Message.NodePoolList", R, 0, m_node_pool, F},
-    {"Message.NodePoolAdd", A, 1, m_node_pool, 0},
-    {"Message.NodePoolSet", A, 1, m_node_pool, 0},
-    {"Message.NodePoolRemove", A, 1, m_node_pool, 0},
-    {"Message.NodePoolPolicy", A, 1, m_node_pool, 0},
-    {"Message.NodePoolConfig", A, 1, m_node_pool, 0},
+    VC_HA_RPC_METHODS("Message", m_ha),
+    VC_NODEPOOL_RPC_METHODS("Message", m_node_pool),
 };
 
 int msgr_api_new(msgr_service_t *svc, vc_nodepool_store_t *pool_store, vc_authn_t *authn, msgr_api_t **ret)

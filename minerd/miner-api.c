@@ -417,16 +417,8 @@ static const vc_rpc_method_t methods[] = {
     {"Filecoin.Start", A, 1, m_start, 0},
     {"Filecoin.Stop", A, 1, m_stop, 0},
     {"Filecoin.QueryRecord", R, 1, m_query_record, 0},
-    {"Filecoin.HaStatus", R, 0, m_ha, 0},
-    {"Filecoin.HaPromote", A, 1, m_ha, 0},
-    {"Filecoin.HaPause", A, 0, m_ha, 0},
-    {"Filecoin.HaResume", A, 0, m_ha, 0},
-    {"Filecoin.NodePoolList", R, 0, m_node_pool, F},
-    {"Filecoin.NodePoolAdd", A, 1, m_node_pool, 0},
-    {"Filecoin.NodePoolSet", A, 1, m_node_pool, 0},
-    {"Filecoin.NodePoolRemove", A, 1, m_node_pool, 0},
-    {"Filecoin.NodePoolPolicy", A, 1, m_node_pool, 0},
-    {"Filecoin.NodePoolConfig", A, 1, m_node_pool, 0},
+    VC_HA_RPC_METHODS("Filecoin", m_ha),
+    VC_NODEPOOL_RPC_METHODS("Filecoin", m_node_pool),
 };
 
 int miner_api_new(miner_t *m, miner_store_t *store, vc_authn_t *authn, miner_api_t **ret)

@@ -27,6 +27,7 @@
 #include "vc/ha-peers.h"
 #include "vc/ha.h"
 #include "vc/metrics.h"
+#include "vc/authn.h"
 #include "vc/rpc.h"
 
 /* The [HA] section above as TOML text, for a daemon's defaults. */
@@ -74,6 +75,11 @@ int vc_ha_status_json(vc_ha_elector_t *e, vc_ha_presence_t *p, vc_db_t *db, json
  * as application errors with the texts above, a non-boolean force as a params error. */
 int vc_ha_rpc(vc_rpc_call_t *call, const json_t *params, json_t **ret, vc_ha_elector_t *e, vc_ha_presence_t *p,
               vc_db_t *db);
+/* The four method-table entries (names, permissions, param counts) for namespace ns ("Message",
+ * "Filecoin"), each answered by fn, a daemon wrapper that calls vc_ha_rpc. */
+#define VC_HA_RPC_METHODS(ns, fn)                                                                                     \
+    {ns ".HaStatus", VC_PERM_READ, 0, (fn), 0}, {ns ".HaPromote", VC_PERM_ADMIN, 1, (fn), 0},                          \
+        {ns ".HaPause", VC_PERM_ADMIN, 0, (fn), 0}, {ns ".HaResume", VC_PERM_ADMIN, 0, (fn), 0}
 /* "leader", "standby" or "paused" for e; "leader" when e is NULL (HA disabled: always acts). */
 const char *vc_ha_role(vc_ha_elector_t *e);
 /* Presence for a daemon with a lease elector: instance = e's holder id, role = vc_ha_role(e),

@@ -56,7 +56,9 @@
 
 #include "vc/db.h"
 #include "vc/metrics.h"
+#include "vc/authn.h"
 #include "vc/nodepool.h"
+#include "vc/rpc.h"
 
 #define VC_NODEPOOL_STORE_FOLLOW_MS 3000
 #define VC_NODEPOOL_STORE_SERVICE_MAX 128
@@ -118,5 +120,11 @@ int vc_nodepool_store_rpc(vc_nodepool_store_t *s, const char *method, const json
                           char **reterr_msg);
 /* True for the NodePool methods that change settings (they need admin permission). */
 bool vc_nodepool_store_rpc_writes(const char *method);
+/* The six method-table entries (names, permissions, param counts) for namespace ns, each
+ * answered by fn, a daemon wrapper around vc_nodepool_store_rpc (List is read-only and fast). */
+#define VC_NODEPOOL_RPC_METHODS(ns, fn)                                                                               \
+    {ns ".NodePoolList", VC_PERM_READ, 0, (fn), VC_RPC_FAST}, {ns ".NodePoolAdd", VC_PERM_ADMIN, 1, (fn), 0},          \
+        {ns ".NodePoolSet", VC_PERM_ADMIN, 1, (fn), 0}, {ns ".NodePoolRemove", VC_PERM_ADMIN, 1, (fn), 0},             \
+        {ns ".NodePoolPolicy", VC_PERM_ADMIN, 1, (fn), 0}, {ns ".NodePoolConfig", VC_PERM_ADMIN, 1, (fn), 0}
 
 #endif
