@@ -354,7 +354,14 @@ static void test_faults(void)
     pthread_join(th, NULL);
     ASSERT_EQ(push_failures, 0);
     int lead = wait_leader(15000, -1);
-    ASSERT_TRUE(lead >= 0 && wait_node(lead, "node", true, 15000)); /* enabled again */
+    ASSERT_TRUE(lead >= 0);
+    if (lead >= 0 && !wait_node(lead, "node", true, 30000)) { /* enabled again */
+        json_t *l = NULL, *n = pool_node(lead, "node", &l);
+        char *dump = n ? json_dumps(n, JSON_COMPACT) : NULL;
+        VC_FAIL_("chain node \"node\" not enabled again on %s: %s", inst[lead].name, dump ? dump : "(not listed)");
+        free(dump);
+        json_decref(l);
+    }
     qsort(failover_ms, (size_t)n_fo, sizeof(failover_ms[0]), cmp_i64);
     if (n_fo)
         fprintf(stderr, "# failover over %d faults: median %lld ms, max %lld ms (%d SIGSTOPs held the sqlite lock)\n",
