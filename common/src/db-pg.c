@@ -24,6 +24,7 @@
 typedef struct pg_conn {
     vc_db_conn_t base;
     PGconn *pg;
+    int64_t idle_tx_timeout_ms; /* the session's idle_in_transaction_session_timeout; 0 = none */
 } pg_conn_t;
 
 typedef struct pg_rows {
@@ -45,10 +46,20 @@ static void notice_processor(void *arg, const char *message)
     vc_debug("db: postgres notice: %s", message);
 }
 
+/*
+ * Every session: hex bytea output, and an idle-in-transaction timeout, so that a process stopped
+ * (SIGSTOP, a frozen VM) or stuck in the middle of a transaction loses it and its locks instead
+ * of blocking every other instance's writes to the same rows forever. Our transactions are short
+ * runs of statements with no waiting between them; a bounded transaction (vc/ha.h) sets a
+ * shorter value of its own.
+ */
 static int setup_session(vc_db_conn_t *c)
 {
     PQsetNoticeProcessor(PG(c), notice_processor, NULL);
-    PGresult *res = PQexec(PG(c), "SET bytea_output = 'hex'");
+    char sql[128];
+    snprintf(sql, sizeof(sql), "SET bytea_output = 'hex'; SET idle_in_transaction_session_timeout = %lld",
+             (long long)((pg_conn_t *)c)->idle_tx_timeout_ms);
+    PGresult *res = PQexec(PG(c), sql);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     PQclear(res);
     if (!ok) {
@@ -98,6 +109,7 @@ static int pg_connect(vc_db_t *db, const char *target, const vc_db_options_t *op
     p->base.db = db;
     p->base.ops = &vc_db_pg_ops;
     p->base.backend = VC_DB_POSTGRES;
+    p->idle_tx_timeout_ms = VC_MAX(opts->pg_idle_tx_timeout_ms, 0);
     char timeout[32];
     snprintf(timeout, sizeof(timeout), "%lld", (long long)VC_MAX(2, (opts->connect_timeout_ms + 999) / 1000));
     const char *keys[] = {"dbname", "connect_timeout", NULL};

@@ -268,6 +268,8 @@ int vc_db_open(const char *dsn, const vc_db_options_t *opts, vc_db_t **ret, char
         db->opts.busy_timeout_ms = 5000;
     if (db->opts.connect_timeout_ms <= 0)
         db->opts.connect_timeout_ms = 10000;
+    if (db->opts.pg_idle_tx_timeout_ms == 0)
+        db->opts.pg_idle_tx_timeout_ms = 5000;
     if (db->opts.tx_max_retries == 0)
         db->opts.tx_max_retries = 10;
     if (db->opts.isolation >= VC_DB_ISOLATION_MAX)

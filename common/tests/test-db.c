@@ -789,6 +789,47 @@ static void test_pg_broken_connection(void)
     }
 }
 
+/*
+ * pg only: a connection left idle inside a transaction (its process stopped or stuck) is ended by
+ * the server after pg_idle_tx_timeout_ms, so its row locks do not block another writer forever;
+ * the stuck side then sees a transport error and its write is gone.
+ */
+static void test_pg_idle_tx_timeout(void)
+{
+    if (!use_pg)
+        return;
+    vc_db_options_t o = {.max_conns = 2, .pg_idle_tx_timeout_ms = 300};
+    _cleanup_(vc_db_freep) vc_db_t *db = fresh_db(&o, true);
+    ASSERT_NOTNULL(db);
+    vc_db_conn_t *stuck, *other;
+    ASSERT_OK(vc_db_acquire(db, -1, &stuck));
+    ASSERT_OK(vc_db_acquire(db, -1, &other));
+    ASSERT_EQ(vc_db_exec(other, "INSERT INTO counter (id, n) VALUES (7, 0)", VC_DB_NONE), 1);
+    ASSERT_OK(vc_db_begin(stuck, VC_DB_READ_COMMITTED));
+    ASSERT_EQ(vc_db_exec(stuck, "UPDATE counter SET n = 1 WHERE id = 7", VC_DB_NONE), 1);
+    /* the other writer waits for the row lock, at most until the stuck session is ended */
+    int64_t t0 = vc_now_mono_us();
+    ASSERT_EQ(vc_db_exec(other, "UPDATE counter SET n = 2 WHERE id = 7", VC_DB_NONE), 1);
+    int64_t waited_ms = (vc_now_mono_us() - t0) / 1000;
+    ASSERT_TRUE(waited_ms >= 250 && waited_ms < 5000);
+    ASSERT_EQ(vc_db_commit(stuck), VC_ETRANSPORT);
+    vc_db_release(stuck);
+    int64_t n = -1;
+    ASSERT_OK(vc_db_query_int64(other, "SELECT n FROM counter WHERE id = 7", VC_DB_NONE, &n));
+    ASSERT_EQ(n, 2);
+    vc_db_release(other);
+    /* the default (5 s) is on every session */
+    _cleanup_(vc_db_freep) vc_db_t *dflt = fresh_db(NULL, false);
+    ASSERT_NOTNULL(dflt);
+    char *v = NULL;
+    vc_db_conn_t *c;
+    ASSERT_OK(vc_db_acquire(dflt, -1, &c));
+    ASSERT_OK(vc_db_query_text(c, "SHOW idle_in_transaction_session_timeout", VC_DB_NONE, &v));
+    ASSERT_STREQ(v, "5s");
+    free(v);
+    vc_db_release(c);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -815,5 +856,6 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_rewrite);
     VC_TEST_RUN(test_bad_sql);
     VC_TEST_RUN(test_pg_broken_connection);
+    VC_TEST_RUN(test_pg_idle_tx_timeout);
     return VC_TEST_DONE();
 }

@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -126,6 +127,20 @@ static int wait_leader(int timeout_ms, int not_this)
     return -1;
 }
 
+/* Why wait_leader found nobody: each instance's HaStatus (or the error), with time to answer. */
+static void dump_roles(void)
+{
+    for (int i = 0; i < 2; i++) {
+        json_t *st = NULL;
+        vc_rpc_err_t err = {0};
+        int r = icall(i, NULL, "HaStatus", NULL, &st, &err, 5000);
+        char *d = st ? json_dumps(st, JSON_COMPACT) : NULL;
+        fprintf(stderr, "# %s HaStatus: %s\n", inst[i].name, d ? d : r == VC_EREMOTE ? err.message : vc_strerror(r));
+        free(d);
+        json_decref(st);
+    }
+}
+
 static json_t *transfer(const char *from)
 {
     return json_pack("{s:i, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:i, s:n}", "Version", 0, "To", bob, "From", from,
@@ -136,12 +151,13 @@ static json_t *transfer(const char *from)
 /* ---------------------------------------------------------------- the pusher */
 
 static int push_failures, sqlite_blocked;
+static atomic_bool pusher_stop; /* a failed fault cycle ends the pusher before the stack stops */
 
 /* PushMessageWithId to either instance until one takes it (or says the id exists: an earlier
  * attempt was committed before its answer was lost). */
 static int push_one(int k, const char *from, const char *id)
 {
-    for (int attempt = 0; attempt < 400; attempt++) {
+    for (int attempt = 0; attempt < 400 && !atomic_load(&pusher_stop); attempt++) {
         int i = (k + attempt) % 2;
         vc_rpc_err_t err = {0};
         int r = icall(i, wal_tok, "PushMessageWithId", json_pack("[s, o, n]", id, transfer(from)), NULL, &err, 1500);
@@ -160,7 +176,7 @@ static int push_one(int k, const char *from, const char *id)
 static void *pusher(void *arg)
 {
     (void)arg;
-    for (int n = 0; n < TOTAL; n++) {
+    for (int n = 0; n < TOTAL && !atomic_load(&pusher_stop); n++) {
         if (push_one(n, addrs[n % NADDR], ids[n]) < 0)
             push_failures++;
         vc_sleep_ms(10);
@@ -298,14 +314,11 @@ static int cmp_i64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static void test_faults(void)
+/* The CYCLES faults, each failover's time in failover_ms (*n_fo of them). */
+static void fault_cycles(int64_t *failover_ms, int *ret_n_fo)
 {
-    for (int n = 0; n < TOTAL; n++)
-        vc_uuid4(ids[n]);
-    pthread_t th;
-    ASSERT_EQ(pthread_create(&th, NULL, pusher, NULL), 0);
-    int64_t failover_ms[CYCLES];
     int n_fo = 0;
+    *ret_n_fo = 0;
     for (int c = 0; c < CYCLES && !vc_test_failed; c++) {
         vc_sleep_ms(1500);
         int l = wait_leader(15000, -1);
@@ -337,8 +350,14 @@ static void test_faults(void)
             ASSERT_TRUE(nl >= 0);
             continue;
         }
+        if (nl != 1 - l) {
+            dump_roles();
+            if (!kill9)
+                kill(inst[l].pid, SIGCONT);
+        }
         ASSERT_EQ(nl, 1 - l);
         failover_ms[n_fo++] = (vc_now_mono_us() - t0) / 1000;
+        *ret_n_fo = n_fo;
         fprintf(stderr, "# cycle %d: %s %s, %s leads after %lld ms\n", c + 1, kill9 ? "killed" : "stopped",
                 inst[l].name, nl >= 0 ? inst[nl].name : "nobody", (long long)failover_ms[n_fo - 1]);
         if (kill9) {
@@ -351,6 +370,19 @@ static void test_faults(void)
             kill(inst[l].pid, SIGCONT);
         }
     }
+}
+
+static void test_faults(void)
+{
+    for (int n = 0; n < TOTAL; n++)
+        vc_uuid4(ids[n]);
+    pthread_t th;
+    ASSERT_EQ(pthread_create(&th, NULL, pusher, NULL), 0);
+    int64_t failover_ms[CYCLES];
+    int n_fo = 0;
+    fault_cycles(failover_ms, &n_fo);
+    if (vc_test_failed)
+        atomic_store(&pusher_stop, true);
     pthread_join(th, NULL);
     ASSERT_EQ(push_failures, 0);
     int lead = wait_leader(15000, -1);

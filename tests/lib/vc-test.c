@@ -65,7 +65,9 @@ static void rm_rf(const char *path)
 
 static void cleanup(void)
 {
-    if (tmpdir && !getenv("VC_TEST_KEEP"))
+    if (tmpdir && (getenv("VC_TEST_KEEP") || vc_test_total_failed))
+        fprintf(stderr, "# kept %s (logs, databases) for inspection\n", tmpdir);
+    else if (tmpdir)
         rm_rf(tmpdir);
     free(tmpdir);
     tmpdir = NULL;

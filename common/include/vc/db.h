@@ -113,6 +113,9 @@ typedef struct vc_db_options {
     int64_t acquire_timeout_ms;  /* vc_db_tx / vc_db_run wait for a connection; 0 = 10000 */
     int64_t busy_timeout_ms;     /* sqlite busy_timeout; 0 = 5000, < 0 = none */
     int64_t connect_timeout_ms;  /* pg connect timeout; 0 = 10000 */
+    /* pg: a session idle inside a transaction this long is ended by the server, releasing its
+     * locks (a stopped or stuck process must not block other instances); 0 = 5000, < 0 = none */
+    int64_t pg_idle_tx_timeout_ms;
     unsigned tx_max_retries;     /* vc_db_tx retries on -EBUSY; 0 = 10 */
     vc_db_isolation_t isolation; /* vc_db_tx default (pg only); default READ COMMITTED */
     unsigned stmt_cache_size;    /* prepared statements cached per sqlite connection; 0 = 64 */
