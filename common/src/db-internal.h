@@ -46,8 +46,9 @@ struct db_ops {
     bool (*col_bool)(vc_db_rows_t *r, int col);
     const char *(*col_text)(vc_db_rows_t *r, int col, size_t *ret_len);
     const void *(*col_blob)(vc_db_rows_t *r, int col, size_t *ret_len);
-    /* sqlite (NULL for pg): a PASSIVE WAL checkpoint. */
-    int (*checkpoint)(vc_db_conn_t *c);
+    /* sqlite (NULL for pg): a PASSIVE WAL checkpoint; *ret_left (optional) gets the number of
+     * WAL frames it could not copy yet (written meanwhile, or still read by older snapshots). */
+    int (*checkpoint)(vc_db_conn_t *c, int *ret_left);
 };
 
 extern const db_ops_t vc_db_sqlite_ops;

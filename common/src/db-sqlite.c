@@ -197,9 +197,12 @@ static int wal_hook(void *userdata, sqlite3 *db, const char *name, int pages)
     return SQLITE_OK;
 }
 
-static int sq_checkpoint(vc_db_conn_t *c)
+static int sq_checkpoint(vc_db_conn_t *c, int *ret_left)
 {
-    int rc = sqlite3_wal_checkpoint_v2(SQ(c)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(SQ(c)->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (ret_left)
+        *ret_left = log > done ? log - done : 0;
     return rc == SQLITE_OK ? 0 : map_error(c, rc);
 }
 

@@ -3,8 +3,10 @@
  * with --pg (DSN from vc_test_pg_dsn(); every test gets its own fresh database).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "testdb_migrations.h"
 #include "vc-test-db.h"
@@ -501,6 +503,80 @@ static void test_wal_checkpoint_thread(void)
     ASSERT_EQ(count_rows(db, "SELECT count(*) FROM items"), 100);
 }
 
+/* Under a steady write load with readers always around: one checkpoint round per
+ * wal_checkpoint_pages new WAL frames, not one per commit once the WAL is past the mark (a
+ * PASSIVE checkpoint never lets it start over under such a load: that made hundreds of rounds,
+ * each with its fsync, per second); the WAL stays within 8 times the mark. */
+typedef struct {
+    vc_db_t *db;
+    atomic_bool stop;
+    atomic_int reads;
+} ckpt_load_t;
+
+static void *ckpt_reader(void *arg)
+{
+    ckpt_load_t *x = arg;
+    while (!atomic_load(&x->stop)) {
+        if (count_rows(x->db, "SELECT count(*) FROM items") >= 0)
+            atomic_fetch_add(&x->reads, 1);
+    }
+    return NULL;
+}
+
+static int insert_2k(vc_db_conn_t *c, void *userdata)
+{
+    static char blob[2000];
+    memset(blob, 'y', sizeof(blob));
+    for (int k = 0; k < 4; k++) {
+        char name[40];
+        snprintf(name, sizeof(name), "load-%d-%d", *(int *)userdata, k);
+        int r = vc_db_exec(c, "INSERT INTO items (name, data) VALUES (?, ?)",
+                           VC_DB_ARGS(VC_DB_TEXT(name), VC_DB_BLOB(blob, sizeof(blob))));
+        if (r < 0)
+            return r;
+    }
+    return 0;
+}
+
+static void test_wal_checkpoint_steady_load(void)
+{
+    if (use_pg)
+        return;
+    enum { AT = 1000, TXS = 1500 };
+    vc_db_options_t o = {.wal_checkpoint_pages = AT};
+    const char *dsn = vc_test_db_fresh_dsn(false), *path = dsn ? strchr(dsn, ':') + 1 : NULL;
+    _cleanup_(vc_db_freep) vc_db_t *db = NULL;
+    ASSERT_NOTNULL(dsn);
+    ASSERT_OK(vc_db_open(dsn, &o, &db, NULL));
+    ASSERT_GE(vc_db_migrate(db, "test", testdb_migrations, testdb_migrations_count, NULL), 0);
+    char wal[600];
+    snprintf(wal, sizeof(wal), "%s-wal", path);
+    ckpt_load_t x = {.db = db};
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, ckpt_reader, &x), 0);
+    off_t wal_max = 0;
+    for (int i = 0; i < TXS; i++) {
+        ASSERT_OK(vc_db_tx(db, insert_2k, &i));
+        usleep(500); /* a steady load the checkpoint thread keeps up with */
+        struct stat st;
+        if (stat(wal, &st) == 0 && st.st_size > wal_max)
+            wal_max = st.st_size;
+    }
+    atomic_store(&x.stop, true);
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    uint64_t rounds = vc_db_checkpoints(db);
+    /* 1500 commits of 4 x 2 kB, ~12 frames each: ~18,000 frames, a round per AT of them (a
+     * round per commit past the mark would be hundreds) */
+    fprintf(stderr, "# %d commits, %d reads: %llu checkpoint rounds, WAL at most %lld bytes\n", TXS, atomic_load(&x.reads),
+            (unsigned long long)rounds, (long long)wal_max);
+    ASSERT_TRUE(rounds >= 8);
+    ASSERT_TRUE(rounds <= 30);
+    ASSERT_TRUE(wal_max <= 9 * AT * (4096 + 24) + 32);
+    ASSERT_EQ(count_rows(db, "SELECT count(*) FROM items WHERE name LIKE 'load-%'"), 4 * TXS);
+}
+
 static void test_acquire_timeout(void)
 {
     vc_db_options_t o = {.max_conns = 1};
@@ -849,6 +925,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_pool_threads);
     VC_TEST_RUN(test_acquire_timeout);
     VC_TEST_RUN(test_wal_checkpoint_thread);
+    VC_TEST_RUN(test_wal_checkpoint_steady_load);
     VC_TEST_RUN(test_migrations);
     VC_TEST_RUN(test_migrations_embedded);
     VC_TEST_RUN(test_open_migrated);

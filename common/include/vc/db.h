@@ -119,11 +119,12 @@ typedef struct vc_db_options {
     unsigned tx_max_retries;     /* vc_db_tx retries on -EBUSY; 0 = 10 */
     vc_db_isolation_t isolation; /* vc_db_tx default (pg only); default READ COMMITTED */
     unsigned stmt_cache_size;    /* prepared statements cached per sqlite connection; 0 = 64 */
-    /* sqlite file databases: once a commit leaves the WAL at this many pages, a thread of the
-     * pool checkpoints it (PASSIVE), so committing transactions never copy the WAL back nor
-     * wait for its fsyncs; at 8 times as many the committing connection checkpoints too (the
-     * thread fell behind). 0 = 4000 (16 MB of 4 KiB pages); < 0 = none: sqlite's own
-     * autocheckpoint (1000 pages, on the committing connection). */
+    /* sqlite file databases: each time commits add this many pages to the WAL, a thread of
+     * the pool checkpoints it (PASSIVE), so committing transactions rarely copy the WAL back or
+     * wait for its fsyncs; at 8 times as many the committing connection checkpoints too, which
+     * lets the WAL start over (under a steady load a PASSIVE checkpoint alone never does).
+     * 0 = 4000 (16 MB of 4 KiB pages); < 0 = none: sqlite's own autocheckpoint (1000 pages,
+     * on the committing connection). */
     int wal_checkpoint_pages;
 } vc_db_options_t;
 
@@ -216,6 +217,8 @@ int vc_db_tx(vc_db_t *db, vc_db_fn_t fn, void *userdata);
 int vc_db_tx_iso(vc_db_t *db, vc_db_isolation_t iso, vc_db_fn_t fn, void *userdata);
 /* How many times vc_db_tx retried a transaction on -EBUSY since the pool opened (metrics). */
 uint64_t vc_db_tx_retries(vc_db_t *db);
+/* sqlite file databases: WAL checkpoint rounds run by the pool's checkpoint thread (metrics). */
+uint64_t vc_db_checkpoints(vc_db_t *db);
 /* Acquire, fn(conn, userdata) in autocommit mode, release. Returns fn's result. */
 int vc_db_run(vc_db_t *db, vc_db_fn_t fn, void *userdata);
 
