@@ -58,8 +58,9 @@ static int svc_err(vc_rpc_call_t *call)
 
 static int bad_param(vc_rpc_call_t *call, int idx, const char *what)
 {
-    return vc_rpc_error(call, VC_RPC_PARSE_ERROR, "unmarshaling params for '%s' (param: %d): %s",
-                        vc_rpc_call_method(call), idx, what);
+    (void)vc_rpc_error(call, VC_RPC_PARSE_ERROR, "unmarshaling params for '%s' (param: %d): %s",
+                       vc_rpc_call_method(call), idx, what);
+    return VC_EREMOTE; /* what vc_rpc_error returns, visibly < 0 for the callers' flow analysis */
 }
 
 static int param_str(vc_rpc_call_t *call, json_t *params, int idx, const char **out)

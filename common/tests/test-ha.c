@@ -680,7 +680,7 @@ static bool child_event(child_t *ch, char *line, size_t size, int timeout_ms)
             memmove(ch->buf, nl + 1, ch->len - n - 1);
             ch->len -= n + 1;
             if (line[0] == 'H')
-                snprintf(ch->holder, sizeof(ch->holder), "%s", line + 2);
+                snprintf(ch->holder, sizeof(ch->holder), "%.*s", (int)sizeof(ch->holder) - 1, line + 2);
             return true;
         }
         int left = (int)(end - now_ms());
