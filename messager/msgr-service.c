@@ -18,6 +18,7 @@
 #include "vc/log.h"
 #include "vc/ttlcache.h"
 #include "vc/util.h"
+#include "vc/workq.h"
 
 #define MAX_TSK 16
 #define CACHE_KEEP 900
@@ -40,6 +41,7 @@ struct msgr_service {
      * a push on the HTTP thread waits for when the entry has just expired) */
     vc_ttlcache_t *lookups;
     msgr_pushq_t *pushq;   /* group commit of pushes */
+    vc_workq_t *selq;      /* a round's addresses, selected side by side (spec 4.3) */
     msgr_fanout_t *fanout; /* the extra nodes; NULL without enableMultiNode */
     vc_ha_elector_t *elector; /* NULL: always the leader */
     vc_ha_elector_t *head_elector; /* group mode only: who processes heads */
@@ -50,6 +52,11 @@ struct msgr_service {
 };
 
 #define LOOKUP_CACHE_MS 5000
+/* Addresses selected at the same time in a round. Upstream runs one goroutine per address; here
+ * a thread each, up to this many: most of an address's time is spent waiting for the node's
+ * estimate and the gateway's signatures, so the round takes about as long as its slowest
+ * address instead of the sum of all. */
+#define SELECT_WORKERS 16
 
 /* ------------------------------------------------------------------ errors */
 
@@ -953,6 +960,67 @@ out:
     msgr_messages_free(cands, n_cands);
 }
 
+/* A round's addresses on the selection workers; the round waits for the last. */
+typedef struct select_round {
+    msgr_service_t *s;
+    const term_t *term;
+    const tipset_t *ts;
+    const msgr_shared_spec_t *shared;
+    const json_t *in_ts;
+    pthread_mutex_t lock;
+    pthread_cond_t done;
+    size_t left; /* jobs not finished (under lock) */
+} select_round_t;
+
+typedef struct select_job {
+    select_round_t *round;
+    const msgr_address_t *a;
+} select_job_t;
+
+static void select_job(void *arg)
+{
+    select_job_t *j = arg;
+    select_round_t *x = j->round;
+    if (term_live(x->term))
+        select_address(x->s, x->term, x->ts, x->shared, j->a, x->in_ts);
+    pthread_mutex_lock(&x->lock);
+    if (--x->left == 0)
+        pthread_cond_signal(&x->done);
+    pthread_mutex_unlock(&x->lock);
+}
+
+static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts, const msgr_shared_spec_t *shared,
+                       const msgr_address_t *addrs, size_t n, const json_t *in_ts)
+{
+    select_round_t x = {.s = s, .term = term, .ts = ts, .shared = shared, .in_ts = in_ts};
+    select_job_t *jobs = n ? calloc(n, sizeof(*jobs)) : NULL;
+    pthread_mutex_init(&x.lock, NULL);
+    pthread_cond_init(&x.done, NULL);
+    for (size_t i = 0; i < n && term_live(term); i++) {
+        if (!in_group(s, addrs[i].addr))
+            continue;
+        if (jobs && s->selq) {
+            jobs[i] = (select_job_t){.round = &x, .a = &addrs[i]};
+            pthread_mutex_lock(&x.lock);
+            x.left++;
+            pthread_mutex_unlock(&x.lock);
+            if (vc_workq_submit(s->selq, select_job, &jobs[i]) == 0)
+                continue;
+            pthread_mutex_lock(&x.lock);
+            x.left--;
+            pthread_mutex_unlock(&x.lock);
+        }
+        select_address(s, term, ts, shared, &addrs[i], in_ts); /* no worker: here */
+    }
+    pthread_mutex_lock(&x.lock);
+    while (x.left > 0)
+        pthread_cond_wait(&x.done, &x.lock);
+    pthread_mutex_unlock(&x.lock);
+    pthread_cond_destroy(&x.done);
+    pthread_mutex_destroy(&x.lock);
+    free(jobs);
+}
+
 static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
 {
     msgr_shared_spec_t shared;
@@ -974,9 +1042,7 @@ static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
     if (n && msgr_service_node_call(s, "ChainGetMessagesInTipset", json_pack("[o]", cids_json(ts->key, ts->n_key)),
                                     &in_ts) < 0)
         in_ts = NULL;
-    for (size_t i = 0; i < n && term_live(term); i++)
-        if (in_group(s, addrs[i].addr))
-            select_address(s, term, ts, &shared, &addrs[i], in_ts);
+    select_all(s, term, ts, &shared, addrs, n, in_ts);
     json_decref(in_ts);
     msgr_addresses_free(addrs, n);
     atomic_fetch_add(&s->rounds, 1);
@@ -1654,7 +1720,7 @@ int msgr_service_new(const msgr_service_opts_t *opts, msgr_service_t **ret)
                                "Messages waiting per sender: state unfill (no nonce yet) or fill (signed, not on chain).",
                                VC_LABELS("address", "state"), &s->m_pending);
     if (vc_ttlcache_new(4096, LOOKUP_CACHE_MS, &s->lookups) < 0 ||
-        msgr_pushq_new(s->o.store, &s->pushq) < 0 ||
+        msgr_pushq_new(s->o.store, &s->pushq) < 0 || vc_workq_new(0, SELECT_WORKERS, &s->selq) < 0 ||
         (s->o.multi_node && msgr_fanout_new(s->o.store, &s->fanout) < 0)) {
         msgr_service_free(s);
         return -ENOMEM;
@@ -1771,6 +1837,8 @@ msgr_service_t *msgr_service_free(msgr_service_t *s)
     json_decref(s->queue);
     vc_ttlcache_free(s->lookups);
     msgr_pushq_free(s->pushq);
+    if (s->selq)
+        vc_workq_free(s->selq); /* idle: the head thread waited for its rounds */
     msgr_fanout_free(s->fanout);
     pthread_mutex_destroy(&s->lock);
     pthread_cond_destroy(&s->cond);

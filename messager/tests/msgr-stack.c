@@ -16,7 +16,7 @@
 
 const char *auth_bin, *gw_bin, *wallet_bin, *devnet_bin, *msgr_bin, *pg_dsn;
 char auth_url[128], gw_url[128], gw_maddr[128], node_url[128], msgr_url[160];
-const char *daemon_auth_urls, *daemon_node_url;
+const char *daemon_auth_urls, *daemon_node_url, *daemon_gw_url;
 char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
 pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
 int n_keys;
@@ -356,7 +356,7 @@ pid_t spawn_messager_in(const char *name, const char *extra_conf, const char *lo
                             daemon_node_url ? daemon_node_url : node_url,
                             "--node-token", node_token, "--auth-url", daemon_auth_urls ? daemon_auth_urls : auth_url,
                             "--auth-token", auth_admin,
-                            "--gateway-url", gw_url,    "--gateway-token", gw_admin, NULL};
+                            "--gateway-url", daemon_gw_url ? daemon_gw_url : gw_url, "--gateway-token", gw_admin, NULL};
     if (pg_dsn) {
         argv[16] = "--db-type";
         argv[17] = "postgres";

@@ -23,8 +23,8 @@ extern char *auth_admin, *gw_admin, *node_token, *msgr_admin, *wal_tok, *mu_tok;
 /* The --auth-url given to venus-gateway and venus-messager (NULL = auth_url): a test may list
  * a dead venus-auth first to exercise the failover. */
 extern const char *daemon_auth_urls;
-/* The --node-url given to venus-messager (NULL = node_url). */
-extern const char *daemon_node_url;
+/* The --node-url and --gateway-url given to venus-messager (NULL = node_url, gw_url). */
+extern const char *daemon_node_url, *daemon_gw_url;
 extern pid_t auth_pid, gw_pid, wallet_pid, devnet_pid, msgr_pid;
 
 /* The senders: n_keys secp256k1 keys (deterministic), their f-addresses, their key files (lotus

@@ -21,6 +21,7 @@
 #include "msgr-stack.h"
 #include "vc-test-db.h"
 #include "vc-test-proc.h"
+#include "vc-test-proxy.h"
 #include "vc-test.h"
 #include "vc/address.h"
 #include "vc/client.h"
@@ -154,6 +155,8 @@ static uint64_t addr_nonce(const char *addr)
 
 #define PER_ADDR 100
 
+static vc_test_proxy_t *px_gw; /* the messager's way to the gateway */
+
 /* 1,000 messages from 10 addresses: all OnChain, nonces 0..99 per address, no gaps. */
 static void test_bulk_1000(void)
 {
@@ -165,6 +168,12 @@ static void test_bulk_1000(void)
             ASSERT_OK(push_id(transfer(addrs[i], "1"), ids[k * NADDR + i]));
     int64_t t1 = vc_now_mono_us();
     ASSERT_EQ(wait_all_onchain(ids, NADDR * PER_ADDR, 180000), 0u);
+    /* the round selects the addresses side by side (spec 4.3: a goroutine per address): their
+     * signatures were asked of the gateway at the same time, over several connections (one
+     * after the other they would have reused one) */
+    unsigned conns = vc_test_proxy_max_conns(px_gw);
+    fprintf(stderr, "# at most %u connections to the gateway at once\n", conns);
+    ASSERT_TRUE(conns >= 4);
     fprintf(stderr, "# pushed 1000 in %lld ms, all on chain after %lld ms\n", (long long)(t1 - t0) / 1000,
             (long long)(vc_now_mono_us() - t0) / 1000);
     for (int i = 0; i < NADDR; i++) {
@@ -528,6 +537,11 @@ int main(int argc, char **argv)
     start_gateway();
     start_wallet();
     start_devnet();
+    if (!(px_gw = vc_test_proxy_start(gw_url)))
+        die("cannot start the gateway proxy");
+    char px_url[64];
+    snprintf(px_url, sizeof(px_url), "http://127.0.0.1:%u", vc_test_proxy_port(px_gw));
+    daemon_gw_url = px_url;
     if (start_messager() < 0)
         die("venus-messager did not start");
     VC_TEST_RUN(test_bulk_1000);
@@ -538,5 +552,6 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_nonce_conflict);
     VC_TEST_RUN(test_nonce_conflict_external_first);
     msgr_stack_stop_all();
+    vc_test_proxy_free(px_gw);
     return VC_TEST_DONE();
 }

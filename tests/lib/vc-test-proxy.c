@@ -28,6 +28,7 @@ struct vc_test_proxy {
     bool want_up, is_up, stop;
     int listener;
     int pairs[MAX_PAIRS][2]; /* client, upstream; -1 = free */
+    unsigned open, max_open; /* forwarded connections (under lock) */
 };
 
 static int listen_on(unsigned port, unsigned *ret_port)
@@ -63,11 +64,12 @@ static bool write_all(int fd, const char *b, size_t n)
     return true;
 }
 
-static void close_pair(int *pair)
+static void close_pair(vc_test_proxy_t *p, int *pair)
 {
     close(pair[0]);
     close(pair[1]);
     pair[0] = pair[1] = -1;
+    p->open--;
 }
 
 static void accept_one(vc_test_proxy_t *p)
@@ -86,6 +88,8 @@ static void accept_one(vc_test_proxy_t *p)
         if (p->pairs[i][0] < 0) {
             p->pairs[i][0] = c;
             p->pairs[i][1] = u;
+            if (++p->open > p->max_open)
+                p->max_open = p->open;
             return;
         }
     close(c);
@@ -100,7 +104,7 @@ static void settle(vc_test_proxy_t *p)
         p->listener = -1;
         for (int i = 0; i < MAX_PAIRS; i++)
             if (p->pairs[i][0] >= 0)
-                close_pair(p->pairs[i]);
+                close_pair(p, p->pairs[i]);
         p->is_up = false;
     } else if (p->want_up && !p->is_up) {
         unsigned port = 0;
@@ -158,10 +162,18 @@ static void *proxy_main(void *arg)
                 continue; /* closed in this round */
             ssize_t r = read(fds[k].fd, buf, sizeof(buf));
             if (r <= 0 || !write_all(p->pairs[i][!side], buf, (size_t)r))
-                close_pair(p->pairs[i]);
+                close_pair(p, p->pairs[i]);
         }
         pthread_mutex_unlock(&p->lock);
     }
+}
+
+unsigned vc_test_proxy_max_conns(vc_test_proxy_t *p)
+{
+    pthread_mutex_lock(&p->lock);
+    unsigned n = p->max_open;
+    pthread_mutex_unlock(&p->lock);
+    return n;
 }
 
 static void poke(vc_test_proxy_t *p)

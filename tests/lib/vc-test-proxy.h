@@ -16,6 +16,10 @@ unsigned vc_test_proxy_port(const vc_test_proxy_t *p);
  * same port (0, or a negative errno). */
 void vc_test_proxy_down(vc_test_proxy_t *p);
 int vc_test_proxy_up(vc_test_proxy_t *p);
+/* The most connections forwarded at the same time so far: clients that keep idle connections
+ * for reuse open a second one only while the first is busy, so this shows how many requests
+ * were in flight together. */
+unsigned vc_test_proxy_max_conns(vc_test_proxy_t *p);
 /* Stops and frees (accepts NULL). */
 void vc_test_proxy_free(vc_test_proxy_t *p);
 
