@@ -180,6 +180,13 @@ struct dn_chain {
     dn_sub_t *subs;
     size_t n_subs;
     uint64_t next_sub_id;
+
+    /* the gas premium estimate for (premium_head, premium_nblocks): a batch estimate asks it per
+     * message, and it reads up to 2 x nblocks tipsets of messages (thousands each) */
+    const dn_tipset_t *premium_head;
+    int64_t premium_height;
+    uint64_t premium_nblocks;
+    vc_bigint_t premium;
 };
 
 /* ---- devnet-chain.c helpers ---- */

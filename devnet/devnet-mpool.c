@@ -740,12 +740,33 @@ static int estimate_gas_used(dn_chain_t *c, const vc_message_t *m, int64_t *ret,
     return 0;
 }
 
+typedef struct gas_price {
+    vc_bigint_t price;
+    int64_t limit;
+} gas_price_t;
+
+static int cmp_price_desc(const void *a, const void *b)
+{
+    return vc_bigint_cmp(&((const gas_price_t *)b)->price, &((const gas_price_t *)a)->price);
+}
+
+static void premium_compute(dn_chain_t *c, uint64_t nblocksincl, vc_bigint_t *ret);
+
+/* The premium for head and nblocksincl, computed once per head (c->lock held). */
 static void premium_locked(dn_chain_t *c, uint64_t nblocksincl, vc_bigint_t *ret)
 {
-    struct gm {
-        vc_bigint_t price;
-        int64_t limit;
-    } *prices = NULL;
+    if (c->premium_head != c->head || c->premium_height != c->head->height || c->premium_nblocks != nblocksincl) {
+        premium_compute(c, nblocksincl, &c->premium);
+        c->premium_head = c->head;
+        c->premium_height = c->head->height;
+        c->premium_nblocks = nblocksincl;
+    }
+    *ret = c->premium;
+}
+
+static void premium_compute(dn_chain_t *c, uint64_t nblocksincl, vc_bigint_t *ret)
+{
+    gas_price_t *prices = NULL;
     size_t np = 0, cap = 0;
     int64_t blocks = 0;
 
@@ -758,7 +779,7 @@ static void premium_locked(dn_chain_t *c, uint64_t nblocksincl, vc_bigint_t *ret
         for (size_t k = 0; k < p->n_msgs; k++) {
             if (np == cap) {
                 size_t ncap = cap ? cap * 2 : 64;
-                struct gm *n = realloc(prices, ncap * sizeof(*n));
+                gas_price_t *n = realloc(prices, ncap * sizeof(*n));
                 if (!n)
                     break;
                 prices = n;
@@ -770,13 +791,8 @@ static void premium_locked(dn_chain_t *c, uint64_t nblocksincl, vc_bigint_t *ret
         }
         ts = p;
     }
-    /* sort by price, highest first (insertion sort: lists are short on a devnet) */
-    for (size_t i = 1; i < np; i++)
-        for (size_t j = i; j > 0 && vc_bigint_cmp(&prices[j - 1].price, &prices[j].price) < 0; j--) {
-            struct gm t = prices[j];
-            prices[j] = prices[j - 1];
-            prices[j - 1] = t;
-        }
+    if (np > 1)
+        qsort(prices, np, sizeof(*prices), cmp_price_desc); /* highest price first */
     int64_t at = DN_BLOCK_GAS_TARGET * blocks / 2;
     at += DN_BLOCK_GAS_TARGET * blocks / 2 * 5 / 100; /* 52.5 % */
     vc_bigint_t prev1 = VC_BIGINT_ZERO, prev2 = VC_BIGINT_ZERO, p;
