@@ -36,6 +36,7 @@ VC_HA_CONF_DEFAULTS
     "  EstimateMessageTimeout = \"30s\"\n"
     "  SignMessageTimeout = \"3s\"\n"
     "  WaitingChainHeadStableDuration = \"8s\"\n"
+    "  SelectConcurrency = 0\n"
     "  skipProcessHead = false\n"
     "  skipPushMessage = false\n"
     "[node]\n"
@@ -147,6 +148,13 @@ int msgr_config_read(vc_conf_t *c, msgr_config_t *ret, char **reterr_msg)
         (r = get_dur(c, "messageService.SignMessageTimeout", 3000, &m.sign_timeout_ms, reterr_msg)) < 0 ||
         (r = get_dur(c, "messageService.WaitingChainHeadStableDuration", 8000, &m.stable_ms, reterr_msg)) < 0)
         goto fail;
+    int64_t conc = 0;
+    if ((r = vc_conf_get_int(c, "messageService.SelectConcurrency", 0, &conc)) < 0 || conc < 0 || conc > 64) {
+        r = set_err(reterr_msg, r < 0 ? r : -ERANGE, "[messageService] SelectConcurrency must be 0 (one per CPU) .. 64%s%s",
+                    r < 0 ? ": " : "", r < 0 ? vc_conf_error(c) : "");
+        goto fail;
+    }
+    m.select_concurrency = (unsigned)conc;
     if ((r = vc_conf_get_bool(c, "messageService.skipProcessHead", false, &m.skip_process_head)) < 0 ||
         (r = vc_conf_get_bool(c, "messageService.skipPushMessage", false, &m.skip_push_message)) < 0 ||
         (r = vc_conf_get_bool(c, "publisher.enableMultiNode", true, &m.enable_multi_node)) < 0) {

@@ -38,6 +38,7 @@ typedef struct msgr_config {
     int64_t estimate_timeout_ms;  /* EstimateMessageTimeout */
     int64_t sign_timeout_ms;      /* SignMessageTimeout */
     int64_t stable_ms;            /* WaitingChainHeadStableDuration */
+    unsigned select_concurrency;  /* SelectConcurrency: addresses selected at once, 0 = one per CPU */
     bool skip_process_head, skip_push_message;
     bool enable_multi_node; /* [publisher] enableMultiNode: push to the nodes table too */
     vc_ha_settings_t ha;    /* [HA]: one active sender per scope (vc/ha-ops.h) */

@@ -330,6 +330,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
                               .gateway = gateway,
                               .auth = auth,
                               .stable_ms = cfg.stable_ms,
+                              .select_concurrency = cfg.select_concurrency,
                               .skip_process_head = cfg.skip_process_head,
                               .skip_push = cfg.skip_push_message,
                               .multi_node = cfg.enable_multi_node,

@@ -55,6 +55,7 @@ typedef struct msgr_service_opts {
     vc_clientset_t *gateway; /* every venus-gateway (/rpc/v2, "Gateway."), borrowed; NULL = cannot sign */
     vc_client_t *auth;    /* venus-auth REST, borrowed; NULL = no accounts (signer checks fail) */
     int64_t stable_ms;    /* WaitingChainHeadStableDuration */
+    unsigned select_concurrency; /* addresses selected at once in a round; 0 = one per CPU */
     bool skip_process_head, skip_push;
     bool multi_node; /* enableMultiNode: publish to the nodes table too (msgr-fanout.h) */
     vc_metrics_t *metrics;      /* may be NULL: address_pending_msgs{address,state} */

@@ -338,7 +338,8 @@ void start_devnet(void)
     start_devnet_copy("devnet", node_url, &node_token, &devnet_pid);
 }
 
-/* The messager's repo (config: 100 ms head stability) and argv, on PostgreSQL with --pg. */
+/* The messager's repo (config: 100 ms head stability, 8 addresses selected at once whatever the
+ * CPU count) and argv, on PostgreSQL with --pg. */
 pid_t spawn_messager_in(const char *name, const char *extra_conf, const char *log_name, char log[600])
 {
     char repo[600], path[700], conf[2048];
@@ -346,7 +347,8 @@ pid_t spawn_messager_in(const char *name, const char *extra_conf, const char *lo
     vc_mkdir_p(repo, 0700);
     snprintf(path, sizeof(path), "%s/config.toml", repo);
     snprintf(conf, sizeof(conf),
-             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n%s",
+             "[api]\n  Address = \"127.0.0.1:0\"\n[messageService]\n  WaitingChainHeadStableDuration = \"100ms\"\n"
+             "  SelectConcurrency = 8\n%s",
              extra_conf ? extra_conf : "");
     vc_write_file_atomic(path, conf, strlen(conf), 0600);
     snprintf(path, sizeof(path), "%s/api", repo);

@@ -105,6 +105,7 @@ static void test_config(void)
     ASSERT_EQ(cfg.n_gateway_urls, 1u);
     ASSERT_STREQ(cfg.auth_url, "http://127.0.0.1:8989");
     ASSERT_TRUE(cfg.enable_multi_node);
+    ASSERT_EQ(cfg.select_concurrency, 0u);
     msgr_config_done(&cfg);
 
     /* a file over the defaults; a non-positive timeout falls back to the default */
@@ -112,6 +113,7 @@ static void test_config(void)
     snprintf(path, sizeof(path), "%s/config.toml", vc_test_tmpdir());
     const char *text =
         "[messageService]\n  WaitingChainHeadStableDuration = \"250ms\"\n  SignMessageTimeout = \"0s\"\n"
+        "  SelectConcurrency = 6\n"
         "[gateway]\n  url = [\"/ip4/1.2.3.4/tcp/1\", \"/ip4/1.2.3.5/tcp/2\"]\n"
         "[publisher]\n  enableMultiNode = false\n";
     ASSERT_OK(vc_write_file_atomic(path, text, strlen(text), 0600));
@@ -125,7 +127,20 @@ static void test_config(void)
     ASSERT_EQ(cfg.n_gateway_urls, 2u);
     ASSERT_STREQ(cfg.gateway_urls[1], "/ip4/1.2.3.5/tcp/2");
     ASSERT_FALSE(cfg.enable_multi_node);
+    ASSERT_EQ(cfg.select_concurrency, 6u);
     msgr_config_done(&cfg);
+
+    /* SelectConcurrency: 0 (one per CPU) .. 64 */
+    ASSERT_OK(vc_conf_set_int(l, "messageService.SelectConcurrency", -1));
+    ASSERT_TRUE(msgr_config_read(l, &cfg, &err) < 0);
+    ASSERT_TRUE(err && strstr(err, "SelectConcurrency"));
+    free(err);
+    err = NULL;
+    ASSERT_OK(vc_conf_set_int(l, "messageService.SelectConcurrency", 65));
+    ASSERT_TRUE(msgr_config_read(l, &cfg, &err) < 0);
+    free(err);
+    err = NULL;
+    ASSERT_OK(vc_conf_set_int(l, "messageService.SelectConcurrency", 0));
 
     /* postgres without a DSN, and an unknown db type, are refused */
     ASSERT_OK(vc_conf_set_string(l, "db.type", "postgres"));
