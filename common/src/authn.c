@@ -211,13 +211,48 @@ struct vc_authn {
     vc_tokcache_t *cache; /* positive remote answers; NULL = no cache */
 };
 
+/* The secret in <token_path>.key: read, or made and written (0600) when there is none. A file
+ * of another size is an error (a truncated or foreign file must not silently rotate it). */
+static int load_secret(const char *token_path, uint8_t secret[32])
+{
+    char path[4096];
+    if (snprintf(path, sizeof(path), "%s.key", token_path) >= (int)sizeof(path))
+        return -ENAMETOOLONG;
+    char *data = NULL;
+    size_t len = 0;
+    int r = vc_read_file(path, 64, &data, &len);
+    if (r == 0) {
+        if (len == 32)
+            memcpy(secret, data, 32);
+        else
+            r = -EBADMSG;
+        sodium_memzero(data, len);
+        free(data);
+        if (r < 0)
+            vc_error("%s holds %zu bytes, not a 32-byte token secret: remove it to make a new one", path, len);
+        return r;
+    }
+    if (r != -ENOENT && r != -EFBIG)
+        return r;
+    if (r == -EFBIG) {
+        vc_error("%s is not a 32-byte token secret: remove it to make a new one", path);
+        return -EBADMSG;
+    }
+    vc_random(secret, 32);
+    return vc_write_file_atomic(path, (const char *)secret, 32, 0600);
+}
+
 int vc_authn_new(const vc_authn_opts_t *opts, vc_authn_t **ret)
 {
     vc_authn_t *a = calloc(1, sizeof(*a));
     int r;
     if (!a)
         return -ENOMEM;
-    vc_random(a->secret, sizeof(a->secret));
+    if (opts->token_path) {
+        if ((r = load_secret(opts->token_path, a->secret)) < 0)
+            goto fail;
+    } else
+        vc_random(a->secret, sizeof(a->secret));
     int ttl = opts->cache_ttl_ms == 0 ? 5000 : opts->cache_ttl_ms;
     r = vc_jwt_encode(opts->local_name ? opts->local_name : "defaultLocalToken", "admin", "", a->secret,
                       sizeof(a->secret), &a->local_token);

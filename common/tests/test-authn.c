@@ -2,6 +2,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "vc-test.h"
 #include "vc/authn.h"
@@ -215,6 +216,48 @@ static void test_local_and_remote(void)
     free(svc_token);
 }
 
+/* The local admin token survives a restart (its secret is kept in <token>.key, 0600); a key
+ * file of the wrong size is refused, not silently replaced; removing it rotates the token. */
+static void test_local_token_persists(void)
+{
+    char path[512], keyf[520];
+    snprintf(path, sizeof(path), "%s/persist-token", vc_test_tmpdir());
+    snprintf(keyf, sizeof(keyf), "%s.key", path);
+    vc_authn_opts_t o = {.token_path = path};
+    vc_authn_t *a = NULL, *b = NULL, *c = NULL;
+    ASSERT_OK(vc_authn_new(&o, &a));
+    struct stat st;
+    ASSERT_OK(stat(keyf, &st));
+    ASSERT_EQ(st.st_mode & 0777, 0600);
+    ASSERT_EQ(st.st_size, 32);
+    ASSERT_OK(vc_authn_new(&o, &b)); /* the next start */
+    ASSERT_STREQ(vc_authn_local_token(a), vc_authn_local_token(b));
+    vc_auth_info_t info;
+    ASSERT_OK(vc_authn_verify(b, vc_authn_local_token(a), &info));
+    ASSERT_TRUE(info.local);
+    /* a truncated key file: an error, the file left as it is */
+    ASSERT_OK(vc_write_file_atomic(keyf, "short", 5, 0600));
+    ASSERT_EQ(vc_authn_new(&o, &c), -EBADMSG);
+    ASSERT_OK(stat(keyf, &st));
+    ASSERT_EQ(st.st_size, 5);
+    /* removed: a new secret, a new token; the old one no longer verifies locally */
+    ASSERT_OK(unlink(keyf));
+    ASSERT_OK(vc_authn_new(&o, &c));
+    ASSERT_FALSE(vc_streq(vc_authn_local_token(a), vc_authn_local_token(c)));
+    ASSERT_EQ(vc_authn_verify(c, vc_authn_local_token(a), &info), VC_EVERIFY);
+    /* without a token path the secret is in memory only: two instances differ */
+    vc_authn_t *m1 = NULL, *m2 = NULL;
+    vc_authn_opts_t mem = {0};
+    ASSERT_OK(vc_authn_new(&mem, &m1));
+    ASSERT_OK(vc_authn_new(&mem, &m2));
+    ASSERT_FALSE(vc_streq(vc_authn_local_token(m1), vc_authn_local_token(m2)));
+    vc_authn_free(m1);
+    vc_authn_free(m2);
+    vc_authn_free(a);
+    vc_authn_free(b);
+    vc_authn_free(c);
+}
+
 static int authn_http(void *ud, const char *token, vc_auth_info_t *ret)
 {
     return vc_authn_verify(ud, token, ret);
@@ -296,6 +339,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_rejects);
     VC_TEST_RUN(test_perms);
     VC_TEST_RUN(test_local_and_remote);
+    VC_TEST_RUN(test_local_token_persists);
     VC_TEST_RUN(test_ws_reverify_closes_revoked);
     return VC_TEST_DONE();
 }

@@ -67,7 +67,11 @@ const char *vc_authn_extract_token(const char *authorization, const char *form_t
 typedef struct vc_authn vc_authn_t;
 
 typedef struct vc_authn_opts {
-    /* Path of the token file to write the local admin token to (mode 0600); NULL = none. */
+    /* Path of the token file to write the local admin token to (mode 0600); NULL = none. The
+     * secret that signs it is kept next to it in <token_path>.key (32 random bytes, 0600, made
+     * at the first start), so the token stays valid across restarts: clients configured with it
+     * (a node token stored in a daemon's chain-node pool, scripts) go on working. Deleting the
+     * .key file rotates it at the next start. Without token_path the secret lives in memory. */
     const char *token_path;
     /* Name in the local admin token; default "defaultLocalToken". */
     const char *local_name;
