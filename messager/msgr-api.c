@@ -1043,22 +1043,8 @@ static int m_ha(vc_rpc_call_t *call, json_t *params, json_t **ret)
  * on the database follow within a few seconds. */
 static int m_node_pool(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    vc_nodepool_store_t *s = ((msgr_api_t *)vc_rpc_call_userdata(call))->pool_store;
-    const char *method = vc_rpc_call_method(call);
-    if (!s)
-        return app_err(call, "this instance has no chain-node pool");
-    char *err = NULL;
-    int r = vc_nodepool_store_rpc(s, method, params, ret, &err);
-    if (r < 0)
-        r = app_err(call, "%s", err ? err : vc_strerror(r));
-    else if (vc_nodepool_store_rpc_writes(method)) {
-        char v[24];
-        snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(s));
-        vc_logkv(VC_LOG_NOTICE, "service", "chain-node pool settings changed", "method", method, "version", v, "by",
-                 vc_rpc_call_auth(call)->name, NULL);
-    }
-    free(err);
-    return r;
+    msgr_api_t *api = vc_rpc_call_userdata(call);
+    return vc_nodepool_store_rpc_answer(api->pool_store, call, params, ret, "service");
 }
 
 /* ------------------------------------------------------------------ table */

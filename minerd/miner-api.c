@@ -377,22 +377,7 @@ static int m_ha(vc_rpc_call_t *call, json_t *params, json_t **ret)
  * database follow within a few seconds. */
 static int m_node_pool(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
-    vc_nodepool_store_t *s = miner_pool_store(api_of(call)->m);
-    const char *method = vc_rpc_call_method(call);
-    if (!s)
-        return app_err(call, "this instance has no chain-node pool store");
-    char *err = NULL;
-    int r = vc_nodepool_store_rpc(s, method, params, ret, &err);
-    if (r < 0)
-        r = app_err(call, "%s", err ? err : vc_strerror(r));
-    else if (vc_nodepool_store_rpc_writes(method)) {
-        char v[24];
-        snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(s));
-        vc_logkv(VC_LOG_NOTICE, "miner", "chain-node pool settings changed", "method", method, "version", v,
-                 "by", vc_rpc_call_auth(call)->name, NULL);
-    }
-    free(err);
-    return r;
+    return vc_nodepool_store_rpc_answer(miner_pool_store(api_of(call)->m), call, params, ret, "miner");
 }
 
 /* ------------------------------------------------------------------ table */

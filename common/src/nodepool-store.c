@@ -867,3 +867,23 @@ int vc_nodepool_open(vc_db_t *db, const char *base, const char *scope, const vc_
         *ret_pool = vc_nodepool_free(*ret_pool);
     return r;
 }
+
+int vc_nodepool_store_rpc_answer(vc_nodepool_store_t *s, vc_rpc_call_t *call, json_t *params, json_t **ret,
+                                 const char *subsystem)
+{
+    const char *method = vc_rpc_call_method(call);
+    if (!s)
+        return vc_rpc_error(call, VC_RPC_APP_ERROR, "this instance has no chain-node pool");
+    char *err = NULL;
+    int r = vc_nodepool_store_rpc(s, method, params, ret, &err);
+    if (r < 0)
+        r = vc_rpc_error(call, VC_RPC_APP_ERROR, "%s", err ? err : vc_strerror(r));
+    else if (vc_nodepool_store_rpc_writes(method)) {
+        char v[24];
+        snprintf(v, sizeof(v), "%lld", (long long)vc_nodepool_store_version(s));
+        vc_logkv(VC_LOG_NOTICE, subsystem, "chain-node pool settings changed", "method", method, "version", v, "by",
+                 vc_rpc_call_auth(call)->name, NULL);
+    }
+    free(err);
+    return r;
+}

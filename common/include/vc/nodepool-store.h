@@ -120,6 +120,12 @@ int vc_nodepool_store_rpc(vc_nodepool_store_t *s, const char *method, const json
                           char **reterr_msg);
 /* True for the NodePool methods that change settings (they need admin permission). */
 bool vc_nodepool_store_rpc_writes(const char *method);
+/* The whole JSON-RPC method for a daemon's table: vc_nodepool_store_rpc on the call's method and
+ * params, its error as an application error, and a notice in the log (under subsystem, with
+ * the new settings version and the caller) for a change. s NULL: "this instance has no
+ * chain-node pool". */
+int vc_nodepool_store_rpc_answer(vc_nodepool_store_t *s, vc_rpc_call_t *call, json_t *params, json_t **ret,
+                                 const char *subsystem);
 /* The six method-table entries (names, permissions, param counts) for namespace ns, each
  * answered by fn, a daemon wrapper around vc_nodepool_store_rpc (List is read-only and fast). */
 #define VC_NODEPOOL_RPC_METHODS(ns, fn)                                                                               \
