@@ -402,14 +402,17 @@ int vc_ha_check_fence(vc_db_conn_t *c, const char *service, const char *scope, c
     if (!c || !valid_args(service, scope, holder) || !holder)
         return -EINVAL;
     vc_ha_lease_t l;
-    int r = read_lease(c, service, scope, " FOR SHARE", &l);
-    if (r == -ENOENT)
-        return VC_ESTALE;
-    if (r < 0)
-        return r;
-    if (!l.live || l.token != token || !vc_streq(l.holder, holder))
-        return VC_ESTALE;
+    int r;
+    /* PostgreSQL: the transaction's idle timeout is set to what is left of the lease before the
+     * row is locked (FOR SHARE, which makes a takeover wait), so that a process stopped at any
+     * point after taking that lock loses it when the lease ends, not later */
     if (is_pg(c)) {
+        if ((r = read_lease(c, service, scope, "", &l)) == -ENOENT)
+            return VC_ESTALE;
+        if (r < 0)
+            return r;
+        if (!l.live || l.token != token || !vc_streq(l.holder, holder))
+            return VC_ESTALE;
         char v[24];
         snprintf(v, sizeof(v), "%lld", (long long)l.remaining_ms);
         r = vc_db_exec(c, "SELECT set_config('idle_in_transaction_session_timeout', ?, true)",
@@ -417,6 +420,12 @@ int vc_ha_check_fence(vc_db_conn_t *c, const char *service, const char *scope, c
         if (r < 0)
             return r;
     }
+    if ((r = read_lease(c, service, scope, " FOR SHARE", &l)) == -ENOENT)
+        return VC_ESTALE;
+    if (r < 0)
+        return r;
+    if (!l.live || l.token != token || !vc_streq(l.holder, holder))
+        return VC_ESTALE;
     return 0;
 }
 

@@ -140,8 +140,9 @@ int vc_ha_promote(vc_db_t *db, const char *service, const char *scope, const cha
  *   - PostgreSQL: the row is read FOR SHARE, which blocks every UPDATE of it (a take-over
  *     waits until the caller commits or rolls back; under SERIALIZABLE a concurrent change is
  *     a serialization failure, -EBUSY, which vc_db_tx retries and which then fails the check).
- *     It also sets the transaction's idle_in_transaction_session_timeout to the lease's
- *     remaining time: a caller that stalls inside the transaction (SIGSTOP, VM pause) past the
+ *     Before taking that lock it sets the transaction's idle_in_transaction_session_timeout
+ *     to the lease's remaining time: a caller that stalls inside the transaction (SIGSTOP, VM
+ *     pause), even right after the lock was granted, past the
  *     expiry is disconnected by the server and its writes are rolled back instead of blocking
  *     the take-over. That failure surfaces as VC_ETRANSPORT on its next statement.
  * The token to pass is the one of the term the work belongs to (vc_ha_is_leader's token when
