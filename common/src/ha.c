@@ -396,6 +396,19 @@ int vc_ha_promote(vc_db_t *db, const char *service, const char *scope, const cha
     return run_op(db, &x, cfg, promote_fn, false, -EBUSY, ret);
 }
 
+/* The lease row (locked as lock says) when it is live and holder's with token; VC_ESTALE when
+ * it is not (or absent). */
+static int read_own_lease(vc_db_conn_t *c, const char *service, const char *scope, const char *lock,
+                          const char *holder, int64_t token, vc_ha_lease_t *l)
+{
+    int r = read_lease(c, service, scope, lock, l);
+    if (r == -ENOENT)
+        return VC_ESTALE;
+    if (r < 0)
+        return r;
+    return l->live && l->token == token && vc_streq(l->holder, holder) ? 0 : VC_ESTALE;
+}
+
 int vc_ha_check_fence(vc_db_conn_t *c, const char *service, const char *scope, const char *holder,
                       int64_t token)
 {
@@ -407,12 +420,8 @@ int vc_ha_check_fence(vc_db_conn_t *c, const char *service, const char *scope, c
      * row is locked (FOR SHARE, which makes a takeover wait), so that a process stopped at any
      * point after taking that lock loses it when the lease ends, not later */
     if (is_pg(c)) {
-        if ((r = read_lease(c, service, scope, "", &l)) == -ENOENT)
-            return VC_ESTALE;
-        if (r < 0)
+        if ((r = read_own_lease(c, service, scope, "", holder, token, &l)) != 0)
             return r;
-        if (!l.live || l.token != token || !vc_streq(l.holder, holder))
-            return VC_ESTALE;
         char v[24];
         snprintf(v, sizeof(v), "%lld", (long long)l.remaining_ms);
         r = vc_db_exec(c, "SELECT set_config('idle_in_transaction_session_timeout', ?, true)",
@@ -420,13 +429,7 @@ int vc_ha_check_fence(vc_db_conn_t *c, const char *service, const char *scope, c
         if (r < 0)
             return r;
     }
-    if ((r = read_lease(c, service, scope, " FOR SHARE", &l)) == -ENOENT)
-        return VC_ESTALE;
-    if (r < 0)
-        return r;
-    if (!l.live || l.token != token || !vc_streq(l.holder, holder))
-        return VC_ESTALE;
-    return 0;
+    return read_own_lease(c, service, scope, " FOR SHARE", holder, token, &l);
 }
 
 /* ---- elector ---- */
