@@ -222,7 +222,7 @@ static void notify_changes(json_t *changes, void *userdata)
 static void notify_closed(vc_rpc_chan_t *ch, void *userdata)
 {
     notify_t *n = userdata;
-    /* after unsubscribe returns the chain calls notify_changes no more */
+    /* unsubscribe waits for a notify_changes under way; after it, none runs */
     dn_chain_unsubscribe(n->chain, n->sub_id);
     pthread_mutex_lock(&n->lock);
     vc_rpc_chan_t *c = n->chan;

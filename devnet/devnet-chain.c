@@ -445,6 +445,7 @@ static dn_chain_t *chain_new(void)
         return NULL;
     pthread_mutex_init(&c->lock, NULL);
     pthread_mutex_init(&c->close_lock, NULL);
+    pthread_mutex_init(&c->notify_lock, NULL);
     pthread_cond_init(&c->cond, NULL);
     c->next_sub_id = 1;
     c->mode = DN_MINE_SELF;
@@ -582,6 +583,7 @@ dn_chain_t *dn_chain_free(dn_chain_t *c)
     vc_db_free(c->db);
     pthread_mutex_destroy(&c->lock);
     pthread_mutex_destroy(&c->close_lock);
+    pthread_mutex_destroy(&c->notify_lock);
     pthread_cond_destroy(&c->cond);
     free(c);
     return NULL;
@@ -1235,6 +1237,7 @@ int dn_chain_subscribe(dn_chain_t *c, dn_head_fn fn, void *userdata, uint64_t *r
 
 void dn_chain_unsubscribe(dn_chain_t *c, uint64_t id)
 {
+    pthread_mutex_lock(&c->notify_lock); /* waits out a dispatch that may still call id */
     pthread_mutex_lock(&c->lock);
     for (size_t i = 0; i < c->n_subs; i++)
         if (c->subs[i].id == id) {
@@ -1243,6 +1246,7 @@ void dn_chain_unsubscribe(dn_chain_t *c, uint64_t id)
             break;
         }
     pthread_mutex_unlock(&c->lock);
+    pthread_mutex_unlock(&c->notify_lock);
 }
 
 void dn_notify(dn_chain_t *c, const dn_changes_t *ch)
@@ -1253,6 +1257,7 @@ void dn_notify(dn_chain_t *c, const dn_changes_t *ch)
 
     if (ch->n_rev + ch->n_app == 0)
         return;
+    pthread_mutex_lock(&c->notify_lock);
     pthread_mutex_lock(&c->lock);
     arr = json_array();
     for (size_t i = 0; arr && i < ch->n_rev + ch->n_app; i++) {
@@ -1271,6 +1276,7 @@ void dn_notify(dn_chain_t *c, const dn_changes_t *ch)
     pthread_mutex_unlock(&c->lock);
     for (size_t i = 0; arr && i < n; i++)
         subs[i].fn(arr, subs[i].userdata);
+    pthread_mutex_unlock(&c->notify_lock);
     json_decref(arr);
     free(subs);
 }

@@ -223,7 +223,9 @@ int dn_sync_state(dn_chain_t *c, json_t **ret);
 
 /* Called (outside the chain lock, on the epoch thread) with a JSON array of HeadChange
  * {"Type":"revert"|"apply","Val":TipSet}: reverts first from the old head down, then applies
- * in ascending height. The callback must not block for long. */
+ * in ascending height. The callback must not block for long, nor subscribe or unsubscribe.
+ * dn_chain_unsubscribe waits for a callback of that subscriber already under way: once it
+ * returns, the subscriber's userdata may be freed. */
 typedef void (*dn_head_fn)(json_t *changes, void *userdata);
 int dn_chain_subscribe(dn_chain_t *c, dn_head_fn fn, void *userdata, uint64_t *ret_id);
 void dn_chain_unsubscribe(dn_chain_t *c, uint64_t id);

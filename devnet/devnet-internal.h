@@ -180,6 +180,9 @@ struct dn_chain {
     dn_sub_t *subs;
     size_t n_subs;
     uint64_t next_sub_id;
+    /* held by dn_notify while it calls subscribers (outside lock) and by dn_chain_unsubscribe:
+     * once unsubscribe returns, no callback of that subscriber is running or will run */
+    pthread_mutex_t notify_lock;
 
     /* the gas premium estimate for (premium_head, premium_nblocks): a batch estimate asks it per
      * message, and it reads up to 2 x nblocks tipsets of messages (thousands each) */

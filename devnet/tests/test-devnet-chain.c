@@ -1,5 +1,7 @@
 /* test-devnet-chain.c: the devnet chain core (genesis, store, mpool, execution, mining, revert). */
 #include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +492,63 @@ static void test_revert(void)
     free(err);
 }
 
+/* A subscriber whose callback is slow, to be unsubscribed while the callback runs. */
+typedef struct slow_sub {
+    pthread_mutex_t mu;
+    pthread_cond_t cond;
+    bool entered, done;
+} slow_sub_t;
+
+static void on_head_slow(json_t *changes, void *userdata)
+{
+    slow_sub_t *s = userdata;
+    (void)changes;
+    pthread_mutex_lock(&s->mu);
+    s->entered = true;
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->mu);
+    vc_sleep_ms(300);
+    pthread_mutex_lock(&s->mu);
+    s->done = true; /* a use after free if the subscriber was freed after unsubscribe */
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void *step_thread(void *arg)
+{
+    return (void *)(intptr_t)dn_chain_step(arg);
+}
+
+/* dn_chain_unsubscribe returns only once a callback of that subscriber already under way has
+ * finished (ChainNotify frees its state right after: venus-devnet hit a use after free when a
+ * client went away during a head change). */
+static void test_unsubscribe_waits_for_callback(void)
+{
+    dn_chain_t *c = new_chain(NULL);
+    slow_sub_t s = {.mu = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER};
+    uint64_t id;
+    pthread_t th;
+    void *rv = NULL;
+
+    ASSERT_NOTNULL(c);
+    ASSERT_OK(dn_chain_subscribe(c, on_head_slow, &s, &id));
+    ASSERT_EQ(pthread_create(&th, NULL, step_thread, c), 0);
+    pthread_mutex_lock(&s.mu);
+    while (!s.entered)
+        pthread_cond_wait(&s.cond, &s.mu);
+    pthread_mutex_unlock(&s.mu);
+    dn_chain_unsubscribe(c, id); /* the callback is sleeping now */
+    pthread_mutex_lock(&s.mu);
+    bool done = s.done;
+    pthread_mutex_unlock(&s.mu);
+    ASSERT_TRUE(done);
+    pthread_join(th, &rv);
+    ASSERT_EQ((intptr_t)rv, 0);
+    s.entered = s.done = false;
+    ASSERT_OK(dn_chain_step(c)); /* unsubscribed: not called again */
+    ASSERT_FALSE(s.entered);
+    dn_chain_free(c);
+}
+
 /* Builds and submits a block for the collecting epoch; win = wanted WinCount (-1: correct). */
 static int external_block(dn_chain_t *c, int64_t win_override, char **err)
 {
@@ -617,6 +676,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_selection_order);
     VC_TEST_RUN(test_base_fee);
     VC_TEST_RUN(test_revert);
+    VC_TEST_RUN(test_unsubscribe_waits_for_callback);
     VC_TEST_RUN(test_external_mining);
     VC_TEST_RUN(test_run_clock);
     return VC_TEST_DONE();
