@@ -22,14 +22,13 @@ typedef struct prover {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     bool closed;
-    uint64_t answered;
 } prover_t;
 
 /* One RequestEvent to answer. Events arrive on the connection's reader thread, which must not
  * wait for the answer to Gateway.ResponseProofEvent (it is the one reading it), so each event
- * is answered on a short-lived thread of its own. */
+ * is answered on a short-lived thread of its own, which holds only its own copy of the event
+ * and a connection reference (the prover_t lives on the connection loop's stack). */
 typedef struct job {
-    prover_t *p;
     vc_rpc_conn_t *conn;
     char id[64];
     char method[64];
@@ -56,12 +55,9 @@ static void *answer(void *arg)
     int r = resp ? vc_rpc_conn_call(j->conn, "Gateway.ResponseProofEvent", json_pack("[o]", resp), 30000, &res, &err)
                  : -ENOMEM;
     json_decref(res);
-    if (r == 0) {
-        pthread_mutex_lock(&j->p->lock);
-        j->p->answered++;
-        pthread_mutex_unlock(&j->p->lock);
+    if (r == 0)
         vc_logkv(VC_LOG_INFO, "prover", "answered", "method", j->method, "id", j->id, NULL);
-    } else
+    else
         vc_logkv(VC_LOG_WARNING, "prover", "cannot answer the gateway", "id", j->id, "error",
                  r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
     vc_rpc_conn_unref(j->conn);
@@ -86,7 +82,6 @@ static void on_event(json_t *v, void *userdata)
     pthread_t t;
     if (!j)
         return;
-    j->p = p;
     j->conn = vc_rpc_conn_ref(p->conn);
     snprintf(j->id, sizeof(j->id), "%s", id);
     snprintf(j->method, sizeof(j->method), "%s", method);

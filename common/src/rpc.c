@@ -113,6 +113,8 @@ struct vc_rpc_chan {
     void (*on_close)(vc_rpc_chan_t *, void *);
     void *userdata;
     bool on_close_fired;
+    bool opening;      /* the method that opened it still runs: on_close must wait */
+    bool close_missed; /* canceled while opening: on_close runs once the method succeeded */
     struct vc_rpc_chan *next; /* conn->chans, under conn->lock */
 };
 
@@ -637,9 +639,11 @@ static json_t *handle_one(vc_rpc_server_t *s, json_t *req, const dispatch_ctx_t 
         pthread_mutex_unlock(&dc->conn->lock);
     }
 
-    if (r < 0 && call->chan) { /* never announced: close silently */
+    if (r < 0 && call->chan) { /* never announced: close silently; the producer undid its side */
         pthread_mutex_lock(&call->chan->lock);
         call->chan->state = CHAN_CLOSED;
+        call->chan->opening = false;
+        call->chan->on_close_fired = true;
         pthread_mutex_unlock(&call->chan->lock);
         if (chan_detach(call->chan))
             vc_rpc_chan_unref(call->chan);
@@ -1066,6 +1070,7 @@ int vc_rpc_chan_open(vc_rpc_call_t *call, void (*on_close)(vc_rpc_chan_t *, void
     atomic_init(&ch->refs, 3); /* the producer's, the call's and the connection list's */
     pthread_mutex_init(&ch->lock, NULL);
     ch->state = CHAN_PENDING;
+    ch->opening = true;
     ch->queued = json_array();
     ch->req_id = json_incref(call->id);
     ch->on_close = on_close;
@@ -1175,11 +1180,17 @@ void vc_rpc_chan_close(vc_rpc_chan_t *ch)
         vc_rpc_chan_unref(ch);
 }
 
-/* After the call's response went out: flush queued values, then a queued close. */
+/* After the call's response went out: flush queued values, then a queued close; tell the
+ * producer of a cancel that came while its method ran. */
 static void chan_activate(vc_rpc_chan_t *ch)
 {
-    bool closed;
+    bool closed, fire = false;
     pthread_mutex_lock(&ch->lock);
+    ch->opening = false;
+    if (ch->close_missed && !ch->on_close_fired) {
+        ch->on_close_fired = true;
+        fire = ch->on_close != NULL;
+    }
     if (ch->state == CHAN_PENDING) {
         size_t i;
         json_t *v;
@@ -1202,11 +1213,15 @@ static void chan_activate(vc_rpc_chan_t *ch)
     }
     closed = ch->state == CHAN_CLOSED;
     pthread_mutex_unlock(&ch->lock);
+    if (fire)
+        ch->on_close(ch, ch->userdata);
     if (closed && chan_detach(ch))
         vc_rpc_chan_unref(ch);
 }
 
-/* The context ended (cancel, disconnect, shutdown): close and tell the producer once. */
+/* The context ended (cancel, disconnect, shutdown): close and tell the producer once; while
+ * the opening method still runs, after it (chan_activate), so that on_close never races the
+ * method's own setup or its error path. */
 static void chan_cancel(vc_rpc_chan_t *ch, bool send_close)
 {
     bool fire = false;
@@ -1222,7 +1237,9 @@ static void chan_cancel(vc_rpc_chan_t *ch, bool send_close)
         }
         ch->state = CHAN_CLOSED;
     }
-    if (!ch->on_close_fired) {
+    if (ch->opening)
+        ch->close_missed = true;
+    else if (!ch->on_close_fired) {
         ch->on_close_fired = true;
         fire = ch->on_close != NULL;
     }

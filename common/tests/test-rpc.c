@@ -129,6 +129,43 @@ static int m_ticks(vc_rpc_call_t *call, json_t *params, json_t **ret)
     return 0;
 }
 
+/* A channel method that is still setting up when its client goes away: params[0] true makes
+ * it succeed, false fail. on_close must not run before it returns (producers free their state
+ * there), and not at all after a failure. */
+static struct {
+    atomic_bool entered, returned;
+    atomic_int closes, closed_while_running;
+} slow_open;
+
+static void slow_open_on_close(vc_rpc_chan_t *ch, void *ud)
+{
+    (void)ud;
+    if (!atomic_load(&slow_open.returned))
+        atomic_fetch_add(&slow_open.closed_while_running, 1);
+    atomic_fetch_add(&slow_open.closes, 1);
+    vc_rpc_chan_unref(ch); /* the producer's reference */
+}
+
+static int m_slow_open(vc_rpc_call_t *call, json_t *params, json_t **ret)
+{
+    vc_rpc_chan_t *ch;
+    bool succeed = json_is_true(json_array_get(params, 0));
+    int r = vc_rpc_chan_open(call, slow_open_on_close, NULL, &ch);
+    if (r < 0)
+        return r;
+    atomic_store(&slow_open.entered, true);
+    for (int i = 0; i < 500 && !vc_rpc_call_canceled(call); i++) /* the client disconnects */
+        vc_sleep_ms(10);
+    vc_sleep_ms(100); /* time for an early on_close to run */
+    if (!succeed) {
+        vc_rpc_chan_unref(ch); /* the error path undoes the producer's side */
+        atomic_store(&slow_open.returned, true);
+        return vc_rpc_error(call, 1, "setup failed");
+    }
+    atomic_store(&slow_open.returned, true);
+    return 0;
+}
+
 /* Calls the client back over the same WebSocket. */
 static int m_callback(vc_rpc_call_t *call, json_t *params, json_t **ret)
 {
@@ -255,6 +292,7 @@ static const vc_rpc_method_t methods[] = {
     {"Test.Nothing", VC_PERM_READ, 0, m_nothing, 0},
     {"Test.CountFail", VC_PERM_READ, 0, m_count_fail, 0},
     {"Test.Ticks", VC_PERM_READ, 1, m_ticks, VC_RPC_CHANNEL},
+    {"Test.SlowOpen", VC_PERM_READ, 1, m_slow_open, VC_RPC_CHANNEL},
     {"Test.CallBack", VC_PERM_READ, 1, m_callback, 0},
     {"Test.Block", VC_PERM_READ, 0, m_block, 0},
 };
@@ -681,6 +719,66 @@ static void test_ws_calls_and_channels(void)
     vc_client_free(c);
 }
 
+typedef struct slow_sub_arg {
+    vc_rpc_conn_t *conn;
+    bool succeed;
+} slow_sub_arg_t;
+
+static void slow_val(json_t *v, void *ud)
+{
+    (void)v;
+    (void)ud;
+}
+
+static void slow_close(void *ud)
+{
+    (void)ud;
+}
+
+static void *slow_subscriber(void *arg)
+{
+    slow_sub_arg_t *a = arg;
+    vc_rpc_sub_t *sub = NULL;
+    vc_rpc_err_t err;
+    if (vc_rpc_conn_subscribe(a->conn, "Test.SlowOpen", json_pack("[b]", a->succeed), 10000, slow_val, slow_close,
+                              NULL, &sub, &err) == 0)
+        vc_rpc_sub_free(sub);
+    return NULL;
+}
+
+/* A client that disconnects while a channel method is still opening its channel: the producer
+ * hears of it only after the method returned the channel, never after the method failed. */
+static void test_ws_channel_closed_while_opening(void)
+{
+    for (int succeed = 1; succeed >= 0; succeed--) {
+        vc_client_t *c = client_for(tok_read);
+        vc_rpc_conn_t *conn;
+        pthread_t th;
+        atomic_store(&slow_open.entered, false);
+        atomic_store(&slow_open.returned, false);
+        atomic_store(&slow_open.closes, 0);
+        atomic_store(&slow_open.closed_while_running, 0);
+        ASSERT_OK(vc_client_ws_connect(c, NULL, &conn));
+        slow_sub_arg_t a = {.conn = conn, .succeed = succeed};
+        ASSERT_EQ(pthread_create(&th, NULL, slow_subscriber, &a), 0);
+        for (int i = 0; i < 500 && !atomic_load(&slow_open.entered); i++)
+            vc_sleep_ms(10);
+        ASSERT_TRUE(atomic_load(&slow_open.entered));
+        vc_rpc_conn_close(conn);
+        pthread_join(th, NULL);
+        for (int i = 0; i < 500 && !atomic_load(&slow_open.returned); i++)
+            vc_sleep_ms(10);
+        ASSERT_TRUE(atomic_load(&slow_open.returned));
+        for (int i = 0; i < 300 && succeed && atomic_load(&slow_open.closes) == 0; i++)
+            vc_sleep_ms(10);
+        vc_sleep_ms(100);
+        ASSERT_EQ(atomic_load(&slow_open.closed_while_running), 0);
+        ASSERT_EQ(atomic_load(&slow_open.closes), succeed ? 1 : 0);
+        vc_rpc_conn_unref(conn);
+        vc_client_free(c);
+    }
+}
+
 static void test_ws_concurrent_and_blocking(void)
 {
     vc_client_t *c = client_for(tok_read);
@@ -1067,6 +1165,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_http_batch);
     VC_TEST_RUN(test_healthcheck_and_404);
     VC_TEST_RUN(test_ws_calls_and_channels);
+    VC_TEST_RUN(test_ws_channel_closed_while_opening);
     VC_TEST_RUN(test_ws_concurrent_and_blocking);
     VC_TEST_RUN(test_http_blocking_does_not_stall);
     VC_TEST_RUN(test_ws_teardown_callbacks);

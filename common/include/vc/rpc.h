@@ -150,8 +150,10 @@ bool vc_rpc_call_may_block(const vc_rpc_call_t *call);
 
 /* ---- channels (methods flagged VC_RPC_CHANNEL) ---- */
 /* Opens the channel this call returns. on_close runs once when the client cancels, the
- * connection ends or the server stops (not when the producer closes it). The caller owns one
- * reference: release it with vc_rpc_chan_unref after vc_rpc_chan_close or on_close. */
+ * connection ends or the server stops (not when the producer closes it), never while the method
+ * still runs: an end that comes meanwhile is told once the method has returned its channel, and
+ * not at all if the method fails (it undoes its side itself). The caller owns one reference:
+ * release it with vc_rpc_chan_unref after vc_rpc_chan_close or on_close. */
 int vc_rpc_chan_open(vc_rpc_call_t *call, void (*on_close)(vc_rpc_chan_t *, void *), void *userdata,
                      vc_rpc_chan_t **ret);
 /* Queues value (borrowed) as xrpc.ch.val; thread-safe; VC_ECLOSED once closed. Values sent
