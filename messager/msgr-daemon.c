@@ -218,6 +218,9 @@ static int open_pool(const msgr_config_t *cfg, msgr_store_t *store, vc_metrics_t
                  : "chain-node pool from the database ([node] and " VC_NODEPOOL_ENV " only seed an empty one; "
                    "use `venus-messager node-pool`)",
              "version", v, NULL);
+    const char *drift = vc_nodepool_store_seed_drift(*ret_store);
+    if (drift)
+        vc_logkv(VC_LOG_WARNING, "service", "chain-node pool: configuration not applied", "why", drift, NULL);
     return 0;
 }
 

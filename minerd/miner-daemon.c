@@ -307,6 +307,9 @@ static int open_pool(const miner_config_t *cfg, miner_store_t *store, vc_metrics
                  : "chain-node pool from the database ([FullNode] and " VC_NODEPOOL_ENV " only seed an empty one; "
                    "use `venus-miner node-pool`)",
              "version", v, NULL);
+    const char *drift = vc_nodepool_store_seed_drift(*ret_store);
+    if (drift)
+        vc_logkv(VC_LOG_WARNING, "miner", "chain-node pool: configuration not applied", "why", drift, NULL);
     return 0;
 }
 

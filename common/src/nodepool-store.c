@@ -38,6 +38,7 @@ struct vc_nodepool_store {
     vc_nodepool_t *pool;
     char service[VC_NODEPOOL_STORE_SERVICE_MAX + 1];
     bool seeded;
+    char *drift; /* how the configured nodes differ from the stored row (NULL: they agree) */
     /* the version applied last, the order of applies, the metrics' node names */
     pthread_mutex_t lock;
     int64_t applied;
@@ -316,6 +317,39 @@ static int build_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *o,
     return 0;
 }
 
+/* How the configured nodes differ from the stored row's, said so that an operator sees that
+ * the stored one is used and how to change it; NULL when they agree (or on ENOMEM). */
+static char *seed_drift(const vc_nodepool_store_opts_t *o, const json_t *settings)
+{
+    const json_t *nodes = json_object_get(settings, "Nodes");
+    char buf[1024];
+    buf[0] = 0;
+    for (size_t i = 0; i < o->n_seeds && !buf[0]; i++) {
+        const vc_nodepool_node_conf_t *c = &o->seeds[i];
+        if (vc_strempty(c->name) || vc_strempty(c->url))
+            continue;
+        const json_t *n = find_node_json(nodes, "Name", c->name, NULL);
+        const char *url = json_string_value(json_object_get(n, "URL"));
+        const char *tok = json_string_value(json_object_get(n, "Token"));
+        if (!n)
+            snprintf(buf, sizeof(buf),
+                     "the configured node '%s' (%.256s) is not in the stored pool: the stored pool is used (add it "
+                     "with `node-pool add %s %.256s`)",
+                     c->name, c->url, c->name, c->url);
+        else if (!vc_streq(url, c->url))
+            snprintf(buf, sizeof(buf),
+                     "the configured node '%s' is %.256s but the stored pool has %.256s: the stored one is used "
+                     "(change it with `node-pool set %s --url %.256s`)",
+                     c->name, c->url, url ? url : "", c->name, c->url);
+        else if (!vc_streq(tok ? tok : "", c->token ? c->token : ""))
+            snprintf(buf, sizeof(buf),
+                     "the configured token of node '%s' differs from the stored one: the stored one is used "
+                     "(change it with `node-pool set %s --token ...`)",
+                     c->name, c->name);
+    }
+    return buf[0] ? strdup(buf) : NULL;
+}
+
 static int load_or_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *o, char **reterr_msg)
 {
     row_tx_t x = {.service = s->service};
@@ -337,6 +371,8 @@ static int load_or_seed(vc_nodepool_store_t *s, const vc_nodepool_store_opts_t *
                        s->service);
     else if (r < 0)
         return db_err(reterr_msg, r);
+    else
+        s->drift = seed_drift(o, x.settings);
     char *why = NULL;
     r = apply_version(s, x.version, x.settings, &why);
     if (r < 0)
@@ -403,6 +439,7 @@ vc_nodepool_store_t *vc_nodepool_store_free(vc_nodepool_store_t *s)
     for (size_t i = 0; i < s->n_seen; i++)
         free(s->seen[i]);
     free(s->seen);
+    free(s->drift);
     pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     free(s);
@@ -412,6 +449,11 @@ vc_nodepool_store_t *vc_nodepool_store_free(vc_nodepool_store_t *s)
 bool vc_nodepool_store_seeded(const vc_nodepool_store_t *s)
 {
     return s->seeded;
+}
+
+const char *vc_nodepool_store_seed_drift(const vc_nodepool_store_t *s)
+{
+    return s->drift;
 }
 
 int64_t vc_nodepool_store_version(vc_nodepool_store_t *s)

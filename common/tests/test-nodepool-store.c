@@ -129,6 +129,7 @@ static void test_seed_then_row_wins(void)
     setenv(VC_NODEPOOL_ENV, "tok2:/ip4/127.0.0.1/tcp/2:px, tok3:http://127.0.0.1:1:again", 1);
     ASSERT_OK(inst_start(&a, db, &main_node, NULL, &err));
     ASSERT_TRUE(vc_nodepool_store_seeded(a.store));
+    ASSERT_TRUE(vc_nodepool_store_seed_drift(a.store) == NULL);
     ASSERT_EQ(vc_nodepool_store_version(a.store), 1);
     ASSERT_TRUE(names_are(a.pool, "fullnode,px"));
     char *text = NULL;
@@ -142,6 +143,10 @@ static void test_seed_then_row_wins(void)
     vc_nodepool_node_conf_t other = {.name = "fullnode", .url = "http://127.0.0.1:7"};
     ASSERT_OK(inst_start(&b, db, &other, NULL, &err));
     ASSERT_FALSE(vc_nodepool_store_seeded(b.store));
+    /* ... and says so, with the command that would apply the configuration */
+    ASSERT_STREQ(vc_nodepool_store_seed_drift(b.store),
+                 "the configured node 'fullnode' is http://127.0.0.1:7 but the stored pool has http://127.0.0.1:1: "
+                 "the stored one is used (change it with `node-pool set fullnode --url http://127.0.0.1:7`)");
     ASSERT_EQ(vc_nodepool_store_version(b.store), 1);
     ASSERT_TRUE(names_are(b.pool, "fullnode,px"));
     json_t *s = settings_of(b.pool);
@@ -152,6 +157,23 @@ static void test_seed_then_row_wins(void)
     json_decref(s);
     inst_stop(&b);
     unsetenv(VC_NODEPOOL_ENV);
+    /* the same node: nothing to say; another token (not shown); a name the row lacks */
+    ASSERT_OK(inst_start(&b, db, &main_node, NULL, &err));
+    ASSERT_TRUE(vc_nodepool_store_seed_drift(b.store) == NULL);
+    inst_stop(&b);
+    vc_nodepool_node_conf_t retok = main_node;
+    retok.token = "new-secret";
+    ASSERT_OK(inst_start(&b, db, &retok, NULL, &err));
+    ASSERT_STREQ(vc_nodepool_store_seed_drift(b.store),
+                 "the configured token of node 'fullnode' differs from the stored one: the stored one is used "
+                 "(change it with `node-pool set fullnode --token ...`)");
+    inst_stop(&b);
+    vc_nodepool_node_conf_t renamed = {.name = "n9", .url = "http://127.0.0.1:9"};
+    ASSERT_OK(inst_start(&b, db, &renamed, NULL, &err));
+    ASSERT_STREQ(vc_nodepool_store_seed_drift(b.store),
+                 "the configured node 'n9' (http://127.0.0.1:9) is not in the stored pool: the stored pool is used "
+                 "(add it with `node-pool add n9 http://127.0.0.1:9`)");
+    inst_stop(&b);
 
     /* a row someone broke by hand: the start refuses with a clear message */
     vc_db_conn_t *c = NULL;

@@ -91,6 +91,10 @@ vc_nodepool_store_t *vc_nodepool_store_free(vc_nodepool_store_t *s);
 
 /* True when this start saved the seed (no row existed); false when a stored row was applied. */
 bool vc_nodepool_store_seeded(const vc_nodepool_store_t *s);
+/* When a stored row was applied: how the configured nodes (opts.seeds) differ from it (a node
+ * missing, another URL, another token; tokens are not shown), ending with the `node-pool`
+ * command that would change it; NULL when they agree. Owned by the store. */
+const char *vc_nodepool_store_seed_drift(const vc_nodepool_store_t *s);
 /* The version applied to the pool last. */
 int64_t vc_nodepool_store_version(vc_nodepool_store_t *s);
 /* One follower step now: 1 when a different version was applied, 0 when unchanged (or no row),
