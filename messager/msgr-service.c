@@ -384,14 +384,14 @@ int msgr_service_push_check(msgr_service_t *s, const char *id, const vc_message_
     return 0;
 }
 
-/* The row a checked push inserts: UnFillMsg, nonce 0, a new UUIDv4 unless id is given. */
+/* The row a checked push inserts: UnFillMsg, nonce 0, a new UUIDv7 unless id is given. */
 static int push_row(const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta, const char *wallet_name,
                     msgr_message_t *m)
 {
     char uuid[37];
     int r;
     if (!id) {
-        vc_uuid4(uuid);
+        vc_uuid7(uuid);
         id = uuid;
     }
     msgr_message_init(m);

@@ -113,8 +113,9 @@ int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret);
 int msgr_service_signer_exist_cached(msgr_service_t *s, const char *user, const char *signer, bool *ret);
 int msgr_service_wallet_has_cached(msgr_service_t *s, const char *addr, bool *ret);
 
-/* Ingest (spec 4.1 steps 2-4): id NULL = a new UUIDv4. The From must already be resolved and
- * checked. msg is copied; Nonce forced to 0. ret_id (optional) gets the id. The write is group
+/* Ingest (spec 4.1 steps 2-4): id NULL = a new UUIDv7 (time-ordered, so that the id index grows
+ * at its end; upstream makes UUIDv4). The From must already be resolved and checked. msg is
+ * copied; Nonce forced to 0. ret_id (optional) gets the id. The write is group
  * committed with the pushes running at the same time (msgr-pushq.h); it returns once the
  * message is in the database. */
 int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,

@@ -389,9 +389,9 @@ static void uuid_pool_init(void)
     pthread_atfork(NULL, NULL, uuid_pool_drop);
 }
 
-void vc_uuid4(char out[37])
+/* 16 random bytes of the thread's pool (consumed). */
+static uint8_t *uuid_random16(void)
 {
-    static const char hex[] = "0123456789abcdef";
     pthread_once(&uuid_once, uuid_pool_init);
     if (uuid_pool.used + 16 > sizeof(uuid_pool.bytes)) {
         vc_random(uuid_pool.bytes, sizeof(uuid_pool.bytes));
@@ -399,7 +399,14 @@ void vc_uuid4(char out[37])
     }
     uint8_t *b = uuid_pool.bytes + uuid_pool.used;
     uuid_pool.used += 16;
-    b[6] = (b[6] & 0x0f) | 0x40;
+    return b;
+}
+
+/* b[16] with its version nibble set -> the canonical text; b is wiped. */
+static void uuid_format(uint8_t *b, unsigned version, char out[37])
+{
+    static const char hex[] = "0123456789abcdef";
+    b[6] = (uint8_t)((b[6] & 0x0f) | (version << 4));
     b[8] = (b[8] & 0x3f) | 0x80;
     for (size_t i = 0, o = 0; i < 16; i++) {
         if (i == 4 || i == 6 || i == 8 || i == 10)
@@ -409,6 +416,20 @@ void vc_uuid4(char out[37])
     }
     out[36] = 0;
     sodium_memzero(b, 16);
+}
+
+void vc_uuid4(char out[37])
+{
+    uuid_format(uuid_random16(), 4, out);
+}
+
+void vc_uuid7(char out[37])
+{
+    uint8_t *b = uuid_random16();
+    uint64_t ms = (uint64_t)(vc_now_real_us() / 1000);
+    for (int i = 0; i < 6; i++)
+        b[i] = (uint8_t)(ms >> (40 - 8 * i));
+    uuid_format(b, 7, out);
 }
 
 /* ---- files ---- */

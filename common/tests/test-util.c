@@ -159,6 +159,37 @@ static void test_strerror_and_uuid(void)
     ASSERT_TRUE(strcmp(u, v) != 0);
 }
 
+/* UUIDv7: well formed, the first 48 bits the Unix milliseconds, later ids sort after earlier
+ * ones (from one millisecond to the next), distinct within one millisecond. */
+static void test_uuid7(void)
+{
+    char a[37], b[37];
+    int64_t before = vc_now_real_us() / 1000;
+    vc_uuid7(a);
+    int64_t after = vc_now_real_us() / 1000;
+    ASSERT_EQ(strlen(a), 36);
+    ASSERT_EQ(strspn(a, "0123456789abcdef-"), 36);
+    ASSERT_TRUE(a[8] == '-' && a[13] == '-' && a[18] == '-' && a[23] == '-');
+    ASSERT_TRUE(a[14] == '7' && strchr("89ab", a[19]));
+    char hex[13];
+    memcpy(hex, a, 8);
+    memcpy(hex + 8, a + 9, 4);
+    hex[12] = 0;
+    int64_t ms = (int64_t)strtoull(hex, NULL, 16);
+    ASSERT_TRUE(ms >= before && ms <= after);
+    vc_sleep_ms(2);
+    vc_uuid7(b);
+    ASSERT_TRUE(strcmp(a, b) < 0);
+    static char many[200][37];
+    for (int i = 0; i < 200; i++) {
+        vc_uuid7(many[i]);
+        for (int k = 0; k < i; k++)
+            ASSERT_TRUE(strcmp(many[i], many[k]) != 0);
+        if (i)
+            ASSERT_TRUE(memcmp(many[i], many[i - 1], 13) >= 0); /* the time part never goes back */
+    }
+}
+
 static void test_log_levels(void)
 {
     vc_log_level_t l;
@@ -219,6 +250,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_files);
     VC_TEST_RUN(test_repo_files);
     VC_TEST_RUN(test_strerror_and_uuid);
+    VC_TEST_RUN(test_uuid7);
     VC_TEST_RUN(test_log_levels);
     VC_TEST_RUN(test_strv_split);
     return VC_TEST_DONE();

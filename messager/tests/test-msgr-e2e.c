@@ -151,6 +151,9 @@ static void test_clear_unfill(void)
     set_base_fee_gate("1");
     ASSERT_OK(push_id(transfer(addrs[0], "1"), id1));
     ASSERT_OK(push_id(transfer(addrs[0], "2"), id2));
+    /* new ids are UUIDv7: time-ordered, so the id index grows at its end */
+    ASSERT_TRUE(strlen(id1) == 36 && id1[14] == '7' && id2[14] == '7');
+    ASSERT_TRUE(memcmp(id1, id2, 13) <= 0 && strcmp(id1, id2) != 0);
     vc_sleep_ms(1500); /* several heads and rounds: they stay UnFill */
     json_t *m = wait_state(id1, 1, 100);
     ASSERT_TRUE(m != NULL);

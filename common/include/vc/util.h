@@ -126,6 +126,10 @@ void vc_cond_init_monotonic(pthread_cond_t *c);
 void vc_random(void *buf, size_t len);
 /* Canonical lowercase UUIDv4 string into out[37]. */
 void vc_uuid4(char out[37]);
+/* Canonical lowercase UUIDv7 (RFC 9562: 48-bit Unix milliseconds, then 74 random bits): ids made
+ * later sort after earlier ones (to the millisecond), so a B-tree index of them grows at its end
+ * instead of touching a random page per insert. */
+void vc_uuid7(char out[37]);
 
 /* Files. vc_read_file reads at most max bytes (-EFBIG beyond); *ret is NUL-terminated. */
 int vc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
