@@ -4,8 +4,10 @@
  * external miner against a second node (`--mine external`).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "vc/election.h"
 #include "vc/message.h"
 #include "vc/util.h"
+#include "vc/ws.h"
 
 typedef struct key {
     uint8_t priv[32];
@@ -586,6 +589,61 @@ static void test_chain_notify_and_revert(void)
     vc_client_free(c);
 }
 
+/* ChainNotify clients that go away at once: while the method still sets the channel up, right
+ * after, or during a head change (200 ms blocks). The devnet must neither crash (under ASan a
+ * use after free aborts it) nor stop answering. */
+typedef struct leaver {
+    atomic_int conns;
+    int64_t until_us;
+} leaver_t;
+
+static void *leave_loop(void *arg)
+{
+    leaver_t *l = arg;
+    char auth[1200];
+    snprintf(auth, sizeof(auth), "Authorization: Bearer %s", self_node.token);
+    const char *hdrs[] = {auth, NULL};
+    char url[300];
+    snprintf(url, sizeof(url), "ws%s", self_node.url + 4); /* http://... -> ws://... */
+    for (unsigned i = 0; vc_now_mono_us() < l->until_us; i++) {
+        vc_ws_t *ws = NULL;
+        if (vc_ws_connect(url, hdrs, 5000, NULL, &ws, NULL) < 0)
+            continue;
+        for (unsigned k = 0; k <= i % 3; k++) {
+            char req[128];
+            int n = snprintf(req, sizeof(req), "{\"jsonrpc\":\"2.0\",\"id\":%u,\"method\":\"Filecoin.ChainNotify\","
+                                               "\"params\":[]}", k + 1);
+            vc_ws_send(ws, VC_WS_OP_TEXT, req, (size_t)n);
+        }
+        if (i % 4 == 1) {
+            const char *cancel = "{\"jsonrpc\":\"2.0\",\"method\":\"xrpc.cancel\",\"params\":[1]}";
+            vc_ws_send(ws, VC_WS_OP_TEXT, cancel, strlen(cancel));
+        }
+        if (i % 5 == 2)
+            vc_sleep_ms(1 + i % 7); /* sometimes after the answer, across a head change */
+        vc_ws_shutdown(ws);
+        vc_ws_free(ws);
+        atomic_fetch_add(&l->conns, 1);
+    }
+    return NULL;
+}
+
+static void test_chain_notify_clients_leave(void)
+{
+    leaver_t l = {.until_us = vc_now_mono_us() + 3000000};
+    pthread_t th[4];
+    atomic_init(&l.conns, 0);
+    int64_t h0 = head_height(&self_node);
+    for (int i = 0; i < 4; i++)
+        ASSERT_EQ(pthread_create(&th[i], NULL, leave_loop, &l), 0);
+    for (int i = 0; i < 4; i++)
+        pthread_join(th[i], NULL);
+    fprintf(stderr, "# %d ChainNotify clients left early\n", atomic_load(&l.conns));
+    ASSERT_TRUE(atomic_load(&l.conns) >= 100);
+    ASSERT_TRUE(vc_test_alive(self_node.pid));
+    ASSERT_TRUE(head_height(&self_node) > h0); /* still mining and answering */
+}
+
 static void test_restart_persists(void)
 {
     json_t *v = NULL;
@@ -743,6 +801,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_push_rules);
     VC_TEST_RUN(test_warmup_reads);
     VC_TEST_RUN(test_chain_notify_and_revert);
+    VC_TEST_RUN(test_chain_notify_clients_leave);
     VC_TEST_RUN(test_restart_persists);
     VC_TEST_RUN(test_external_mining);
     vc_test_stop(self_node.pid, 10000);
