@@ -637,16 +637,25 @@ vc_http_held_t *vc_http_hold(vc_http_request_t *req)
     return h;
 }
 
-/* Hands a PARKED request its answer and wakes its connection (h->lock held: vc_http_stop's
- * sweep waits for it, so the resume comes before MHD stops). */
+/* Hands a PARKED request its answer and wakes its connection (h->lock held). It leaves the
+ * parked list only after the resume: vc_http_stop's sweep, which sees it listed until then,
+ * waits for h->lock, so MHD never stops with the connection still suspended. An answer given
+ * while the server stops is counted in draining, which vc_http_stop waits for (up to 1 s). */
 static void held_answer(vc_http_held_t *h, vc_http_response_t *resp)
 {
     req_ctx_t *ctx = h->ctx;
-    held_unlink(h->server, h);
+    vc_http_server_t *s = h->server;
     ctx->async_resp = *resp;
     ctx->async_done = true;
     h->state = HELD_CLOSED;
+    pthread_mutex_lock(&s->held_lock);
+    if (s->held_stopping) {
+        s->draining++;
+        ctx->draining = true;
+    }
+    pthread_mutex_unlock(&s->held_lock);
     MHD_resume_connection(ctx->conn);
+    held_unlink(s, h);
 }
 
 int vc_http_held_reply(vc_http_held_t *h, vc_http_response_t *resp)
@@ -752,11 +761,7 @@ static void unpark_all(vc_http_server_t *s)
         if (h->state == HELD_PARKED) {
             vc_http_response_t resp = {0};
             resp_shutting_down(&resp);
-            pthread_mutex_lock(&s->held_lock);
-            s->draining++;
-            pthread_mutex_unlock(&s->held_lock);
-            h->ctx->draining = true;
-            held_answer(h, &resp);
+            held_answer(h, &resp); /* counted in draining: held_stopping is set */
         }
         pthread_mutex_unlock(&h->lock);
         held_unref(h);
@@ -1099,9 +1104,13 @@ void vc_http_stop(vc_http_server_t *s)
     /* answer held requests, let async handlers finish and resume their connections before MHD
      * goes away (MHD must not stop with a connection suspended) */
     unpark_all(s);
-    s->pool = vc_workq_free(s->pool);
+    /* the deferred handlers finish (and resume their connections) while MHD still runs; MHD's
+     * threads may still defer new requests until it stops: those get 503 from the drained pool,
+     * which is freed only after MHD_stop_daemon */
+    vc_workq_drain(s->pool);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    s->pool = vc_workq_free(s->pool);
 }
 
 vc_http_server_t *vc_http_server_free(vc_http_server_t *s)

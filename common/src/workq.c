@@ -172,10 +172,8 @@ int vc_workq_submit(vc_workq_t *q, void (*fn)(void *), void *arg)
     return 0;
 }
 
-vc_workq_t *vc_workq_free(vc_workq_t *q)
+void vc_workq_drain(vc_workq_t *q)
 {
-    if (!q)
-        return NULL;
     pthread_mutex_lock(&q->lock);
     q->stopping = true;
     if (q->head && q->n_alive == 0)
@@ -184,13 +182,23 @@ vc_workq_t *vc_workq_free(vc_workq_t *q)
     while (q->n_alive > 0)
         pthread_cond_wait(&q->cond, &q->lock);
     reap(q);
+    job_t *left = q->head; /* only when no worker could be started */
+    q->head = q->tail = NULL;
+    q->n_queued = 0;
     pthread_mutex_unlock(&q->lock);
-    while (q->head) { /* only when no worker could be started */
-        job_t *j = q->head;
-        q->head = j->next;
+    while (left) {
+        job_t *j = left;
+        left = j->next;
         j->fn(j->arg);
         free(j);
     }
+}
+
+vc_workq_t *vc_workq_free(vc_workq_t *q)
+{
+    if (!q)
+        return NULL;
+    vc_workq_drain(q);
     pthread_mutex_destroy(&q->lock);
     pthread_cond_destroy(&q->cond);
     free(q->slots);

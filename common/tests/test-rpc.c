@@ -1155,6 +1155,71 @@ static void test_async_stop(void)
     vc_rpc_server_free(r);
 }
 
+/* A route that defers every request to the pool. */
+static int h_defer_always(vc_http_request_t *req, vc_http_response_t *resp, void *ud)
+{
+    (void)ud;
+    if (!req->deferred)
+        return VC_HTTP_DEFER;
+    return vc_http_reply_json(resp, 200, "1");
+}
+
+typedef struct pipeliner {
+    unsigned port;
+    atomic_bool quit;
+    atomic_int answers;
+} pipeliner_t;
+
+/* Keep-alive client pipelining four GETs per round trip until quit. */
+static void *pipeline_main(void *arg)
+{
+    pipeliner_t *p = arg;
+    static const char rq[] = "GET /d HTTP/1.1\r\nHost: t\r\n\r\nGET /d HTTP/1.1\r\nHost: t\r\n\r\n"
+                             "GET /d HTTP/1.1\r\nHost: t\r\n\r\nGET /d HTTP/1.1\r\nHost: t\r\n\r\n";
+    while (!atomic_load(&p->quit)) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+            if (fd >= 0)
+                close(fd);
+            vc_sleep_ms(1);
+            continue;
+        }
+        char buf[4096];
+        while (send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL) > 0 && recv(fd, buf, sizeof(buf), 0) > 0)
+            atomic_fetch_add(&p->answers, 1);
+        close(fd);
+    }
+    return NULL;
+}
+
+/* Stopping a server while keep-alive clients keep sending requests that defer to the worker
+ * pool: MHD's threads still defer until MHD has stopped, so the pool must outlive them (it was
+ * freed first: use after free under ASan, a NULL pool otherwise). */
+static void test_stop_under_deferred_load(void)
+{
+    for (int it = 0; it < 5; it++) {
+        vc_http_opts_t ho = {.listen = "127.0.0.1:0", .threads = 2};
+        vc_http_server_t *h;
+        pipeliner_t p = {0};
+        pthread_t th[6];
+        ASSERT_OK(vc_http_server_new(&ho, &h));
+        ASSERT_OK(vc_http_route(h, NULL, "/d", VC_HTTP_PUBLIC, h_defer_always, NULL));
+        ASSERT_OK(vc_http_start(h));
+        p.port = vc_http_port(h);
+        for (int i = 0; i < 6; i++)
+            ASSERT_EQ(pthread_create(&th[i], NULL, pipeline_main, &p), 0);
+        for (int i = 0; i < 200 && atomic_load(&p.answers) < 100; i++)
+            vc_sleep_ms(5);
+        ASSERT_TRUE(atomic_load(&p.answers) >= 100);
+        vc_http_server_free(h);
+        atomic_store(&p.quit, true);
+        for (int i = 0; i < 6; i++)
+            pthread_join(th[i], NULL);
+    }
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -1176,6 +1241,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_async_http_disconnect);
     VC_TEST_RUN(test_async_ws);
     VC_TEST_RUN(test_async_stop);
+    VC_TEST_RUN(test_stop_under_deferred_load);
     vc_http_server_free(http);
     vc_rpc_server_free(rpc);
     vc_metrics_free(metrics);

@@ -1,4 +1,5 @@
 /* Tests for workq: every job runs, blocking jobs do not starve later ones, free drains. */
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -80,11 +81,31 @@ static void test_free_drains(void)
     ASSERT_EQ(vc_workq_new(3, 2, &q), -EINVAL);
 }
 
+/* drain: runs what is queued, joins the workers, then refuses jobs until free (vc_http_stop
+ * relies on that: MHD may still try to defer requests until it has stopped). */
+static void test_drain_then_refuse(void)
+{
+    vc_workq_t *q;
+    ASSERT_OK(vc_workq_new(1, 4, &q));
+    the_q = q;
+    atomic_store(&ran, 0);
+    for (int i = 0; i < 50; i++)
+        ASSERT_OK(vc_workq_submit(q, count_job, NULL));
+    vc_workq_drain(q);
+    ASSERT_EQ(atomic_load(&ran), 50);
+    ASSERT_EQ(vc_workq_workers(q), 0);
+    ASSERT_EQ(vc_workq_submit(q, count_job, NULL), -ECANCELED);
+    vc_workq_drain(q); /* idempotent */
+    vc_workq_free(q);
+    ASSERT_EQ(atomic_load(&ran), 50);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
     VC_TEST_RUN(test_runs_everything);
     VC_TEST_RUN(test_no_starvation);
     VC_TEST_RUN(test_free_drains);
+    VC_TEST_RUN(test_drain_then_refuse);
     return VC_TEST_DONE();
 }
