@@ -407,6 +407,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
 out:
     if (api_path)
         unlink(api_path);
+    msgr_service_stop_pushes(svc); /* pushes taken get their answer while HTTP still serves */
     vc_http_server_free(http);
     msgr_api_free(api);
     msgr_service_free(svc);

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -117,15 +118,22 @@ int msgr_pushq_new(msgr_store_t *store, msgr_pushq_t **ret)
     return 0;
 }
 
+void msgr_pushq_stop(msgr_pushq_t *q)
+{
+    pthread_mutex_lock(&q->lock);
+    bool first = !q->stopping;
+    q->stopping = true;
+    pthread_cond_signal(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+    if (first) /* the first call joins (stop, then free, on one thread) */
+        pthread_join(q->thread, NULL); /* writes what is still queued first */
+}
+
 msgr_pushq_t *msgr_pushq_free(msgr_pushq_t *q)
 {
     if (!q)
         return NULL;
-    pthread_mutex_lock(&q->lock);
-    q->stopping = true;
-    pthread_cond_signal(&q->wake);
-    pthread_mutex_unlock(&q->lock);
-    pthread_join(q->thread, NULL); /* writes what is still queued first */
+    msgr_pushq_stop(q);
     pthread_cond_destroy(&q->wake);
     pthread_mutex_destroy(&q->lock);
     free(q);
@@ -147,8 +155,13 @@ static void enqueue(msgr_pushq_t *q, waiter_t *w)
 int msgr_pushq_push(msgr_pushq_t *q, const msgr_message_t *m, msgr_push_result_t *ret)
 {
     waiter_t w = {.m = m, .res = ret};
-    pthread_cond_init(&w.cond, NULL);
     pthread_mutex_lock(&q->lock);
+    if (q->stopping) {
+        pthread_mutex_unlock(&q->lock);
+        snprintf(ret->errmsg, sizeof(ret->errmsg), "venus-messager is shutting down: nothing was stored");
+        return ret->r = -ESHUTDOWN;
+    }
+    pthread_cond_init(&w.cond, NULL);
     enqueue(q, &w);
     while (!w.done)
         pthread_cond_wait(&w.cond, &q->lock);

@@ -24,12 +24,16 @@ typedef struct msgr_pushq msgr_pushq_t;
 
 /* Starts the writer thread. store is borrowed and must outlive the queue. */
 int msgr_pushq_new(msgr_store_t *store, msgr_pushq_t **ret);
-/* Writes what is still queued, stops the writer. No push may start any more. Returns NULL. */
+/* Refuses new pushes from now on (-ESHUTDOWN: nothing written), writes what is queued, answers
+ * it, and stops the writer. Idempotent. A daemon calls it before it stops serving, so that every
+ * push it took is answered with its real outcome. */
+void msgr_pushq_stop(msgr_pushq_t *q);
+/* msgr_pushq_stop, then frees q. Returns NULL. */
 msgr_pushq_t *msgr_pushq_free(msgr_pushq_t *q);
 
 /* Writes m as msgr_store_msg_push(store, m, 1) would, in a batch with the other pushes waiting
  * at the same time. Blocks until that batch is committed. Returns 0 or m's own error, with
- * its text in ret->errmsg. m is borrowed for the call. */
+ * its text in ret->errmsg (-ESHUTDOWN once stopped). m is borrowed for the call. */
 int msgr_pushq_push(msgr_pushq_t *q, const msgr_message_t *m, msgr_push_result_t *ret);
 
 /* Runs on the writer thread once m is committed (r 0) or failed (r < 0, errmsg says why). */
@@ -37,7 +41,7 @@ typedef void (*msgr_pushq_done_fn)(void *userdata, const msgr_message_t *m, int 
 
 /* Queues m (its contents are taken: m is left empty, also on failure) and returns at once;
  * done(userdata, ...) runs on the writer thread after m's batch. -ESHUTDOWN once the queue is
- * being freed, -ENOMEM: done is then not called. */
+ * stopped, -ENOMEM: done is then not called. */
 int msgr_pushq_submit(msgr_pushq_t *q, msgr_message_t *m, msgr_pushq_done_fn done, void *userdata);
 
 /* Batches written and messages written in them so far (tests, metrics). */

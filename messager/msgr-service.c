@@ -415,7 +415,15 @@ int msgr_service_push_queue(msgr_service_t *s, const char *id, const vc_message_
     if (r < 0)
         return r;
     r = msgr_pushq_submit(s->pushq, &m, done, userdata);
+    if (r == -ESHUTDOWN)
+        return seterr(r, "push message: venus-messager is shutting down: nothing was stored");
     return r < 0 ? seterr(r, "push message: %s", vc_strerror(r)) : 0;
+}
+
+void msgr_service_stop_pushes(msgr_service_t *s)
+{
+    if (s)
+        msgr_pushq_stop(s->pushq);
 }
 
 int msgr_service_push(msgr_service_t *s, const char *id, const vc_message_t *msg, const msgr_send_spec_t *meta,

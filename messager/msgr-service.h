@@ -113,6 +113,11 @@ int msgr_service_wallet_has(msgr_service_t *s, const char *addr, bool *ret);
 int msgr_service_signer_exist_cached(msgr_service_t *s, const char *user, const char *signer, bool *ret);
 int msgr_service_wallet_has_cached(msgr_service_t *s, const char *addr, bool *ret);
 
+/* Shutdown, before the API stops serving: new pushes are refused ("shutting down", nothing
+ * stored) and every push already taken is committed and answered with its id, so that no client
+ * gets an error for a message that was stored after all. NULL-safe. */
+void msgr_service_stop_pushes(msgr_service_t *s);
+
 /* Ingest (spec 4.1 steps 2-4): id NULL = a new UUIDv7 (time-ordered, so that the id index grows
  * at its end; upstream makes UUIDv4). The From must already be resolved and checked. msg is
  * copied; Nonce forced to 0. ret_id (optional) gets the id. The write is group
