@@ -471,6 +471,27 @@ int vc_read_file(const char *path, size_t max, char **ret, size_t *ret_len)
     return *ret ? 0 : -ENOMEM;
 }
 
+/* fsync of the directory holding path (its entries: a new or renamed file). */
+static int fsync_parent(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[4096];
+    if (!slash)
+        snprintf(dir, sizeof(dir), ".");
+    else if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else if ((size_t)(slash - path) < sizeof(dir))
+        snprintf(dir, sizeof(dir), "%.*s", (int)(slash - path), path);
+    else
+        return -ENAMETOOLONG;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    int r = fsync(fd) < 0 ? -errno : 0;
+    close(fd);
+    return r == -EINVAL ? 0 : r; /* a file system that cannot sync directories */
+}
+
 int vc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode)
 {
     size_t plen = strlen(path);
@@ -507,6 +528,8 @@ int vc_write_file_atomic(const char *path, const void *data, size_t len, unsigne
         r = -errno;
     if (r < 0)
         unlink(tmp);
+    else
+        r = fsync_parent(path); /* the rename itself survives a power loss only then */
     free(tmp);
     return r;
 }

@@ -133,7 +133,8 @@ void vc_uuid7(char out[37]);
 
 /* Files. vc_read_file reads at most max bytes (-EFBIG beyond); *ret is NUL-terminated. */
 int vc_read_file(const char *path, size_t max, char **ret, size_t *ret_len);
-/* Writes atomically (temp file + fsync + rename) with the given mode. */
+/* Writes atomically and durably (temp file, fsync, rename, fsync of the directory) with the
+ * given mode: once it returns 0 the new content survives a power loss. */
 int vc_write_file_atomic(const char *path, const void *data, size_t len, unsigned mode);
 /* mkdir -p with mode for created directories. */
 int vc_mkdir_p(const char *path, unsigned mode);
