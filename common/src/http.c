@@ -93,10 +93,11 @@ struct vc_http_server {
     bool stopping;
     vc_workq_t *pool; /* runs deferred handlers */
     pthread_mutex_t held_lock;
-    pthread_cond_t held_cond; /* CLOCK_MONOTONIC; a 503 of vc_http_stop went out */
+    pthread_cond_t held_cond; /* CLOCK_MONOTONIC; the last active request completed while stopping */
     vc_http_held_t *parked;   /* held requests waiting for their answer (under held_lock) */
     bool held_stopping;       /* no more parking: held requests get 503 (under held_lock) */
-    unsigned draining;        /* 503s of vc_http_stop not sent yet (under held_lock) */
+    atomic_uint active;       /* requests begun (a req_ctx) and not completed: answers not sent yet */
+    atomic_bool refusing;     /* vc_http_stop began: a new request gets 503 at once */
 };
 
 /* Per-request state kept in MHD's con_cls. */
@@ -118,7 +119,7 @@ struct req_ctx {
     bool async_done;
     raw_up_t *raw; /* a raw upgrade queued, not yet handed over */
     vc_http_held_t *held;
-    bool draining; /* answered 503 by vc_http_stop */
+    bool counted;  /* in server->active */
 };
 
 static const char *const default_cors_headers =
@@ -433,11 +434,14 @@ static void reap_ws_threads(vc_http_server_t *s, bool all)
     }
 }
 
+static void uncount(req_ctx_t *ctx);
+
 static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *con_cls, const char *extra_in,
                             size_t extra_in_size, MHD_socket sock, struct MHD_UpgradeResponseHandle *urh)
 {
     req_ctx_t *ctx = cls;
     vc_http_server_t *s = ctx->server;
+    uncount(ctx); /* the connection is the upgrade's now: its request is done */
     if (ctx->raw) {
         raw_up_t *raw = ctx->raw;
         ctx->raw = NULL;
@@ -639,23 +643,15 @@ vc_http_held_t *vc_http_hold(vc_http_request_t *req)
 
 /* Hands a PARKED request its answer and wakes its connection (h->lock held). It leaves the
  * parked list only after the resume: vc_http_stop's sweep, which sees it listed until then,
- * waits for h->lock, so MHD never stops with the connection still suspended. An answer given
- * while the server stops is counted in draining, which vc_http_stop waits for (up to 1 s). */
+ * waits for h->lock, so MHD never stops with the connection still suspended. */
 static void held_answer(vc_http_held_t *h, vc_http_response_t *resp)
 {
     req_ctx_t *ctx = h->ctx;
-    vc_http_server_t *s = h->server;
     ctx->async_resp = *resp;
     ctx->async_done = true;
     h->state = HELD_CLOSED;
-    pthread_mutex_lock(&s->held_lock);
-    if (s->held_stopping) {
-        s->draining++;
-        ctx->draining = true;
-    }
-    pthread_mutex_unlock(&s->held_lock);
     MHD_resume_connection(ctx->conn);
-    held_unlink(s, h);
+    held_unlink(h->server, h);
 }
 
 int vc_http_held_reply(vc_http_held_t *h, vc_http_response_t *resp)
@@ -741,8 +737,7 @@ static void release_hold(req_ctx_t *ctx)
     ctx->held = held_unref(h);
 }
 
-/* vc_http_stop: no more parking; what is parked is answered 503, and MHD gets up to a second
- * to send those answers before it stops. */
+/* vc_http_stop: no more parking; what is parked is answered 503. */
 static void unpark_all(vc_http_server_t *s)
 {
     pthread_mutex_lock(&s->held_lock);
@@ -761,16 +756,42 @@ static void unpark_all(vc_http_server_t *s)
         if (h->state == HELD_PARKED) {
             vc_http_response_t resp = {0};
             resp_shutting_down(&resp);
-            held_answer(h, &resp); /* counted in draining: held_stopping is set */
+            held_answer(h, &resp);
         }
         pthread_mutex_unlock(&h->lock);
         held_unref(h);
     }
+}
+
+/* A request completed or was handed over (upgrade): no longer active. */
+static void uncount(req_ctx_t *ctx)
+{
+    vc_http_server_t *s = ctx->server;
+    if (!ctx->counted)
+        return;
+    ctx->counted = false;
+    if (atomic_fetch_sub(&s->active, 1) == 1 && atomic_load(&s->refusing)) {
+        pthread_mutex_lock(&s->held_lock); /* after the decrement: the waiter cannot miss it */
+        pthread_cond_broadcast(&s->held_cond);
+        pthread_mutex_unlock(&s->held_lock);
+    }
+}
+
+/* vc_http_stop: waits (at most timeout_ms) until every request begun has its answer sent, so
+ * that MHD does not close a connection on an answer it has (a write the client would see as
+ * failed although it was done). */
+static void wait_active(vc_http_server_t *s, int timeout_ms)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += 1;
+    ts.tv_sec += timeout_ms / 1000;
+    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
     pthread_mutex_lock(&s->held_lock);
-    while (s->draining > 0 && pthread_cond_timedwait(&s->held_cond, &s->held_lock, &ts) != ETIMEDOUT)
+    while (atomic_load(&s->active) > 0 && pthread_cond_timedwait(&s->held_cond, &s->held_lock, &ts) != ETIMEDOUT)
         ;
     pthread_mutex_unlock(&s->held_lock);
 }
@@ -985,11 +1006,17 @@ static enum MHD_Result access_handler(void *cls, struct MHD_Connection *c, const
     req_ctx_t *ctx = *con_cls;
 
     if (!ctx) {
+        if (atomic_load(&s->refusing)) { /* vc_http_stop began: nothing of it runs */
+            count_request(s, "other", 503, vc_now_mono_us());
+            return send_text(c, 503, "text/plain", "shutting down\n");
+        }
         ctx = calloc(1, sizeof(*ctx));
         if (!ctx)
             return MHD_NO;
         ctx->server = s;
         ctx->start_us = vc_now_mono_us();
+        ctx->counted = true;
+        atomic_fetch_add(&s->active, 1);
         *con_cls = ctx;
         const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         uint64_t n;
@@ -1031,12 +1058,7 @@ static void request_completed(void *cls, struct MHD_Connection *c, void **con_cl
         return;
     vc_buf_done(&ctx->body);
     vc_buf_done(&ctx->async_resp.body); /* an answer MHD did not get to send */
-    if (ctx->draining) {
-        pthread_mutex_lock(&ctx->server->held_lock);
-        ctx->server->draining--;
-        pthread_cond_broadcast(&ctx->server->held_cond);
-        pthread_mutex_unlock(&ctx->server->held_lock);
-    }
+    uncount(ctx);
     if (ctx->raw) { /* the 101 never went out */
         ctx->raw->fn(-1, NULL, 0, ctx->raw->arg);
         free(ctx->raw);
@@ -1065,6 +1087,7 @@ int vc_http_start(vc_http_server_t *s)
         flags |= MHD_USE_IPv6;
     s->stopping = false;
     s->held_stopping = false;
+    atomic_store(&s->refusing, false);
     if (!s->pool && (r = vc_workq_new(s->opts.threads, 256, &s->pool)) < 0)
         return r;
     s->daemon = MHD_start_daemon(flags, 0, NULL, NULL, access_handler, s, MHD_OPTION_SOCK_ADDR, &addr,
@@ -1091,6 +1114,7 @@ void vc_http_stop(vc_http_server_t *s)
 {
     if (!s->daemon)
         return;
+    atomic_store(&s->refusing, true);
     pthread_mutex_lock(&s->ws_lock);
     s->stopping = true;
     for (ws_thread_t *t = s->ws_threads; t; t = t->next) {
@@ -1108,6 +1132,7 @@ void vc_http_stop(vc_http_server_t *s)
      * threads may still defer new requests until it stops: those get 503 from the drained pool,
      * which is freed only after MHD_stop_daemon */
     vc_workq_drain(s->pool);
+    wait_active(s, 2000); /* answers produced (handlers, deferred, held, 503s) go out first */
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     s->pool = vc_workq_free(s->pool);

@@ -1220,6 +1220,68 @@ static void test_stop_under_deferred_load(void)
     }
 }
 
+/* A handler on MHD's thread that is still working when the server is told to stop. */
+static atomic_bool slow_entered;
+static int h_slow_write(vc_http_request_t *req, vc_http_response_t *resp, void *ud)
+{
+    (void)req;
+    (void)ud;
+    atomic_store(&slow_entered, true);
+    vc_sleep_ms(300); /* the write it stands for */
+    return vc_http_reply_json(resp, 200, "\"done\"");
+}
+
+typedef struct slow_get {
+    unsigned port;
+    char got[256];
+    ssize_t n;
+} slow_get_t;
+
+static void *slow_get_main(void *arg)
+{
+    slow_get_t *g = arg;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g->port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    static const char rq[] = "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n";
+    g->n = -1;
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL) > 0) {
+        size_t got = 0;
+        ssize_t r;
+        while (got < sizeof(g->got) - 1 && (r = recv(fd, g->got + got, sizeof(g->got) - 1 - got, 0)) > 0)
+            got += (size_t)r;
+        g->got[got] = 0;
+        g->n = (ssize_t)got;
+    }
+    if (fd >= 0)
+        close(fd);
+    return NULL;
+}
+
+/* vc_http_stop while a handler is still producing its answer: the answer goes out before MHD
+ * stops (it closed the connection on it: the client saw a failure for a write that was done). */
+static void test_stop_sends_answers_in_flight(void)
+{
+    vc_http_opts_t ho = {.listen = "127.0.0.1:0", .threads = 1};
+    vc_http_server_t *h;
+    slow_get_t g = {0};
+    pthread_t th;
+    ASSERT_OK(vc_http_server_new(&ho, &h));
+    ASSERT_OK(vc_http_route(h, NULL, "/slow", VC_HTTP_PUBLIC, h_slow_write, NULL));
+    ASSERT_OK(vc_http_start(h));
+    g.port = vc_http_port(h);
+    atomic_store(&slow_entered, false);
+    ASSERT_EQ(pthread_create(&th, NULL, slow_get_main, &g), 0);
+    for (int i = 0; i < 500 && !atomic_load(&slow_entered); i++)
+        vc_sleep_ms(5);
+    ASSERT_TRUE(atomic_load(&slow_entered));
+    vc_http_stop(h);
+    pthread_join(th, NULL);
+    ASSERT_TRUE(g.n > 0 && strstr(g.got, "HTTP/1.1 200") == g.got && strstr(g.got, "\"done\"") != NULL);
+    vc_http_server_free(h);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -1242,6 +1304,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_async_ws);
     VC_TEST_RUN(test_async_stop);
     VC_TEST_RUN(test_stop_under_deferred_load);
+    VC_TEST_RUN(test_stop_sends_answers_in_flight);
     vc_http_server_free(http);
     vc_rpc_server_free(rpc);
     vc_metrics_free(metrics);
