@@ -434,6 +434,17 @@ static void reap_ws_threads(vc_http_server_t *s, bool all)
     }
 }
 
+/* True while a WebSocket or raw-upgrade thread has not finished. */
+static bool ws_threads_running(vc_http_server_t *s)
+{
+    bool any = false;
+    pthread_mutex_lock(&s->ws_lock);
+    for (ws_thread_t *t = s->ws_threads; t && !any; t = t->next)
+        any = !t->done;
+    pthread_mutex_unlock(&s->ws_lock);
+    return any;
+}
+
 static void uncount(req_ctx_t *ctx);
 
 static void upgrade_handler(void *cls, struct MHD_Connection *connection, void *con_cls, const char *extra_in,
@@ -1115,14 +1126,23 @@ void vc_http_stop(vc_http_server_t *s)
     if (!s->daemon)
         return;
     atomic_store(&s->refusing, true);
+    /* WebSockets: no more reading, so their handlers end once the calls already running have
+     * sent their answers (up to 2 s); then whatever is left is cut */
     pthread_mutex_lock(&s->ws_lock);
     s->stopping = true;
     for (ws_thread_t *t = s->ws_threads; t; t = t->next) {
         if (t->ws)
-            vc_ws_shutdown(t->ws);
+            vc_ws_stop_reading(t->ws);
         if (!t->route && t->raw_fd >= 0)
             shutdown(t->raw_fd, SHUT_RDWR);
     }
+    pthread_mutex_unlock(&s->ws_lock);
+    for (int waited = 0; waited < 2000 && ws_threads_running(s); waited += 10)
+        vc_sleep_ms(10);
+    pthread_mutex_lock(&s->ws_lock);
+    for (ws_thread_t *t = s->ws_threads; t; t = t->next)
+        if (t->ws)
+            vc_ws_shutdown(t->ws);
     pthread_mutex_unlock(&s->ws_lock);
     reap_ws_threads(s, true);
     /* answer held requests, let async handlers finish and resume their connections before MHD

@@ -395,6 +395,12 @@ int vc_ws_peer_close_code(vc_ws_t *ws)
     return ws ? ws->peer_close_code : 0;
 }
 
+void vc_ws_stop_reading(vc_ws_t *ws)
+{
+    if (ws)
+        (void)shutdown(ws->fd, SHUT_RD); /* the reader sees the end of the stream; sends still go */
+}
+
 void vc_ws_shutdown(vc_ws_t *ws)
 {
     if (!ws || atomic_exchange(&ws->shut, true))

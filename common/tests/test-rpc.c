@@ -1282,6 +1282,58 @@ static void test_stop_sends_answers_in_flight(void)
     vc_http_server_free(h);
 }
 
+typedef struct ws_slow_call {
+    vc_rpc_conn_t *conn;
+    int r;
+    json_t *res;
+} ws_slow_call_t;
+
+static void *ws_slow_call_main(void *arg)
+{
+    ws_slow_call_t *w = arg;
+    vc_rpc_err_t err;
+    w->r = vc_rpc_conn_call(w->conn, "Test.Sleep", json_pack("[i]", 300), 5000, &w->res, &err);
+    return NULL;
+}
+
+/* vc_http_stop while a WebSocket call runs on a worker: its answer still reaches the client
+ * (the socket used to be shut both ways first: "connection closed" for a call that was done). */
+static void test_stop_answers_ws_calls_in_flight(void)
+{
+    vc_http_opts_t ho = {.listen = "127.0.0.1:0", .threads = 1};
+    vc_http_server_t *h;
+    vc_rpc_server_t *r;
+    ASSERT_OK(vc_http_server_new(&ho, &h));
+    ASSERT_OK(vc_rpc_server_new(NULL, &r));
+    ASSERT_OK(vc_rpc_register(r, methods, VC_ELEMENTSOF(methods)));
+    ASSERT_OK(vc_rpc_mount(r, h, "/rpc/v0", NULL));
+    vc_http_set_auth(h, test_auth, NULL);
+    ASSERT_OK(vc_http_start(h));
+    char url[80];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/rpc/v0", vc_http_port(h));
+    const char *eps[] = {url};
+    vc_client_opts_t o = {.endpoints = eps, .n_endpoints = 1, .token = tok_read, .timeout_ms = 10000};
+    vc_client_t *c;
+    ws_slow_call_t w = {.r = 1};
+    pthread_t th;
+    ASSERT_OK(vc_client_new(&o, &c));
+    ASSERT_OK(vc_client_ws_connect(c, NULL, &w.conn));
+    ASSERT_EQ(pthread_create(&th, NULL, ws_slow_call_main, &w), 0);
+    vc_sleep_ms(100); /* the call is running */
+    int64_t t0 = vc_now_mono_us();
+    vc_http_stop(h);
+    pthread_join(th, NULL);
+    ASSERT_EQ(w.r, 0);
+    ASSERT_TRUE(json_is_true(w.res));
+    ASSERT_LT(vc_now_mono_us() - t0, 2000000); /* it waited for the call, not for its bound */
+    json_decref(w.res);
+    vc_rpc_conn_close(w.conn);
+    vc_rpc_conn_unref(w.conn);
+    vc_client_free(c);
+    vc_http_server_free(h);
+    vc_rpc_server_free(r);
+}
+
 int main(int argc, char **argv)
 {
     VC_TEST_INIT(argc, argv);
@@ -1305,6 +1357,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_async_stop);
     VC_TEST_RUN(test_stop_under_deferred_load);
     VC_TEST_RUN(test_stop_sends_answers_in_flight);
+    VC_TEST_RUN(test_stop_answers_ws_calls_in_flight);
     vc_http_server_free(http);
     vc_rpc_server_free(rpc);
     vc_metrics_free(metrics);

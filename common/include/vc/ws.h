@@ -176,6 +176,10 @@ int vc_ws_send(vc_ws_t *ws, int opcode, const void *data, size_t len);
  * until the peer answers with its close frame (then VC_ECLOSED) or write_timeout_ms passes. */
 int vc_ws_close(vc_ws_t *ws, uint16_t code, const char *reason);
 
+/* Ends the receiving side only: the reader gets the end of the stream (VC_ETRANSPORT) while
+ * answers can still be sent, e.g. those of calls already running when a server stops. */
+void vc_ws_stop_reading(vc_ws_t *ws);
+
 /* Stops the connection without a handshake: wakes the reader and blocked writers, which return
  * VC_ECLOSED, and shuts the socket down. Thread-safe, idempotent; does not free. */
 void vc_ws_shutdown(vc_ws_t *ws);
