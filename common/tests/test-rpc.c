@@ -1124,17 +1124,44 @@ static void *stop_call_main(void *arg)
     return NULL;
 }
 
-static void test_async_stop(void)
+/* A server of its own (the methods on /rpc/v0, test_auth) for tests that stop it. */
+static void own_server(vc_http_server_t **ret_h, vc_rpc_server_t **ret_r)
 {
     vc_http_opts_t ho = {.listen = "127.0.0.1:0", .threads = 1};
+    *ret_h = NULL;
+    *ret_r = NULL;
+    bool ok = vc_http_server_new(&ho, ret_h) == 0 && vc_rpc_server_new(NULL, ret_r) == 0 &&
+              vc_rpc_register(*ret_r, methods, VC_ELEMENTSOF(methods)) == 0 &&
+              vc_rpc_mount(*ret_r, *ret_h, "/rpc/v0", NULL) == 0;
+    if (ok) {
+        vc_http_set_auth(*ret_h, test_auth, NULL);
+        ok = vc_http_start(*ret_h) == 0;
+    }
+    if (!ok) { /* the caller sees *ret_h NULL */
+        *ret_h = vc_http_server_free(*ret_h);
+        *ret_r = vc_rpc_server_free(*ret_r);
+    }
+}
+
+/* A TCP connection to 127.0.0.1:port, or -1. */
+static int connect_local(unsigned port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+static void test_async_stop(void)
+{
     vc_http_server_t *h;
     vc_rpc_server_t *r;
-    ASSERT_OK(vc_http_server_new(&ho, &h));
-    ASSERT_OK(vc_rpc_server_new(NULL, &r));
-    ASSERT_OK(vc_rpc_register(r, methods, VC_ELEMENTSOF(methods)));
-    ASSERT_OK(vc_rpc_mount(r, h, "/rpc/v0", NULL));
-    vc_http_set_auth(h, test_auth, NULL);
-    ASSERT_OK(vc_http_start(h));
+    own_server(&h, &r);
+    ASSERT_NOTNULL(h);
     stop_call_t sc = {0};
     snprintf(sc.url, sizeof(sc.url), "http://127.0.0.1:%u/rpc/v0", vc_http_port(h));
     atomic_store(&later_gate, false);
@@ -1177,12 +1204,8 @@ static void *pipeline_main(void *arg)
     static const char rq[] = "GET /d HTTP/1.1\r\nHost: t\r\n\r\nGET /d HTTP/1.1\r\nHost: t\r\n\r\n"
                              "GET /d HTTP/1.1\r\nHost: t\r\n\r\nGET /d HTTP/1.1\r\nHost: t\r\n\r\n";
     while (!atomic_load(&p->quit)) {
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p->port)};
-        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0) {
-            if (fd >= 0)
-                close(fd);
+        int fd = connect_local(p->port);
+        if (fd < 0) {
             vc_sleep_ms(1);
             continue;
         }
@@ -1240,13 +1263,10 @@ typedef struct slow_get {
 static void *slow_get_main(void *arg)
 {
     slow_get_t *g = arg;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)g->port)};
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    int fd = connect_local(g->port);
     static const char rq[] = "GET /slow HTTP/1.1\r\nHost: t\r\n\r\n";
     g->n = -1;
-    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-        send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL) > 0) {
+    if (fd >= 0 && send(fd, rq, sizeof(rq) - 1, MSG_NOSIGNAL) > 0) {
         size_t got = 0;
         ssize_t r;
         while (got < sizeof(g->got) - 1 && (r = recv(fd, g->got + got, sizeof(g->got) - 1 - got, 0)) > 0)
@@ -1300,15 +1320,10 @@ static void *ws_slow_call_main(void *arg)
  * (the socket used to be shut both ways first: "connection closed" for a call that was done). */
 static void test_stop_answers_ws_calls_in_flight(void)
 {
-    vc_http_opts_t ho = {.listen = "127.0.0.1:0", .threads = 1};
     vc_http_server_t *h;
     vc_rpc_server_t *r;
-    ASSERT_OK(vc_http_server_new(&ho, &h));
-    ASSERT_OK(vc_rpc_server_new(NULL, &r));
-    ASSERT_OK(vc_rpc_register(r, methods, VC_ELEMENTSOF(methods)));
-    ASSERT_OK(vc_rpc_mount(r, h, "/rpc/v0", NULL));
-    vc_http_set_auth(h, test_auth, NULL);
-    ASSERT_OK(vc_http_start(h));
+    own_server(&h, &r);
+    ASSERT_NOTNULL(h);
     char url[80];
     snprintf(url, sizeof(url), "http://127.0.0.1:%u/rpc/v0", vc_http_port(h));
     const char *eps[] = {url};
