@@ -368,21 +368,10 @@ vc_db_t *vc_db_free(vc_db_t *db)
     return NULL;
 }
 
-static void deadline_after(struct timespec *ts, int64_t ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 int vc_db_acquire(vc_db_t *db, int64_t timeout_ms, vc_db_conn_t **ret)
 {
     struct timespec deadline;
-    deadline_after(&deadline, timeout_ms < 0 ? db->opts.acquire_timeout_ms : timeout_ms);
+    vc_deadline_mono(&deadline, timeout_ms < 0 ? db->opts.acquire_timeout_ms : timeout_ms);
     vc_db_conn_t *c = NULL;
     bool create = false;
 

@@ -21,6 +21,8 @@
 #include "vc/ws.h"
 
 #define MAX_ROUTES 128
+/* vc_http_stop: how long WebSocket calls and answers already produced get to go out */
+#define STOP_GRACE_MS 2000
 
 typedef struct route {
     char *method; /* NULL = any */
@@ -794,13 +796,7 @@ static void uncount(req_ctx_t *ctx)
 static void wait_active(vc_http_server_t *s, int timeout_ms)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_ms / 1000;
-    ts.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
+    vc_deadline_mono(&ts, timeout_ms);
     pthread_mutex_lock(&s->held_lock);
     while (atomic_load(&s->active) > 0 && pthread_cond_timedwait(&s->held_cond, &s->held_lock, &ts) != ETIMEDOUT)
         ;
@@ -1127,7 +1123,7 @@ void vc_http_stop(vc_http_server_t *s)
         return;
     atomic_store(&s->refusing, true);
     /* WebSockets: no more reading, so their handlers end once the calls already running have
-     * sent their answers (up to 2 s); then whatever is left is cut */
+     * sent their answers (up to STOP_GRACE_MS); then whatever is left is cut */
     pthread_mutex_lock(&s->ws_lock);
     s->stopping = true;
     for (ws_thread_t *t = s->ws_threads; t; t = t->next) {
@@ -1137,7 +1133,7 @@ void vc_http_stop(vc_http_server_t *s)
             shutdown(t->raw_fd, SHUT_RDWR);
     }
     pthread_mutex_unlock(&s->ws_lock);
-    for (int waited = 0; waited < 2000 && ws_threads_running(s); waited += 10)
+    for (int waited = 0; waited < STOP_GRACE_MS && ws_threads_running(s); waited += 10)
         vc_sleep_ms(10);
     pthread_mutex_lock(&s->ws_lock);
     for (ws_thread_t *t = s->ws_threads; t; t = t->next)
@@ -1152,7 +1148,7 @@ void vc_http_stop(vc_http_server_t *s)
      * threads may still defer new requests until it stops: those get 503 from the drained pool,
      * which is freed only after MHD_stop_daemon */
     vc_workq_drain(s->pool);
-    wait_active(s, 2000); /* answers produced (handlers, deferred, held, 503s) go out first */
+    wait_active(s, STOP_GRACE_MS); /* answers produced (handlers, deferred, held, 503s) go out first */
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
     s->pool = vc_workq_free(s->pool);

@@ -197,17 +197,6 @@ static json_t *make_result(json_t *id, json_t *result)
     return json_pack("{s:s, s:O, s:O}", "jsonrpc", "2.0", "id", id, "result", result ? result : json_null());
 }
 
-static void deadline_in(struct timespec *ts, int ms)
-{
-    clock_gettime(CLOCK_MONOTONIC, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (long)(ms % 1000) * 1000000;
-    if (ts->tv_nsec >= 1000000000) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000;
-    }
-}
-
 static const char *short_name(const char *method)
 {
     const char *dot = strrchr(method, '.');
@@ -1712,7 +1701,7 @@ static int conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int t
     if (r == 0) {
         struct timespec ts;
         if (timeout_ms > 0)
-            deadline_in(&ts, timeout_ms);
+            vc_deadline_mono(&ts, timeout_ms);
         while (!p.done) {
             if (timeout_ms > 0) {
                 if (pthread_cond_timedwait(&c->cond, &c->lock, &ts) == ETIMEDOUT && !p.done) {

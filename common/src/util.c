@@ -365,6 +365,17 @@ void vc_cond_init_monotonic(pthread_cond_t *c)
     pthread_condattr_destroy(&a);
 }
 
+void vc_deadline_mono(struct timespec *ts, int64_t ms)
+{
+    clock_gettime(CLOCK_MONOTONIC, ts);
+    ts->tv_sec += (time_t)(ms / 1000);
+    ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
 void vc_random(void *buf, size_t len)
 {
     randombytes_buf(buf, len);

@@ -15,6 +15,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Project error codes, below every errno value. */
 enum {
@@ -121,6 +122,8 @@ int64_t vc_now_real_us(void);
 void vc_sleep_ms(int64_t ms);
 /* A condition variable whose timed waits take CLOCK_MONOTONIC deadlines. */
 void vc_cond_init_monotonic(pthread_cond_t *c);
+/* The CLOCK_MONOTONIC deadline ms (>= 0) from now, for timed waits on such a condition. */
+void vc_deadline_mono(struct timespec *ts, int64_t ms);
 
 /* Random bytes from libsodium (vc_init first). */
 void vc_random(void *buf, size_t len);
