@@ -268,6 +268,79 @@ static void test_push_get_query(void)
     msgr_store_free(s);
 }
 
+static void expect_ids(msgr_message_t *v, size_t n, const char *const *want, size_t n_want)
+{
+    ASSERT_EQ(n, n_want);
+    for (size_t i = 0; i < n && i < n_want; i++)
+        ASSERT_STREQ(v[i].id, want[i]);
+    msgr_messages_free(v, n);
+}
+
+/* Queries by sender over rows in several states (UnFill rows are in fewer indexes than the
+ * others, 002_push_index.sql): each sees every row it should, in its order. */
+static void test_by_sender_mixed_states(void)
+{
+    msgr_store_t *s = open_store();
+    msgr_message_t *v = NULL, got;
+    size_t n = 0;
+    msgr_fill_t f[2];
+    ASSERT_NOTNULL(s);
+    for (int i = 0; i < 6; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "u%d", i);
+        ASSERT_OK(push(s, id, A1, i));
+    }
+    ASSERT_OK(push(s, "w0", A2, 6));
+    ASSERT_OK(push(s, "w1", A2, 7));
+    ASSERT_EQ(msgr_store_msg_fail_unfilled(s, A2, "gone"), 2); /* w0, w1 -> FailedMsg */
+    ASSERT_OK(push(s, "w2", A2, 8));
+    mk_fill(&f[0], "u0", 0, NULL);
+    mk_fill(&f[1], "u1", 1, NULL);
+    ASSERT_OK(msgr_store_msg_fill(s, A1, 0, f, 2, NULL, 0, NULL)); /* updated now: after every push */
+
+    ASSERT_OK(msgr_store_msg_list_by_address(s, A1, &v, &n));
+    expect_ids(v, n, (const char *[]){"u0", "u1", "u2", "u3", "u4", "u5"}, 6);
+    ASSERT_OK(msgr_store_msg_list_by_address(s, A2, &v, &n));
+    expect_ids(v, n, (const char *[]){"w0", "w1", "w2"}, 3);
+
+    char *a1[1] = {(char *)A1}, *both[2] = {(char *)A1, (char *)A2};
+    msgr_query_params_t q = {.from = a1, .n_from = 1, .asc = true};
+    ASSERT_OK(msgr_store_msg_query(s, &q, &v, &n)); /* by updated_at: the filled two last */
+    expect_ids(v, n, (const char *[]){"u2", "u3", "u4", "u5", "u0", "u1"}, 6);
+    int failed[1] = {MSGR_MSG_FAILED}, unfill_fill[2] = {MSGR_MSG_UNFILL, MSGR_MSG_FILL};
+    msgr_query_params_t qf = {.from = both, .n_from = 2, .states = failed, .n_states = 1, .asc = true};
+    ASSERT_OK(msgr_store_msg_query(s, &qf, &v, &n));
+    expect_ids(v, n, (const char *[]){"w0", "w1"}, 2);
+    msgr_query_params_t qp = {.from = both, .n_from = 2, .states = unfill_fill, .n_states = 2, .limit = 2, .offset = 1};
+    ASSERT_OK(msgr_store_msg_query(s, &qp, &v, &n)); /* DESC: u1 u0 w2 u5 ..., offset 1 limit 2 */
+    expect_ids(v, n, (const char *[]){"u0", "w2"}, 2);
+
+    ASSERT_OK(msgr_store_msg_list_by_from_state(s, A1, MSGR_MSG_FILL, true, 1, 0, 0, &v, &n));
+    expect_ids(v, n, (const char *[]){"u0", "u1"}, 2);
+    ASSERT_OK(msgr_store_msg_list_by_from_state(s, A1, MSGR_MSG_UNFILL, false, 1, 0, 0, &v, &n));
+    expect_ids(v, n, (const char *[]){"u5", "u4", "u3", "u2"}, 4);
+    ASSERT_OK(msgr_store_msg_list_by_from_state(s, A2, MSGR_MSG_FAILED, true, 1, 0, 0, &v, &n));
+    expect_ids(v, n, (const char *[]){"w0", "w1"}, 2);
+
+    ASSERT_OK(msgr_store_msg_list_blocked(s, A1, T0 + 5 * 1000000000LL, &v, &n)); /* created before 5 s */
+    expect_ids(v, n, (const char *[]){"u0", "u1", "u2", "u3", "u4"}, 5);
+    ASSERT_OK(msgr_store_msg_list_blocked(s, A2, T0 + 100 * 1000000000LL, &v, &n));
+    expect_ids(v, n, (const char *[]){"w2"}, 1);
+
+    pending_sum_t ps = {0};
+    ASSERT_OK(msgr_store_msg_pending_by_addr(s, sum_pending, &ps));
+    ASSERT_EQ(ps.unfill, 5); /* u2..u5, w2 */
+    ASSERT_EQ(ps.fill, 2);
+    ASSERT_EQ(ps.a1, 6);
+    ASSERT_EQ(ps.bad, 0);
+
+    ASSERT_OK(msgr_store_msg_get_by_from_nonce(s, A1, 1, &got));
+    ASSERT_STREQ(got.id, "u1");
+    msgr_message_done(&got);
+
+    msgr_store_free(s);
+}
+
 static void test_fill(void)
 {
     msgr_store_t *s = open_store();
@@ -1034,6 +1107,7 @@ int main(int argc, char **argv)
     printf("# backend: %s\n", use_pg ? "postgres" : "sqlite");
     VC_TEST_RUN(test_open_shared);
     VC_TEST_RUN(test_push_get_query);
+    VC_TEST_RUN(test_by_sender_mixed_states);
     VC_TEST_RUN(test_fill);
     VC_TEST_RUN(test_fence);
     VC_TEST_RUN(test_head);
