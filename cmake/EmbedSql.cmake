@@ -11,7 +11,8 @@
 # and a header "<name>_migrations.h" (on the target's include path) declaring them, so that
 #   vc_db_migrate(db, "<component>", <name>_migrations, <name>_migrations_count, &err)
 # works without the source tree at run time. The C file is regenerated when a .sql file
-# changes; adding or removing a file re-runs CMake (CONFIGURE_DEPENDS glob).
+# changes; adding or removing a file re-runs CMake (CONFIGURE_DEPENDS glob), which rewrites the
+# list of files the C file depends on, so that it is regenerated then too.
 #
 # The same file runs in script mode (cmake -P) to do the generation.
 
@@ -84,10 +85,21 @@ function(vc_embed_sql target name dir)
     if(NOT old STREQUAL header)
         file(WRITE "${hfile}" "${header}")
     endif()
+    # The list of files, rewritten only when it changes: removing a migration leaves every
+    # remaining file older than the output, and the output must still be regenerated.
+    set(listfile "${gendir}/${name}_files.txt")
+    string(REPLACE ";" "\n" list "${files}")
+    set(old "")
+    if(EXISTS "${listfile}")
+        file(READ "${listfile}" old)
+    endif()
+    if(NOT old STREQUAL list)
+        file(WRITE "${listfile}" "${list}")
+    endif()
     add_custom_command(OUTPUT "${out}"
         COMMAND ${CMAKE_COMMAND} -DVC_EMBED_NAME=${name} -DVC_EMBED_DIR=${dir} -DVC_EMBED_OUT=${out}
                 -P ${VC_EMBED_SQL_SCRIPT}
-        DEPENDS ${files} ${VC_EMBED_SQL_SCRIPT}
+        DEPENDS ${files} ${listfile} ${VC_EMBED_SQL_SCRIPT}
         COMMENT "Embedding SQL migrations '${name}' from ${dir}"
         VERBATIM)
     target_sources(${target} PRIVATE "${out}")
