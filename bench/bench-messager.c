@@ -75,6 +75,19 @@
  * of it the HTTP call to the gateway per signature), the kernel's TCP and epoll work for the
  * held and resumed connections. A 1 KiB sqlite page (fewer bytes per random index page) and a
  * 16 MB page cache made no difference measurable through the run-to-run noise (+-15%).
+ *
+ * Correction, and the index that figure pointed at: the build those UUIDv7 figures came from had
+ * embedded a throw-away migration (making that index partial, without the queries that go with
+ * it: cmake kept a deleted .sql file in the binary, fixed in EmbedSql.cmake). A clean build of
+ * the same code gave ~7.8-8.5k (--skip-e2e --select-concurrency 1), and the throw-away index sent
+ * the selection's per-sender query into a scan of every unfilled row (65% of the selection
+ * thread). Now (003_unfilled_index.sql) unfilled rows leave the per-sender index for one by
+ * (state, created_at, id, from_addr), which a push appends to, and a round reads every sender's
+ * candidates in one covering scan of it (msgr_store_msg_unfilled_scan), then each sender's rows
+ * by id. Alternately on one machine, --skip-e2e --select-concurrency 1, 10 s: 12,299 / 9,079 /
+ * 10,816 msgs/s (114-148 us per message) against 8,760 / 7,827 / 9,204 before; default
+ * concurrency ~7.8-8.6k; full run ~6.8k after e2e; e2e 10.5-12.4 s (17.9 s once, when the round's
+ * scan came in the middle of the pushes and left ~850 messages to the next round).
  */
 #include <fcntl.h>
 #include <signal.h>

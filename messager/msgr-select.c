@@ -1,7 +1,9 @@
-/* msgr-select.c: fee precedence, the selMsgNum gap rule and appliedNonce (spec 4.3-4.4, 5). */
+/* msgr-select.c: fee precedence, the selMsgNum gap rule, a round's candidates and appliedNonce
+ * (spec 4.3-4.4, 5). */
 #include "msgr-select.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "vc/util.h"
@@ -97,4 +99,75 @@ bool msgr_push_error_ignorable(const char *err)
     return err &&
            (strstr(err, "minimum expected nonce") || strstr(err, "message with nonce already exists") ||
             strstr(err, "already in mpool") || strstr(err, "nonce too low"));
+}
+
+/* ---- a round's candidates ---- */
+
+typedef struct cand_sender {
+    const char *addr;
+    size_t index; /* in the caller's array */
+    char *ids[MSGR_SELECT_MAX_NEW];
+    size_t n;
+} cand_sender_t;
+
+struct msgr_cands {
+    cand_sender_t *by_addr; /* sorted by addr */
+    size_t *slot;           /* caller's index -> by_addr index */
+    size_t n;
+};
+
+static int cand_cmp(const void *a, const void *b)
+{
+    return strcmp(((const cand_sender_t *)a)->addr, ((const cand_sender_t *)b)->addr);
+}
+
+msgr_cands_t *msgr_cands_new(const char *const *senders, size_t n)
+{
+    msgr_cands_t *c = calloc(1, sizeof(*c));
+    if (!c || (n && (!(c->by_addr = calloc(n, sizeof(*c->by_addr))) || !(c->slot = calloc(n, sizeof(size_t)))))) {
+        msgr_cands_free(c);
+        return NULL;
+    }
+    c->n = n;
+    for (size_t i = 0; i < n; i++)
+        c->by_addr[i] = (cand_sender_t){.addr = senders[i], .index = i};
+    if (n)
+        qsort(c->by_addr, n, sizeof(*c->by_addr), cand_cmp);
+    for (size_t i = 0; i < n; i++)
+        c->slot[c->by_addr[i].index] = i;
+    return c;
+}
+
+int msgr_cands_add(const char *from, const char *id, void *cands)
+{
+    msgr_cands_t *c = cands;
+    cand_sender_t key = {.addr = from};
+    if (!from || !id || c->n == 0)
+        return 0;
+    cand_sender_t *e = bsearch(&key, c->by_addr, c->n, sizeof(*c->by_addr), cand_cmp);
+    if (!e || e->n == MSGR_SELECT_MAX_NEW)
+        return 0;
+    if (!(e->ids[e->n] = strdup(id)))
+        return -ENOMEM;
+    e->n++;
+    return 0;
+}
+
+const char *const *msgr_cands_of(const msgr_cands_t *c, size_t i, size_t *ret_n)
+{
+    const cand_sender_t *e = &c->by_addr[c->slot[i]];
+    *ret_n = e->n;
+    return (const char *const *)e->ids;
+}
+
+void msgr_cands_free(msgr_cands_t *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; c->by_addr && i < c->n; i++)
+        for (size_t k = 0; k < c->by_addr[i].n; k++)
+            free(c->by_addr[i].ids[k]);
+    free(c->by_addr);
+    free(c->slot);
+    free(c);
 }

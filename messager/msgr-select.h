@@ -41,6 +41,20 @@ bool msgr_fee_gate_blocks(const msgr_merged_fee_t *f, const vc_bigint_t *parent_
 uint64_t msgr_select_want(uint64_t addr_sel_msg_num, uint64_t shared_sel_msg_num, uint64_t db_nonce,
                           uint64_t chain_nonce);
 
+/* A round's candidates (spec 4.4 step 6): for each of the round's senders, the ids of its newest
+ * unfilled messages, at most MSGR_SELECT_MAX_NEW, newest first. Filled from one scan of every
+ * unfilled row (msgr_store_msg_unfilled_scan with msgr_cands_add), so that a round reads the
+ * unfilled index once, not once per sender. */
+typedef struct msgr_cands msgr_cands_t;
+/* senders: canonical "f..." strings, kept by reference while the set lives. NULL on ENOMEM. */
+msgr_cands_t *msgr_cands_new(const char *const *senders, size_t n);
+/* msgr_unfilled_fn: records id for from when from is a sender of the set and has fewer than
+ * MSGR_SELECT_MAX_NEW; -ENOMEM on failure. */
+int msgr_cands_add(const char *from, const char *id, void *cands);
+/* Sender i's ids, newest first (*ret_n of them). */
+const char *const *msgr_cands_of(const msgr_cands_t *c, size_t i, size_t *ret_n);
+void msgr_cands_free(msgr_cands_t *c);
+
 /* True for a MpoolBatchPushUntrusted error that only says the node has the message already or
  * is past its nonce (spec 4.5: ignored, not written to the messages). */
 bool msgr_push_error_ignorable(const char *err);

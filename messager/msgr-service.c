@@ -791,8 +791,10 @@ static int actor_code(msgr_service_t *s, const vc_address_t *to, code_cache_t *c
     return 0;
 }
 
+/* One sender's round; unfilled: the ids of its newest unfilled messages (from the round's scan). */
 static void select_address(msgr_service_t *s, const term_t *term, const tipset_t *ts,
-                           const msgr_shared_spec_t *shared, const msgr_address_t *a, const json_t *msgs_in_ts)
+                           const msgr_shared_spec_t *shared, const msgr_address_t *a, const json_t *msgs_in_ts,
+                           const char *const *unfilled, size_t n_unfilled)
 {
     char **accounts = NULL;
     json_t *res = NULL, *est = NULL, *results = NULL;
@@ -828,7 +830,9 @@ static void select_address(msgr_service_t *s, const term_t *term, const tipset_t
     if ((r = msgr_store_msg_list_filled(s->o.store, a->addr, chain_nonce, &to_push, &n_push)) < 0)
         goto out;
     uint64_t want = msgr_select_want(a->sel_msg_num, shared->sel_msg_num, db_nonce, chain_nonce);
-    if (want > 0 && (r = msgr_store_msg_list_unfilled(s->o.store, a->addr, true, (int64_t)want, &cands, &n_cands)) < 0)
+    if (want > n_unfilled)
+        want = n_unfilled;
+    if (want > 0 && (r = msgr_store_msg_get_unfilled(s->o.store, a->addr, unfilled, want, &cands, &n_cands)) < 0)
         goto out;
     if (n_cands == 0)
         goto push;
@@ -988,6 +992,7 @@ typedef struct select_round {
     const tipset_t *ts;
     const msgr_shared_spec_t *shared;
     const json_t *in_ts;
+    const msgr_cands_t *cands; /* NULL: no new messages this round */
     pthread_mutex_t lock;
     pthread_cond_t done;
     size_t left; /* jobs not finished (under lock) */
@@ -996,7 +1001,15 @@ typedef struct select_round {
 typedef struct select_job {
     select_round_t *round;
     const msgr_address_t *a;
+    size_t i; /* in the round's addresses and cands */
 } select_job_t;
+
+static void select_one(select_round_t *x, const msgr_address_t *a, size_t i)
+{
+    size_t n = 0;
+    const char *const *ids = x->cands ? msgr_cands_of(x->cands, i, &n) : NULL;
+    select_address(x->s, x->term, x->ts, x->shared, a, x->in_ts, ids, n);
+}
 
 static void select_job(void *arg)
 {
@@ -1004,7 +1017,7 @@ static void select_job(void *arg)
     select_round_t *x = j->round;
 
     if (term_live(x->term))
-        select_address(x->s, x->term, x->ts, x->shared, j->a, x->in_ts);
+        select_one(x, j->a, j->i);
     pthread_mutex_lock(&x->lock);
     if (--x->left == 0)
         pthread_cond_signal(&x->done);
@@ -1012,9 +1025,9 @@ static void select_job(void *arg)
 }
 
 static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts, const msgr_shared_spec_t *shared,
-                       const msgr_address_t *addrs, size_t n, const json_t *in_ts)
+                       const msgr_address_t *addrs, size_t n, const json_t *in_ts, const msgr_cands_t *cands)
 {
-    select_round_t x = {.s = s, .term = term, .ts = ts, .shared = shared, .in_ts = in_ts};
+    select_round_t x = {.s = s, .term = term, .ts = ts, .shared = shared, .in_ts = in_ts, .cands = cands};
     select_job_t *jobs = n ? calloc(n, sizeof(*jobs)) : NULL;
     pthread_mutex_init(&x.lock, NULL);
     pthread_cond_init(&x.done, NULL);
@@ -1022,7 +1035,7 @@ static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts
         if (!in_group(s, addrs[i].addr))
             continue;
         if (jobs && s->selq) {
-            jobs[i] = (select_job_t){.round = &x, .a = &addrs[i]};
+            jobs[i] = (select_job_t){.round = &x, .a = &addrs[i], .i = i};
             pthread_mutex_lock(&x.lock);
             x.left++;
             pthread_mutex_unlock(&x.lock);
@@ -1032,7 +1045,7 @@ static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts
             x.left--;
             pthread_mutex_unlock(&x.lock);
         }
-        select_address(s, term, ts, shared, &addrs[i], in_ts); /* no worker: here */
+        select_one(&x, &addrs[i], i); /* no worker: here */
     }
     pthread_mutex_lock(&x.lock);
     while (x.left > 0)
@@ -1041,6 +1054,32 @@ static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts
     pthread_cond_destroy(&x.done);
     pthread_mutex_destroy(&x.lock);
     free(jobs);
+}
+
+/* The round's candidates, from one scan of the unfilled messages; NULL (logged) when it fails:
+ * the round then only republishes. */
+static msgr_cands_t *round_cands(msgr_service_t *s, const msgr_address_t *addrs, size_t n)
+{
+    const char **senders = n ? calloc(n, sizeof(*senders)) : NULL;
+    msgr_cands_t *c = NULL;
+    if (n && !senders)
+        goto fail;
+    for (size_t i = 0; i < n; i++)
+        senders[i] = addrs[i].addr;
+    if (!(c = msgr_cands_new(senders, n)))
+        goto fail;
+    free(senders);
+    if (n && msgr_store_msg_unfilled_scan(s->o.store, msgr_cands_add, c) < 0) {
+        vc_logkv(VC_LOG_WARNING, "msg-select", "cannot read the unfilled messages: none is selected this round",
+                 "error", msgr_store_errmsg(), NULL);
+        msgr_cands_free(c);
+        return NULL;
+    }
+    return c;
+fail:
+    free(senders);
+    vc_logkv(VC_LOG_WARNING, "msg-select", "out of memory: no message is selected this round", NULL);
+    return NULL;
 }
 
 static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
@@ -1064,7 +1103,9 @@ static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
     if (n && msgr_service_node_call(s, "ChainGetMessagesInTipset", json_pack("[o]", cids_json(ts->key, ts->n_key)),
                                     &in_ts) < 0)
         in_ts = NULL;
-    select_all(s, term, ts, &shared, addrs, n, in_ts);
+    msgr_cands_t *cands = round_cands(s, addrs, n);
+    select_all(s, term, ts, &shared, addrs, n, in_ts, cands);
+    msgr_cands_free(cands);
     json_decref(in_ts);
     msgr_addresses_free(addrs, n);
     atomic_fetch_add(&s->rounds, 1);

@@ -882,7 +882,7 @@ int msgr_store_msg_get_by_from_nonce(msgr_store_t *s, const char *from, uint64_t
     int r = canon(from, f);
     if (r < 0)
         return r;
-    /* unfilled rows are not in msg_from_nonce: they are looked up by (from_addr, state) */
+    /* unfilled rows are not in msg_from_nonce: they are read from msg_state_created */
     return msg_one(s, "get message", ret,
                    "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND nonce = ? "
                    "AND state <> 1 UNION ALL SELECT " MSG_COLS " FROM messages WHERE from_addr = ? "
@@ -907,29 +907,37 @@ int msgr_store_msg_query(msgr_store_t *s, const msgr_query_params_t *q, msgr_mes
         if (!fromv)
             return fail(-ENOMEM, "out of memory");
     }
-    qb_sql(&b, "SELECT " MSG_COLS " FROM messages WHERE 1 = 1");
-    if (q->n_from > 0) {
-        qb_sql(&b, " AND from_addr IN (");
-        for (size_t i = 0; i < q->n_from; i++) {
-            if ((r = canon(q->from[i], fromv[i])) < 0)
-                goto out;
-            qb_sql(&b, i ? ", ?" : "?");
-            qb_bind(&b, VC_DB_TEXT(fromv[i]));
+    for (size_t i = 0; i < q->n_from; i++)
+        if ((r = canon(q->from[i], fromv[i])) < 0)
+            goto out;
+    /* By sender, the rows are in two indexes: msg_from_state_created (state <> 1) and
+     * msg_state_created (state = 1), one branch each. */
+    qb_sql(&b, "SELECT * FROM (");
+    for (int unfilled = 0; unfilled < (q->n_from > 0 ? 2 : 1); unfilled++) {
+        qb_sql(&b, unfilled ? " UNION ALL SELECT " MSG_COLS " FROM messages WHERE state = 1"
+                            : "SELECT " MSG_COLS " FROM messages WHERE 1 = 1");
+        if (q->n_from > 0) {
+            qb_sql(&b, unfilled ? " AND from_addr IN (" : " AND state <> 1 AND from_addr IN (");
+            for (size_t i = 0; i < q->n_from; i++) {
+                qb_sql(&b, i ? ", ?" : "?");
+                qb_bind(&b, VC_DB_TEXT(fromv[i]));
+            }
+            qb_sql(&b, ")");
         }
-        qb_sql(&b, ")");
-    }
-    if (q->n_states > 0) {
-        qb_sql(&b, " AND state IN (");
-        for (size_t i = 0; i < q->n_states; i++) {
-            qb_sql(&b, i ? ", ?" : "?");
-            qb_bind(&b, VC_DB_INT64(q->states[i]));
+        if (q->n_states > 0) {
+            qb_sql(&b, " AND state IN (");
+            for (size_t i = 0; i < q->n_states; i++) {
+                qb_sql(&b, i ? ", ?" : "?");
+                qb_bind(&b, VC_DB_INT64(q->states[i]));
+            }
+            qb_sql(&b, ")");
         }
-        qb_sql(&b, ")");
+        if (q->has_by_update_at) {
+            qb_sql(&b, " AND updated_at >= ?");
+            qb_bind(&b, VC_DB_INT64(q->by_update_at_ns));
+        }
     }
-    if (q->has_by_update_at) {
-        qb_sql(&b, " AND updated_at >= ?");
-        qb_bind(&b, VC_DB_INT64(q->by_update_at_ns));
-    }
+    qb_sql(&b, ") m");
     qb_sql(&b, q->asc ? " ORDER BY updated_at ASC, id ASC" : " ORDER BY updated_at DESC, id DESC");
     qb_sql(&b, " LIMIT ? OFFSET ?");
     qb_bind(&b, VC_DB_INT64(q->limit ? (int64_t)q->limit : INT64_MAX));
@@ -960,6 +968,8 @@ int msgr_store_msg_list_by_from_state(msgr_store_t *s, const char *from, int sta
         page_size = 0;
     qb_sql(&b, "SELECT " MSG_COLS " FROM messages WHERE state = ?");
     qb_bind(&b, VC_DB_INT64(state));
+    if (state != MSGR_MSG_UNFILL)
+        qb_sql(&b, " AND state <> 1"); /* msg_from_state_created; unfilled rows: msg_state_created */
     if (!vc_strempty(from) && strcmp(from, "<empty>") != 0) {
         if ((r = canon(from, f)) < 0)
             goto out;
@@ -992,8 +1002,10 @@ int msgr_store_msg_list_by_address(msgr_store_t *s, const char *from, msgr_messa
     if (r < 0)
         return r;
     return msg_list(s, "list messages", ret, ret_n,
-                    "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? ORDER BY created_at, id",
-                    VC_DB_ARGS(VC_DB_TEXT(f)));
+                    "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state <> 1 "
+                    "UNION ALL SELECT " MSG_COLS " FROM messages WHERE state = 1 AND from_addr = ?) m "
+                    "ORDER BY created_at, id",
+                    VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_TEXT(f)));
 }
 
 int msgr_store_msg_list_by_state(msgr_store_t *s, int state, bool active_only, int64_t limit, msgr_message_t **ret,
@@ -1054,25 +1066,61 @@ int msgr_store_msg_list_blocked(msgr_store_t *s, const char *from, int64_t creat
     if (r < 0)
         return r;
     return msg_list(s, "list blocked messages", ret, ret_n,
-                    "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state IN (1, 2) AND created_at < ? "
-                    "ORDER BY created_at, id",
-                    VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(created_before_ns)));
+                    "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state = 2 AND "
+                    "state <> 1 AND created_at < ? UNION ALL SELECT " MSG_COLS " FROM messages WHERE state = 1 "
+                    "AND from_addr = ? AND created_at < ?) m ORDER BY created_at, id",
+                    VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(created_before_ns), VC_DB_TEXT(f),
+                               VC_DB_INT64(created_before_ns)));
 }
 
-int msgr_store_msg_list_unfilled(msgr_store_t *s, const char *from, bool newest_first, int64_t limit,
-                                 msgr_message_t **ret, size_t *ret_n)
+int msgr_store_msg_unfilled_scan(msgr_store_t *s, msgr_unfilled_fn fn, void *userdata)
 {
-    char f[VC_ADDRESS_STRLEN_MAX];
+    vc_db_conn_t *c;
+    vc_db_rows_t *rows = NULL;
+    int r;
     clear_err();
-    int r = canon(from, f);
-    if (r < 0)
+    if ((r = acquire(s, &c)) < 0)
         return r;
-    return msg_list(s, "list unfilled messages", ret, ret_n,
-                    newest_first ? "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state = 1 "
-                                   "ORDER BY created_at DESC, id DESC LIMIT ?"
-                                 : "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND state = 1 "
-                                   "ORDER BY created_at ASC, id ASC LIMIT ?",
-                    VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(limit > 0 ? limit : INT64_MAX)));
+    r = vc_db_query(c, "SELECT from_addr, id FROM messages WHERE state = 1 ORDER BY created_at DESC, id DESC",
+                    VC_DB_NONE, &rows);
+    if (r < 0)
+        db_fail(r, "scan unfilled messages");
+    while (r >= 0 && (r = vc_db_rows_next(rows)) > 0)
+        if ((r = fn(vc_db_col_text(rows, 0, NULL), vc_db_col_text(rows, 1, NULL), userdata)) < 0)
+            fail(r, "scan unfilled messages: stopped");
+    if (r < 0 && errmsg[0] == '\0')
+        db_fail(r, "scan unfilled messages");
+    vc_db_rows_free(rows);
+    vc_db_release(c);
+    return r < 0 ? r : 0;
+}
+
+int msgr_store_msg_get_unfilled(msgr_store_t *s, const char *from, const char *const *ids, size_t n,
+                                msgr_message_t **ret, size_t *ret_n)
+{
+    qbuild_t b = {0};
+    char f[VC_ADDRESS_STRLEN_MAX];
+    int r;
+
+    clear_err();
+    *ret = NULL;
+    *ret_n = 0;
+    if (n == 0)
+        return 0;
+    if (n > MSGR_GET_UNFILLED_MAX)
+        return fail(-E2BIG, "at most %d ids", MSGR_GET_UNFILLED_MAX);
+    if ((r = canon(from, f)) < 0)
+        return r;
+    qb_sql(&b, "SELECT " MSG_COLS " FROM messages WHERE id IN (");
+    for (size_t i = 0; i < n; i++) {
+        qb_sql(&b, i ? ", ?" : "?");
+        qb_bind(&b, VC_DB_TEXT(ids[i]));
+    }
+    qb_sql(&b, ") AND from_addr = ? AND state = 1 ORDER BY created_at DESC, id DESC");
+    qb_bind(&b, VC_DB_TEXT(f));
+    r = b.oom ? fail(-ENOMEM, "out of memory") : msg_list(s, "get unfilled messages", ret, ret_n, b.sql.data, b.b, b.n);
+    qb_done(&b);
+    return r;
 }
 
 int msgr_store_msg_list_filled(msgr_store_t *s, const char *from, uint64_t min_nonce, msgr_message_t **ret,
@@ -1122,7 +1170,8 @@ int msgr_store_msg_pending_by_addr(msgr_store_t *s, msgr_pending_fn fn, void *us
     clear_err();
     if ((r = acquire(s, &c)) < 0)
         return r;
-    r = vc_db_query(c, "SELECT from_addr, state, COUNT(*) FROM messages WHERE state IN (1, 2) GROUP BY from_addr, state",
+    r = vc_db_query(c, "SELECT from_addr, 1, COUNT(*) FROM messages WHERE state = 1 GROUP BY from_addr UNION ALL "
+                    "SELECT from_addr, 2, COUNT(*) FROM messages WHERE state = 2 AND state <> 1 GROUP BY from_addr",
                     VC_DB_NONE, &rows);
     while (r >= 0 && (r = vc_db_rows_next(rows)) > 0)
         fn(vc_db_col_text(rows, 0, NULL), (int)vc_db_col_int64(rows, 1), vc_db_col_int64(rows, 2), userdata);
@@ -1282,7 +1331,7 @@ static int sync_tx(vc_db_conn_t *c, void *userdata)
         mx = -1;
         r = vc_db_query_int64(c,
                               "SELECT MAX(nonce) FROM (SELECT nonce FROM messages WHERE from_addr = ? AND state = 3 "
-                              "ORDER BY updated_at DESC LIMIT ?) recent",
+                              "AND state <> 1 ORDER BY updated_at DESC LIMIT ?) recent",
                               VC_DB_ARGS(VC_DB_TEXT(x->addr), VC_DB_INT64(SYNC_ONCHAIN_WINDOW)), &mx);
         if (r == -ENODATA) {
             mx = -1;

@@ -111,10 +111,18 @@ int msgr_store_msg_list_failed(msgr_store_t *s, const char *const *from, size_t 
  * = every active address), by created_at. */
 int msgr_store_msg_list_blocked(msgr_store_t *s, const char *from, int64_t created_before_ns, msgr_message_t **ret,
                                 size_t *ret_n);
-/* Selection candidates: UnFillMsg rows of from by created_at (newest first when
- * newest_first, spec 4.4 step 6), at most limit (0 = none). */
-int msgr_store_msg_list_unfilled(msgr_store_t *s, const char *from, bool newest_first, int64_t limit,
-                                 msgr_message_t **ret, size_t *ret_n);
+/* Selection candidates (spec 4.4 step 6), read once per round for every sender (one scan of
+ * msg_state_created, which holds the sender: per-sender queries over unfilled rows scan it too):
+ * fn(from, id) for every UnFillMsg row, newest first (created_at, id); fn returning < 0 stops
+ * the scan, which returns that value. The rows themselves are then read per sender with
+ * msgr_store_msg_get_unfilled. */
+typedef int (*msgr_unfilled_fn)(const char *from, const char *id, void *userdata);
+int msgr_store_msg_unfilled_scan(msgr_store_t *s, msgr_unfilled_fn fn, void *userdata);
+/* The rows among ids (at most MSGR_GET_UNFILLED_MAX) that are still UnFillMsg rows of from,
+ * newest first. */
+#define MSGR_GET_UNFILLED_MAX 1000
+int msgr_store_msg_get_unfilled(msgr_store_t *s, const char *from, const char *const *ids, size_t n,
+                                msgr_message_t **ret, size_t *ret_n);
 /* toPush: FillMsg rows of from with nonce >= min_nonce, by nonce. */
 int msgr_store_msg_list_filled(msgr_store_t *s, const char *from, uint64_t min_nonce, msgr_message_t **ret,
                                size_t *ret_n);

@@ -1,5 +1,5 @@
 /* test-msgr-select: fee precedence (spec 5), the BaseFee gate, the selMsgNum gap rule,
- * appliedNonce, and the config defaults / overrides (spec 8). */
+ * a round's candidate sets, appliedNonce, and the config defaults / overrides (spec 8). */
 #include <stdio.h>
 #include <string.h>
 
@@ -63,6 +63,43 @@ static void test_want(void)
     ASSERT_EQ(msgr_select_want(3, 20, 5, 5), 3u);    /* the address value wins */
     ASSERT_EQ(msgr_select_want(0, 500, 0, 0), 100u); /* capped */
     ASSERT_EQ(msgr_select_want(0, 20, 2, 5), 20u);   /* DB behind the chain: no gap */
+}
+
+/* A round's candidates: per sender (in the caller's order), newest first as scanned, at most
+ * MSGR_SELECT_MAX_NEW; unknown senders ignored. */
+static void test_cands(void)
+{
+    const char *senders[] = {"f1zz", "f1aa", "f1mm"};
+    msgr_cands_t *c = msgr_cands_new(senders, 3);
+    size_t n = 0;
+    char id[32];
+    ASSERT_NOTNULL(c);
+    for (int i = 0; i < MSGR_SELECT_MAX_NEW + 5; i++) {
+        snprintf(id, sizeof(id), "a%03d", i);
+        ASSERT_OK(msgr_cands_add("f1aa", id, c));
+        if (i < 2) {
+            snprintf(id, sizeof(id), "z%d", i);
+            ASSERT_OK(msgr_cands_add("f1zz", id, c));
+        }
+    }
+    ASSERT_OK(msgr_cands_add("f1unknown", "x", c));
+    ASSERT_OK(msgr_cands_add(NULL, "x", c));
+    const char *const *ids = msgr_cands_of(c, 0, &n);
+    ASSERT_EQ(n, 2u);
+    ASSERT_STREQ(ids[0], "z0");
+    ASSERT_STREQ(ids[1], "z1");
+    ids = msgr_cands_of(c, 1, &n);
+    ASSERT_EQ(n, (size_t)MSGR_SELECT_MAX_NEW);
+    ASSERT_STREQ(ids[0], "a000");
+    ASSERT_STREQ(ids[MSGR_SELECT_MAX_NEW - 1], "a099");
+    ids = msgr_cands_of(c, 2, &n);
+    ASSERT_EQ(n, 0u);
+    msgr_cands_free(c);
+    msgr_cands_t *empty = msgr_cands_new(NULL, 0);
+    ASSERT_NOTNULL(empty);
+    ASSERT_OK(msgr_cands_add("f1aa", "x", empty));
+    msgr_cands_free(empty);
+    msgr_cands_free(NULL);
 }
 
 static void test_applied_nonce(void)
@@ -194,6 +231,7 @@ int main(int argc, char **argv)
     VC_TEST_INIT(argc, argv);
     VC_TEST_RUN(test_fee_precedence);
     VC_TEST_RUN(test_want);
+    VC_TEST_RUN(test_cands);
     VC_TEST_RUN(test_applied_nonce);
     VC_TEST_RUN(test_push_errors);
     VC_TEST_RUN(test_config);

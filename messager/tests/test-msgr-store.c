@@ -139,6 +139,25 @@ static void sum_pending(const char *from, int state, int64_t n, void *userdata)
         ps->a1 += n;
 }
 
+typedef struct scan_seen {
+    char ids[8][16];
+    char from[8][VC_ADDRESS_STRLEN_MAX];
+    int n, stop_after;
+} scan_seen_t;
+
+static int scan_collect(const char *from, const char *id, void *userdata)
+{
+    scan_seen_t *x = userdata;
+    if (x->stop_after && x->n == x->stop_after)
+        return -ECANCELED;
+    if (x->n < 8) {
+        snprintf(x->ids[x->n], sizeof(x->ids[0]), "%s", id);
+        snprintf(x->from[x->n], sizeof(x->from[0]), "%s", from);
+    }
+    x->n++;
+    return 0;
+}
+
 static void test_push_get_query(void)
 {
     msgr_store_t *s = open_store();
@@ -247,14 +266,13 @@ static void test_push_get_query(void)
     ASSERT_STREQ(v[0].id, "b0");
     msgr_messages_free(v, n);
 
-    /* Selection candidates. */
-    ASSERT_OK(msgr_store_msg_list_unfilled(s, A1, true, 2, &v, &n));
-    ASSERT_EQ(n, 2);
-    ASSERT_STREQ(v[0].id, "q19");
-    msgr_messages_free(v, n);
-    ASSERT_OK(msgr_store_msg_list_unfilled(s, A1, false, 2, &v, &n));
-    ASSERT_STREQ(v[0].id, "m0");
-    msgr_messages_free(v, n);
+    /* Selection candidates: the newest unfilled of A1 come first in the scan. */
+    scan_seen_t seen = {0};
+    ASSERT_OK(msgr_store_msg_unfilled_scan(s, scan_collect, &seen));
+    ASSERT_EQ(seen.n, 22);
+    ASSERT_STREQ(seen.ids[0], "q20");
+    ASSERT_STREQ(seen.from[1], A1);
+    ASSERT_STREQ(seen.ids[1], "q19");
 
     int64_t counts[MSGR_MSG_STATE_MAX];
     ASSERT_OK(msgr_store_msg_count_by_state(s, counts));
@@ -276,8 +294,9 @@ static void expect_ids(msgr_message_t *v, size_t n, const char *const *want, siz
     msgr_messages_free(v, n);
 }
 
-/* Queries by sender over rows in several states (UnFill rows are in fewer indexes than the
- * others, 002_push_index.sql): each sees every row it should, in its order. */
+/* Queries by sender over rows in several states (UnFill rows are in other indexes than the
+ * others, 002_push_index.sql, 003_unfilled_index.sql): each sees every row it should, in its
+ * order; selection's scan and read-back. */
 static void test_by_sender_mixed_states(void)
 {
     msgr_store_t *s = open_store();
@@ -338,6 +357,27 @@ static void test_by_sender_mixed_states(void)
     ASSERT_STREQ(got.id, "u1");
     msgr_message_done(&got);
 
+    /* Selection's scan: every unfilled row, newest first, with its sender. */
+    scan_seen_t seen = {0};
+    ASSERT_OK(msgr_store_msg_unfilled_scan(s, scan_collect, &seen));
+    ASSERT_EQ(seen.n, 5);
+    ASSERT_STREQ(seen.ids[0], "w2");
+    ASSERT_STREQ(seen.from[0], A2);
+    ASSERT_STREQ(seen.ids[1], "u5");
+    ASSERT_STREQ(seen.from[1], A1);
+    ASSERT_STREQ(seen.ids[4], "u2");
+    scan_seen_t stop = {.stop_after = 2};
+    ASSERT_EQ(msgr_store_msg_unfilled_scan(s, scan_collect, &stop), -ECANCELED);
+    ASSERT_EQ(stop.n, 2);
+
+    /* Reading the candidates back keeps only rows still unfilled and of the sender. */
+    const char *ids[] = {"u0", "u3", "w2", "u5", "nope"};
+    ASSERT_OK(msgr_store_msg_get_unfilled(s, A1, ids, 5, &v, &n));
+    expect_ids(v, n, (const char *[]){"u5", "u3"}, 2);
+    ASSERT_OK(msgr_store_msg_get_unfilled(s, A1, ids, 0, &v, &n));
+    ASSERT_EQ(n, 0);
+    ASSERT_EQ(msgr_store_msg_get_unfilled(s, A1, ids, MSGR_GET_UNFILLED_MAX + 1, &v, &n), -E2BIG);
+    ASSERT_EQ(msgr_store_msg_get_unfilled(s, "f0bad", ids, 1, &v, &n), -EINVAL);
     msgr_store_free(s);
 }
 
@@ -820,7 +860,7 @@ static void *filler_main(void *arg)
             w->errors++;
             break;
         }
-        if (msgr_store_msg_list_unfilled(w->s, A1, false, 1 + (round % 2), &v, &n) < 0) {
+        if (msgr_store_msg_list_by_from_state(w->s, A1, MSGR_MSG_UNFILL, true, 1, 1 + (round % 2), 0, &v, &n) < 0) {
             msgr_address_done(&a);
             w->errors++;
             break;
