@@ -63,6 +63,18 @@ endif()
 
 set(VC_EMBED_SQL_SCRIPT "${CMAKE_CURRENT_LIST_FILE}" CACHE INTERNAL "cmake/EmbedSql.cmake")
 
+# Writes content to path unless path already holds it (its time stamp then stays, and what
+# depends on it is not rebuilt).
+function(vc_embed_write_if_changed path content)
+    set(old "")
+    if(EXISTS "${path}")
+        file(READ "${path}" old)
+    endif()
+    if(NOT old STREQUAL content)
+        file(WRITE "${path}" "${content}")
+    endif()
+endfunction()
+
 function(vc_embed_sql target name dir)
     get_filename_component(dir "${dir}" ABSOLUTE)
     if(NOT IS_DIRECTORY "${dir}")
@@ -77,25 +89,12 @@ function(vc_embed_sql target name dir)
     string(APPEND header "#include \"vc/db.h\"\n")
     string(APPEND header "extern const vc_db_migration_t ${name}_migrations[];\n")
     string(APPEND header "extern const size_t ${name}_migrations_count;\n#endif\n")
-    set(hfile "${gendir}/${name}_migrations.h")
-    set(old "")
-    if(EXISTS "${hfile}")
-        file(READ "${hfile}" old)
-    endif()
-    if(NOT old STREQUAL header)
-        file(WRITE "${hfile}" "${header}")
-    endif()
+    vc_embed_write_if_changed("${gendir}/${name}_migrations.h" "${header}")
     # The list of files, rewritten only when it changes: removing a migration leaves every
     # remaining file older than the output, and the output must still be regenerated.
     set(listfile "${gendir}/${name}_files.txt")
     string(REPLACE ";" "\n" list "${files}")
-    set(old "")
-    if(EXISTS "${listfile}")
-        file(READ "${listfile}" old)
-    endif()
-    if(NOT old STREQUAL list)
-        file(WRITE "${listfile}" "${list}")
-    endif()
+    vc_embed_write_if_changed("${listfile}" "${list}")
     add_custom_command(OUTPUT "${out}"
         COMMAND ${CMAKE_COMMAND} -DVC_EMBED_NAME=${name} -DVC_EMBED_DIR=${dir} -DVC_EMBED_OUT=${out}
                 -P ${VC_EMBED_SQL_SCRIPT}
