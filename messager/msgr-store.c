@@ -1073,24 +1073,48 @@ int msgr_store_msg_list_blocked(msgr_store_t *s, const char *from, int64_t creat
                                VC_DB_INT64(created_before_ns)));
 }
 
+/* Pages of the scan: PostgreSQL results arrive whole, so a large backlog is read in bounded
+ * pieces (keyset: after the last row's (created_at, id)). */
+#define UNFILLED_SCAN_PAGE 4096
+
 int msgr_store_msg_unfilled_scan(msgr_store_t *s, msgr_unfilled_fn fn, void *userdata)
 {
     vc_db_conn_t *c;
-    vc_db_rows_t *rows = NULL;
+    char last_id[MSGR_ID_MAX + 1] = "";
+    int64_t last_at = 0;
     int r;
     clear_err();
     if ((r = acquire(s, &c)) < 0)
         return r;
-    r = vc_db_query(c, "SELECT from_addr, id FROM messages WHERE state = 1 ORDER BY created_at DESC, id DESC",
-                    VC_DB_NONE, &rows);
-    if (r < 0)
-        db_fail(r, "scan unfilled messages");
-    while (r >= 0 && (r = vc_db_rows_next(rows)) > 0)
-        if ((r = fn(vc_db_col_text(rows, 0, NULL), vc_db_col_text(rows, 1, NULL), userdata)) < 0)
-            fail(r, "scan unfilled messages: stopped");
-    if (r < 0 && errmsg[0] == '\0')
-        db_fail(r, "scan unfilled messages");
-    vc_db_rows_free(rows);
+    for (bool first = true;; first = false) {
+        vc_db_rows_t *rows = NULL;
+        int64_t got = 0;
+        r = first ? vc_db_query(c,
+                                "SELECT from_addr, id, created_at FROM messages WHERE state = 1 "
+                                "ORDER BY created_at DESC, id DESC LIMIT ?",
+                                VC_DB_ARGS(VC_DB_INT64(UNFILLED_SCAN_PAGE)), &rows)
+                  : vc_db_query(c,
+                                "SELECT from_addr, id, created_at FROM messages WHERE state = 1 AND "
+                                "(created_at, id) < (?, ?) ORDER BY created_at DESC, id DESC LIMIT ?",
+                                VC_DB_ARGS(VC_DB_INT64(last_at), VC_DB_TEXT(last_id),
+                                           VC_DB_INT64(UNFILLED_SCAN_PAGE)),
+                                &rows);
+        if (r < 0)
+            db_fail(r, "scan unfilled messages");
+        while (r >= 0 && (r = vc_db_rows_next(rows)) > 0) {
+            const char *id = vc_db_col_text(rows, 1, NULL);
+            got++;
+            last_at = vc_db_col_int64(rows, 2);
+            snprintf(last_id, sizeof(last_id), "%s", id ? id : "");
+            if ((r = fn(vc_db_col_text(rows, 0, NULL), id, userdata)) < 0)
+                fail(r, "scan unfilled messages: stopped");
+        }
+        if (r < 0 && errmsg[0] == '\0')
+            db_fail(r, "scan unfilled messages");
+        vc_db_rows_free(rows);
+        if (r < 0 || got < UNFILLED_SCAN_PAGE)
+            break;
+    }
     vc_db_release(c);
     return r < 0 ? r : 0;
 }
