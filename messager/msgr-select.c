@@ -64,34 +64,81 @@ uint64_t msgr_select_want(uint64_t addr_sel_msg_num, uint64_t shared_sel_msg_num
     return want > MSGR_SELECT_MAX_NEW ? MSGR_SELECT_MAX_NEW : want;
 }
 
-int msgr_applied_nonce(const json_t *msgs_in_tipset, const char *from, uint64_t *ret_nonce, bool *ret_found)
+typedef struct applied_msg {
+    char from[VC_ADDRESS_STRLEN_MAX];
+    uint64_t nonce;
+    size_t pos; /* in the tipset */
+} applied_msg_t;
+
+struct msgr_applied {
+    applied_msg_t *v; /* by (from, pos) */
+    size_t n;
+};
+
+static int applied_cmp(const void *a, const void *b)
+{
+    const applied_msg_t *x = a, *y = b;
+    int c = strcmp(x->from, y->from);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+int msgr_applied_new(const json_t *msgs_in_tipset, msgr_applied_t **ret)
 {
     size_t i;
     json_t *e;
-    bool found = false;
-    uint64_t next = 0;
+    *ret = NULL;
     if (msgs_in_tipset && !json_is_array(msgs_in_tipset) && !json_is_null(msgs_in_tipset))
         return VC_ETYPE;
+    msgr_applied_t *a = calloc(1, sizeof(*a));
+    size_t cap = json_array_size(msgs_in_tipset);
+    if (!a || (cap && !(a->v = calloc(cap, sizeof(*a->v))))) {
+        msgr_applied_free(a);
+        return -ENOMEM;
+    }
     json_array_foreach(msgs_in_tipset, i, e)
     {
         json_t *m = json_object_get(e, "Message");
         const char *f = json_string_value(json_object_get(m, "From"));
         json_t *n = json_object_get(m, "Nonce");
-        char canon[VC_ADDRESS_STRLEN_MAX];
-        if (!f || !json_is_integer(n) || msgr_addr_canon(f, canon) < 0 || !vc_streq(canon, from))
+        applied_msg_t *x = &a->v[a->n];
+        if (!f || !json_is_integer(n) || msgr_addr_canon(f, x->from) < 0)
             continue;
-        uint64_t nonce = (uint64_t)json_integer_value(n);
-        if (!found) {
-            found = true;
-            next = nonce + 1;
-        } else if (nonce == next) {
-            next++;
-        }
+        x->nonce = (uint64_t)json_integer_value(n);
+        x->pos = i;
+        a->n++;
     }
-    *ret_found = found;
-    if (found)
-        *ret_nonce = next;
+    if (a->n)
+        qsort(a->v, a->n, sizeof(*a->v), applied_cmp);
+    *ret = a;
     return 0;
+}
+
+bool msgr_applied_get(const msgr_applied_t *a, const char *from, uint64_t *ret_nonce)
+{
+    size_t lo = 0, hi = a ? a->n : 0;
+    while (lo < hi) { /* the first message of from */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(a->v[mid].from, from) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!a || lo == a->n || !vc_streq(a->v[lo].from, from))
+        return false;
+    uint64_t next = a->v[lo].nonce + 1;
+    for (size_t i = lo + 1; i < a->n && vc_streq(a->v[i].from, from); i++)
+        if (a->v[i].nonce == next)
+            next++;
+    *ret_nonce = next;
+    return true;
+}
+
+void msgr_applied_free(msgr_applied_t *a)
+{
+    if (!a)
+        return;
+    free(a->v);
+    free(a);
 }
 
 bool msgr_push_error_ignorable(const char *err)

@@ -59,9 +59,14 @@ void msgr_cands_free(msgr_cands_t *c);
  * is past its nonce (spec 4.5: ignored, not written to the messages). */
 bool msgr_push_error_ignorable(const char *err);
 
-/* appliedNonce (spec 4.3): for the messages of a tipset (ChainGetMessagesInTipset result,
- * [{Cid, Message}]), the nonce after the consecutive run starting at each sender's first
- * message. *ret_found is false when `from` (canonical "f..." string) sent nothing. */
-int msgr_applied_nonce(const json_t *msgs_in_tipset, const char *from, uint64_t *ret_nonce, bool *ret_found);
+/* appliedNonce (spec 4.3), for every sender of a tipset at once: from the messages of the
+ * tipset (ChainGetMessagesInTipset result, [{Cid, Message}], NULL = none), each sender's nonce
+ * after the consecutive run starting at its first message. Built once per round (each From is
+ * parsed once), then read per sender. VC_ETYPE when the result is not an array. */
+typedef struct msgr_applied msgr_applied_t;
+int msgr_applied_new(const json_t *msgs_in_tipset, msgr_applied_t **ret);
+/* false when from (canonical "f..." string) sent nothing in the tipset; a may be NULL. */
+bool msgr_applied_get(const msgr_applied_t *a, const char *from, uint64_t *ret_nonce);
+void msgr_applied_free(msgr_applied_t *a);
 
 #endif

@@ -793,7 +793,7 @@ static int actor_code(msgr_service_t *s, const vc_address_t *to, code_cache_t *c
 
 /* One sender's round; unfilled: the ids of its newest unfilled messages (from the round's scan). */
 static void select_address(msgr_service_t *s, const term_t *term, const tipset_t *ts,
-                           const msgr_shared_spec_t *shared, const msgr_address_t *a, const json_t *msgs_in_ts,
+                           const msgr_shared_spec_t *shared, const msgr_address_t *a, const msgr_applied_t *applied_in_ts,
                            const char *const *unfilled, size_t n_unfilled)
 {
     char **accounts = NULL;
@@ -805,7 +805,6 @@ static void select_address(msgr_service_t *s, const term_t *term, const tipset_t
     char **err_texts = NULL;
     size_t *est_idx = NULL;
     uint64_t chain_nonce = 0, db_nonce = 0, applied = 0;
-    bool found = false;
     code_cache_t codes[64];
     size_t n_codes = 0;
     int r;
@@ -821,7 +820,7 @@ static void select_address(msgr_service_t *s, const term_t *term, const tipset_t
     chain_nonce = (uint64_t)json_integer_value(json_object_get(res, "Nonce"));
     json_decref(res);
     res = NULL;
-    if (msgr_applied_nonce(msgs_in_ts, a->addr, &applied, &found) == 0 && found)
+    if (msgr_applied_get(applied_in_ts, a->addr, &applied))
         chain_nonce = applied;
     if ((r = msgr_store_addr_sync_nonce(s->o.store, a->addr, chain_nonce, term_fence(term), &db_nonce)) < 0) {
         vc_logkv(VC_LOG_WARNING, "msg-select", "sync nonce failed", "addr", a->addr, "error", msgr_store_errmsg(), NULL);
@@ -991,7 +990,7 @@ typedef struct select_round {
     const term_t *term;
     const tipset_t *ts;
     const msgr_shared_spec_t *shared;
-    const json_t *in_ts;
+    const msgr_applied_t *in_ts; /* appliedNonce of the head's messages; NULL = none */
     const msgr_cands_t *cands; /* NULL: no new messages this round */
     pthread_mutex_t lock;
     pthread_cond_t done;
@@ -1025,7 +1024,8 @@ static void select_job(void *arg)
 }
 
 static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts, const msgr_shared_spec_t *shared,
-                       const msgr_address_t *addrs, size_t n, const json_t *in_ts, const msgr_cands_t *cands)
+                       const msgr_address_t *addrs, size_t n, const msgr_applied_t *in_ts,
+                       const msgr_cands_t *cands)
 {
     select_round_t x = {.s = s, .term = term, .ts = ts, .shared = shared, .in_ts = in_ts, .cands = cands};
     select_job_t *jobs = n ? calloc(n, sizeof(*jobs)) : NULL;
@@ -1100,13 +1100,16 @@ static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)
         vc_logkv(VC_LOG_WARNING, "msg-select", "cannot read addresses", "error", msgr_store_errmsg(), NULL);
         return;
     }
+    msgr_applied_t *applied = NULL;
     if (n && msgr_service_node_call(s, "ChainGetMessagesInTipset", json_pack("[o]", cids_json(ts->key, ts->n_key)),
-                                    &in_ts) < 0)
-        in_ts = NULL;
-    msgr_cands_t *cands = round_cands(s, addrs, n);
-    select_all(s, term, ts, &shared, addrs, n, in_ts, cands);
-    msgr_cands_free(cands);
+                                    &in_ts) == 0 &&
+        msgr_applied_new(in_ts, &applied) < 0)
+        vc_logkv(VC_LOG_WARNING, "msg-select", "cannot read the head's messages: nonces from the actors alone", NULL);
     json_decref(in_ts);
+    msgr_cands_t *cands = round_cands(s, addrs, n);
+    select_all(s, term, ts, &shared, addrs, n, applied, cands);
+    msgr_cands_free(cands);
+    msgr_applied_free(applied);
     msgr_addresses_free(addrs, n);
     atomic_fetch_add(&s->rounds, 1);
 }

@@ -109,13 +109,37 @@ static void test_applied_nonce(void)
                               " {\"Message\":{\"From\":\"f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za\",\"Nonce\":7}}]",
                               0, NULL);
     uint64_t n = 0;
-    bool found = false;
-    ASSERT_OK(msgr_applied_nonce(msgs, "f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za", &n, &found));
-    ASSERT_TRUE(found);
+    msgr_applied_t *a = NULL;
+    ASSERT_OK(msgr_applied_new(msgs, &a));
+    ASSERT_TRUE(msgr_applied_get(a, "f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za", &n));
     ASSERT_EQ(n, 6u); /* 4, 5 consecutive; 7 breaks the run */
-    ASSERT_OK(msgr_applied_nonce(msgs, "f1cjp4zzyquh4b4ypmsp3ovq7clq7n2yhxj3b7zfi", &n, &found));
-    ASSERT_FALSE(found);
+    ASSERT_FALSE(msgr_applied_get(a, "f1cjp4zzyquh4b4ypmsp3ovq7clq7n2yhxj3b7zfi", &n));
+    msgr_applied_free(a);
     json_decref(msgs);
+
+    /* Several senders interleaved, in tipset order per sender; a run that starts high. */
+    msgs = json_loads("[{\"Message\":{\"From\":\"f1cfjj4dxjqubhzzblsdw6cw6z72divnwb3cxegrq\",\"Nonce\":9}},"
+                      " {\"Message\":{\"From\":\"f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za\",\"Nonce\":0}},"
+                      " {\"Message\":{\"From\":\"f1cfjj4dxjqubhzzblsdw6cw6z72divnwb3cxegrq\",\"Nonce\":10}},"
+                      " {\"Message\":{\"From\":\"not an address\",\"Nonce\":1}},"
+                      " {\"Message\":{\"From\":\"f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za\",\"Nonce\":1}},"
+                      " {\"Message\":{\"From\":\"f1cfjj4dxjqubhzzblsdw6cw6z72divnwb3cxegrq\",\"Nonce\":8}}]",
+                      0, NULL);
+    ASSERT_OK(msgr_applied_new(msgs, &a));
+    ASSERT_TRUE(msgr_applied_get(a, "f1cfjj4dxjqubhzzblsdw6cw6z72divnwb3cxegrq", &n));
+    ASSERT_EQ(n, 11u); /* 9, 10; the 8 after them does not extend the run */
+    ASSERT_TRUE(msgr_applied_get(a, "f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za", &n));
+    ASSERT_EQ(n, 2u);
+    msgr_applied_free(a);
+    json_decref(msgs);
+
+    ASSERT_OK(msgr_applied_new(NULL, &a)); /* no tipset messages */
+    ASSERT_FALSE(msgr_applied_get(a, "f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za", &n));
+    msgr_applied_free(a);
+    ASSERT_FALSE(msgr_applied_get(NULL, "f1abjxfbp274xpdqcpuaykwkfb43omjotacm2p3za", &n));
+    json_t *obj = json_object();
+    ASSERT_EQ(msgr_applied_new(obj, &a), VC_ETYPE);
+    json_decref(obj);
 }
 
 static void test_push_errors(void)
