@@ -1140,7 +1140,9 @@ int msgr_store_msg_get_unfilled(msgr_store_t *s, const char *from, const char *c
         qb_sql(&b, i ? ", ?" : "?");
         qb_bind(&b, VC_DB_TEXT(ids[i]));
     }
-    qb_sql(&b, ") AND from_addr = ? AND state = 1 ORDER BY created_at DESC, id DESC");
+    /* "+state": by the ids (the primary key), not by a scan of msg_state_created, which sqlite
+     * prefers for the order it gives when the list is long */
+    qb_sql(&b, ") AND from_addr = ? AND +state = 1 ORDER BY created_at DESC, id DESC");
     qb_bind(&b, VC_DB_TEXT(f));
     r = b.oom ? fail(-ENOMEM, "out of memory") : msg_list(s, "get unfilled messages", ret, ret_n, b.sql.data, b.b, b.n);
     qb_done(&b);
