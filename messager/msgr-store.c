@@ -882,13 +882,20 @@ int msgr_store_msg_get_by_from_nonce(msgr_store_t *s, const char *from, uint64_t
     int r = canon(from, f);
     if (r < 0)
         return r;
-    /* unfilled rows are not in msg_from_nonce: they are read from msg_state_created */
+    /* Rows holding the nonce first, through msg_from_nonce; unfilled rows (whose nonce is a
+     * placeholder) only when none does: they are not in that index, and finding them by sender
+     * goes through every unfilled row. */
+    r = msg_one(s, "get message", ret,
+                "SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND nonce = ? AND state <> 1 "
+                "ORDER BY CASE state WHEN 3 THEN 0 WHEN 2 THEN 1 WHEN 5 THEN 2 WHEN 4 THEN 3 ELSE 4 END, "
+                "updated_at DESC LIMIT 1",
+                VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(nonce)));
+    if (r != -ENOENT)
+        return r;
     return msg_one(s, "get message", ret,
-                   "SELECT * FROM (SELECT " MSG_COLS " FROM messages WHERE from_addr = ? AND nonce = ? "
-                   "AND state <> 1 UNION ALL SELECT " MSG_COLS " FROM messages WHERE from_addr = ? "
-                   "AND state = 1 AND nonce = ?) m ORDER BY CASE state WHEN 3 THEN 0 WHEN 2 THEN 1 "
-                   "WHEN 5 THEN 2 WHEN 4 THEN 3 ELSE 4 END, updated_at DESC LIMIT 1",
-                   VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(nonce), VC_DB_TEXT(f), VC_DB_INT64(nonce)));
+                   "SELECT " MSG_COLS " FROM messages WHERE state = 1 AND from_addr = ? AND nonce = ? "
+                   "ORDER BY updated_at DESC LIMIT 1",
+                   VC_DB_ARGS(VC_DB_TEXT(f), VC_DB_INT64(nonce)));
 }
 
 int msgr_store_msg_query(msgr_store_t *s, const msgr_query_params_t *q, msgr_message_t **ret, size_t *ret_n)

@@ -138,8 +138,17 @@ uncached:
     return 0;
 }
 
+/* VM steps of the statements this thread ran (vc_db_sqlite_vm_steps). */
+static _Thread_local uint64_t vm_steps;
+
+uint64_t vc_db_sqlite_vm_steps(void)
+{
+    return vm_steps;
+}
+
 static void unprepare(sqlite3_stmt *st, stmt_entry_t *e)
 {
+    vm_steps += (uint64_t)sqlite3_stmt_status(st, SQLITE_STMTSTATUS_VM_STEP, 1);
     if (!e) {
         sqlite3_finalize(st);
         return;

@@ -11,6 +11,7 @@
 #include "msgr-store.h"
 #include "vc-test-db.h"
 #include "vc-test.h"
+#include "vc/db.h"
 #include "vc/util.h"
 
 static bool use_pg;
@@ -421,6 +422,86 @@ static void test_unfilled_scan_pages(void)
     ASSERT_EQ(o.n, N);
     ASSERT_EQ(o.out_of_order, 0);
     ASSERT_STREQ(o.last, "p00000");
+    msgr_store_free(s);
+}
+
+/* The queries selection and the API run per sender visit that sender's rows, not every
+ * unfilled row: with a backlog of 5,000 unfilled messages of another sender, each call stays
+ * far under the VM steps of a scan over them (sqlite; each step is one VM instruction, a scan
+ * costs several per row). A planner choosing a scan (it did, twice, before the queries said
+ * "state <> 1" or "+state") fails here. Scans by design: msgr_store_msg_unfilled_scan, the
+ * per-sender UPDATE of ClearUnFillMessage over the unfilled index, and GetMessageByFromAndNonce
+ * for a nonce no filled row holds (it then looks among the unfilled rows). */
+static void test_sender_queries_use_indexes(void)
+{
+    if (use_pg) {
+        printf("# postgres: the planner's choices are checked on sqlite\n");
+        return;
+    }
+    msgr_store_t *s = open_store();
+    enum { BACKLOG = 5000, BATCH = 100, MAX_STEPS = 4000 };
+    msgr_message_t batch[BATCH];
+    msgr_message_t *v = NULL, got;
+    size_t n = 0;
+    uint64_t nonce = 0, before;
+    ASSERT_NOTNULL(s);
+    for (int i = 0; i < BACKLOG; i += BATCH) {
+        for (int k = 0; k < BATCH; k++) {
+            char id[16];
+            snprintf(id, sizeof(id), "b%05d", i + k);
+            mk_msg(&batch[k], id, A2, 100 + i + k);
+        }
+        ASSERT_OK(msgr_store_msg_push(s, batch, BATCH));
+        for (int k = 0; k < BATCH; k++)
+            msgr_message_done(&batch[k]);
+    }
+    for (int i = 0; i < 6; i++) {
+        char id[8];
+        snprintf(id, sizeof(id), "u%d", i);
+        ASSERT_OK(push(s, id, A1, i));
+    }
+    msgr_fill_t f[2];
+    mk_fill(&f[0], "u0", 0, NULL);
+    mk_fill(&f[1], "u1", 1, NULL);
+    ASSERT_OK(msgr_store_msg_fill(s, A1, 0, f, 2, NULL, 0, NULL));
+
+    const char *ids[100];
+    char idbuf[100][16];
+    for (int i = 0; i < 100; i++) {
+        snprintf(idbuf[i], sizeof(idbuf[i]), i < 6 ? "u%d" : "b%05d", i < 6 ? i : i * 7);
+        ids[i] = idbuf[i];
+    }
+#define STEPS_UNDER(call)                                                                                    \
+    do {                                                                                                     \
+        before = vc_db_sqlite_vm_steps();                                                                    \
+        ASSERT_OK(call);                                                                                     \
+        uint64_t steps_ = vc_db_sqlite_vm_steps() - before;                                                  \
+        printf("# %llu VM steps: %s\n", (unsigned long long)steps_, #call);                                 \
+        if (steps_ >= MAX_STEPS)                                                                             \
+            VC_FAIL_("%s: %llu VM steps (a scan of the backlog?)", #call, (unsigned long long)steps_);     \
+    } while (0)
+    STEPS_UNDER(msgr_store_msg_get_unfilled(s, A1, ids, 100, &v, &n));
+    ASSERT_EQ(n, 4); /* u2..u5: the others are filled or not A1's */
+    msgr_messages_free(v, n);
+    STEPS_UNDER(msgr_store_msg_list_filled(s, A1, 0, &v, &n));
+    ASSERT_EQ(n, 2);
+    msgr_messages_free(v, n);
+    STEPS_UNDER(msgr_store_msg_get_by_from_nonce(s, A1, 1, &got));
+    msgr_message_done(&got);
+    STEPS_UNDER(msgr_store_msg_list_by_from_state(s, A1, MSGR_MSG_FILL, true, 1, 0, 0, &v, &n));
+    ASSERT_EQ(n, 2);
+    msgr_messages_free(v, n);
+    STEPS_UNDER(msgr_store_addr_sync_nonce(s, A1, 5, NULL, &nonce));
+    ASSERT_EQ(nonce, 5);
+    STEPS_UNDER(msgr_store_msg_get(s, "b00042", &got));
+    msgr_message_done(&got);
+#undef STEPS_UNDER
+    /* and the measure itself: a scan of the backlog is far over the bound */
+    scan_seen_t seen = {0};
+    before = vc_db_sqlite_vm_steps();
+    ASSERT_OK(msgr_store_msg_unfilled_scan(s, scan_collect, &seen));
+    ASSERT_EQ(seen.n, BACKLOG + 4);
+    ASSERT_TRUE(vc_db_sqlite_vm_steps() - before > (uint64_t)MAX_STEPS);
     msgr_store_free(s);
 }
 
@@ -1192,6 +1273,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_push_get_query);
     VC_TEST_RUN(test_by_sender_mixed_states);
     VC_TEST_RUN(test_unfilled_scan_pages);
+    VC_TEST_RUN(test_sender_queries_use_indexes);
     VC_TEST_RUN(test_fill);
     VC_TEST_RUN(test_fence);
     VC_TEST_RUN(test_head);

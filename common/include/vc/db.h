@@ -217,6 +217,10 @@ int vc_db_tx(vc_db_t *db, vc_db_fn_t fn, void *userdata);
 int vc_db_tx_iso(vc_db_t *db, vc_db_isolation_t iso, vc_db_fn_t fn, void *userdata);
 /* How many times vc_db_tx retried a transaction on -EBUSY since the pool opened (metrics). */
 uint64_t vc_db_tx_retries(vc_db_t *db);
+/* sqlite: the virtual-machine steps of every statement this thread has run, in total. Tests
+ * compare it before and after a call to bound the rows a query visits (a scan where an index
+ * lookup was meant shows as thousands of steps), whatever the clock says. */
+uint64_t vc_db_sqlite_vm_steps(void);
 /* sqlite file databases: WAL checkpoint rounds run by the pool's checkpoint thread (metrics). */
 uint64_t vc_db_checkpoints(vc_db_t *db);
 /* Acquire, fn(conn, userdata) in autocommit mode, release. Returns fn's result. */
