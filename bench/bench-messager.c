@@ -92,6 +92,19 @@
  * 12,736 / 11,884 against 11,421 / 12,393 / 12,262 (110-117 us per message) in a later,
  * quieter hour; default concurrency 8.1-9.6k (142-158 us: two selection workers sign faster,
  * through gateway and wallet on the same two cores).
+ *
+ * Then two per-round costs of the selection: appliedNonce parsed every From of the head's
+ * messages once per sender (100 x the head's messages address parses, each with its blake2b
+ * checksum, ~12% of a selection thread): now once per round (msgr_applied_new). And reading the
+ * candidates back by id: sqlite scanned msg_state_created for the order it gives when the id list
+ * is long (30% of the selection threads); "+state" sends it through the primary key, and
+ * test_sender_queries_use_indexes (VM steps against a 5,000-row backlog) holds the per-sender
+ * queries to their indexes. Default concurrency, 10 s, over the next hour: 12,884 / 12,386 /
+ * 13,783, then 9,464 / 10,210 / 11,112 / 9,578 / 8,489 / 8,506 msgs/s (median ~10.2k; 85-135 us
+ * of messager CPU per message); --select-concurrency 1: 11,027 / 12,381 / 13,312 / 13,645; the
+ * full run 7.8-10k after an e2e of 9.9-11.2 s. The messager now takes ~1.15-1.35 of the two
+ * cores; gateway, devnet and wallet (the round's signing, estimates and pushes) ~0.6, this
+ * client ~0.16, and the VM reports CPU steal: the run-to-run spread is the host's.
  */
 #include <fcntl.h>
 #include <signal.h>
