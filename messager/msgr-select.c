@@ -168,7 +168,7 @@ static int cand_cmp(const void *a, const void *b)
     return strcmp(((const cand_sender_t *)a)->addr, ((const cand_sender_t *)b)->addr);
 }
 
-msgr_cands_t *msgr_cands_new(const char *const *senders, size_t n)
+msgr_cands_t *msgr_cands_new(const msgr_address_t *addrs, size_t n)
 {
     msgr_cands_t *c = calloc(1, sizeof(*c));
     if (!c || (n && (!(c->by_addr = calloc(n, sizeof(*c->by_addr))) || !(c->slot = calloc(n, sizeof(size_t)))))) {
@@ -177,7 +177,7 @@ msgr_cands_t *msgr_cands_new(const char *const *senders, size_t n)
     }
     c->n = n;
     for (size_t i = 0; i < n; i++)
-        c->by_addr[i] = (cand_sender_t){.addr = senders[i], .index = i};
+        c->by_addr[i] = (cand_sender_t){.addr = addrs[i].addr, .index = i};
     if (n)
         qsort(c->by_addr, n, sizeof(*c->by_addr), cand_cmp);
     for (size_t i = 0; i < n; i++)

@@ -46,8 +46,9 @@ uint64_t msgr_select_want(uint64_t addr_sel_msg_num, uint64_t shared_sel_msg_num
  * unfilled row (msgr_store_msg_unfilled_scan with msgr_cands_add), so that a round reads the
  * unfilled index once, not once per sender. */
 typedef struct msgr_cands msgr_cands_t;
-/* senders: canonical "f..." strings, kept by reference while the set lives. NULL on ENOMEM. */
-msgr_cands_t *msgr_cands_new(const char *const *senders, size_t n);
+/* The round's addresses (their canonical "f..." addr strings are kept by reference while the
+ * set lives). NULL on ENOMEM. */
+msgr_cands_t *msgr_cands_new(const msgr_address_t *addrs, size_t n);
 /* msgr_unfilled_fn: records id for from when from is a sender of the set and has fewer than
  * MSGR_SELECT_MAX_NEW; -ENOMEM on failure. */
 int msgr_cands_add(const char *from, const char *id, void *cands);

@@ -1060,15 +1060,11 @@ static void select_all(msgr_service_t *s, const term_t *term, const tipset_t *ts
  * the round then only republishes. */
 static msgr_cands_t *round_cands(msgr_service_t *s, const msgr_address_t *addrs, size_t n)
 {
-    const char **senders = n ? calloc(n, sizeof(*senders)) : NULL;
-    msgr_cands_t *c = NULL;
-    if (n && !senders)
-        goto fail;
-    for (size_t i = 0; i < n; i++)
-        senders[i] = addrs[i].addr;
-    if (!(c = msgr_cands_new(senders, n)))
-        goto fail;
-    free(senders);
+    msgr_cands_t *c = msgr_cands_new(addrs, n);
+    if (!c) {
+        vc_logkv(VC_LOG_WARNING, "msg-select", "out of memory: no message is selected this round", NULL);
+        return NULL;
+    }
     if (n && msgr_store_msg_unfilled_scan(s->o.store, msgr_cands_add, c) < 0) {
         vc_logkv(VC_LOG_WARNING, "msg-select", "cannot read the unfilled messages: none is selected this round",
                  "error", msgr_store_errmsg(), NULL);
@@ -1076,10 +1072,6 @@ static msgr_cands_t *round_cands(msgr_service_t *s, const msgr_address_t *addrs,
         return NULL;
     }
     return c;
-fail:
-    free(senders);
-    vc_logkv(VC_LOG_WARNING, "msg-select", "out of memory: no message is selected this round", NULL);
-    return NULL;
 }
 
 static void run_round(msgr_service_t *s, const term_t *term, const tipset_t *ts)

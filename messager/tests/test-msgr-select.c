@@ -69,7 +69,7 @@ static void test_want(void)
  * MSGR_SELECT_MAX_NEW; unknown senders ignored. */
 static void test_cands(void)
 {
-    const char *senders[] = {"f1zz", "f1aa", "f1mm"};
+    msgr_address_t senders[] = {{.addr = (char *)"f1zz"}, {.addr = (char *)"f1aa"}, {.addr = (char *)"f1mm"}};
     msgr_cands_t *c = msgr_cands_new(senders, 3);
     size_t n = 0;
     char id[32];
