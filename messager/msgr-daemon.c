@@ -21,7 +21,6 @@
 #include "vc/metrics.h"
 #include "vc/nodepool-store.h"
 #include "vc/nodepool.h"
-#include "vc/tokcache.h"
 #include "vc/util.h"
 
 const vc_cli_flag_t msgr_run_flags[] = {
@@ -97,30 +96,11 @@ static int apply_flags(vc_cli_ctx_t *ctx, vc_conf_t *c)
     return r;
 }
 
-/*
- * The HTTP token check. Every request carries its token, and checking it costs an HMAC (our own
- * tokens) or an HMAC that fails plus a cache lookup (venus-auth's tokens): a good part of a
- * push. So every positive answer is kept VERIFY_CACHE_MS here, in front of vc_authn, whose own
- * cache of venus-auth answers (the same TTL) is switched off: a token venus-auth stops
- * accepting is still honoured for at most that long, as before.
- */
-#define VERIFY_CACHE_MS 5000
-#define VERIFY_CACHE_SLOTS 4096
-
-typedef struct verifier {
-    vc_authn_t *authn;
-    vc_tokcache_t *cache;
-} verifier_t;
-
+/* The HTTP token check: vc_authn keeps every positive answer for its cache TTL (5 s), so a
+ * request with a known token costs a hash and a lookup, not a JWT parse and an HMAC. */
 static int verify_token(void *userdata, const char *token, vc_auth_info_t *ret)
 {
-    verifier_t *v = userdata;
-    if (vc_tokcache_get(v->cache, token, ret))
-        return 0;
-    int r = vc_authn_verify(v->authn, token, ret);
-    if (r == 0)
-        vc_tokcache_put(v->cache, token, ret);
-    return r;
+    return vc_authn_verify(userdata, token, ret);
 }
 
 /* /metrics: per-state message counts (msgr_messages{state=".."} as gauges read at render). */
@@ -237,7 +217,6 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_clientset_t *gateway = NULL;
     char **auth_urls = NULL;
     vc_authn_t *authn = NULL;
-    verifier_t verifier = {0};
     msgr_service_t *svc = NULL;
     vc_notify_t *notify = NULL;
     msgr_api_t *api = NULL;
@@ -313,17 +292,11 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
     vc_authn_opts_t auo = {.token_path = token_path,
                            .auth_urls = auth_eps,
                            .n_auth_urls = n_auth,
-                           .auth_token = cfg.auth_token,
-                           .cache_ttl_ms = -1};
+                           .auth_token = cfg.auth_token};
     if ((r = vc_authn_new(&auo, &authn)) < 0) {
         fail("cannot write %s: %s", token_path, vc_strerror(r));
         goto out;
     }
-    if ((r = vc_tokcache_new(VERIFY_CACHE_SLOTS, VERIFY_CACHE_MS, &verifier.cache)) < 0) {
-        fail("%s", vc_strerror(r));
-        goto out;
-    }
-    verifier.authn = authn;
     metrics = vc_metrics_new("venus_messager");
     if ((rc = open_pool(&cfg, store, metrics, &pool, &pool_store)) != 0)
         goto out;
@@ -356,7 +329,7 @@ int msgr_cmd_run(vc_cli_ctx_t *ctx)
         fail("%s", vc_strerror(r));
         goto out;
     }
-    vc_http_set_auth(http, verify_token, &verifier);
+    vc_http_set_auth(http, verify_token, authn);
     if (metrics) {
         static const char *const names[MSGR_MSG_STATE_MAX] = {"msgs_unknown", "num_of_unfill_msg", "num_of_fill_msg",
                                                               "msgs_onchain", "num_of_failed_msg",
@@ -416,7 +389,6 @@ out:
     vc_nodepool_free(pool);
     vc_metrics_free(metrics);
     vc_authn_free(authn);
-    vc_tokcache_free(verifier.cache);
     vc_clientset_free(gateway);
     vc_client_free(auth);
     msgr_store_free(store);

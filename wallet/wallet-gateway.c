@@ -16,7 +16,6 @@
 #define CALL_TIMEOUT_MS 30000
 #define SUBSCRIBE_TIMEOUT_MS 15000
 #define PAYLOAD_MAX (8 * 1024 * 1024)
-#define INFLIGHT_MAX 4096 /* queued + running events, all sessions */
 
 typedef struct session {
     struct wallet_gw *gw;
@@ -39,25 +38,18 @@ struct wallet_gw {
     size_t n;
     vc_workq_t *wq;
     atomic_bool stop;
-    atomic_int inflight;
     uint8_t sign_bytes[WALLET_SIGN_BYTES_LEN];
     json_t *policy;
     int backoff_min_ms, backoff_max_ms;
 };
 
-/* ---- event handling (workers) ---- */
+/* ---- event handling (the connection's reader) ---- */
 
-typedef struct job {
-    session_t *s;
-    vc_rpc_conn_t *conn;
-    json_t *event;
-} job_t;
-
+/* Answers event id with ResponseWalletEvent. The gateway's acknowledgement is not awaited (the
+ * reader thread answers here, and only the reader reads answers): the connection logs a refusal. */
 static void respond(session_t *s, vc_rpc_conn_t *conn, const char *id, const json_t *payload, const char *error)
 {
     _cleanup_free_ char *text = NULL, *b64 = NULL;
-    json_t *res = NULL;
-    vc_rpc_err_t err = {0};
     if (payload) {
         text = json_dumps(payload, JSON_COMPACT | JSON_ENCODE_ANY);
         b64 = text ? vc_base64_encode((const uint8_t *)text, strlen(text)) : NULL;
@@ -69,11 +61,10 @@ static void respond(session_t *s, vc_rpc_conn_t *conn, const char *id, const jso
     json_t *resp = json_pack("{s:s,s:s?,s:s}", "Id", id, "Payload", b64, "Error", error ? error : "");
     if (!resp)
         return;
-    int r = vc_rpc_conn_call(conn, "Gateway.ResponseWalletEvent", json_pack("[o]", resp), CALL_TIMEOUT_MS, &res, &err);
-    json_decref(res);
+    int r = vc_rpc_conn_send_call(conn, "Gateway.ResponseWalletEvent", json_pack("[o]", resp));
     if (r < 0)
         vc_logkv(VC_LOG_WARNING, "wallet", "cannot answer a gateway event", "gateway", s->endpoint, "id", id, "error",
-                 r == VC_EREMOTE ? err.message : vc_strerror(r), NULL);
+                 vc_strerror(r), NULL);
 }
 
 /* Base64 JSON payload -> JSON (NULL when absent or undecodable; *bad tells which). */
@@ -166,14 +157,26 @@ static bool seen_before(session_t *s, const char *id)
     return seen;
 }
 
-static void run_job(void *arg)
+/* Reader thread: each event is answered here, in arrival order. A signature costs tens of
+ * microseconds, less than handing the event to another thread and waking it; the answer is sent
+ * without waiting (respond), so nothing here waits for the gateway. */
+static void on_event(json_t *value, void *ud)
 {
-    job_t *j = arg;
-    session_t *s = j->s;
-    const char *id = json_string_value(json_object_get(j->event, "Id"));
-    const char *method = json_string_value(json_object_get(j->event, "Method"));
+    session_t *s = ud;
+    const char *id = json_string_value(json_object_get(value, "Id"));
+    const char *method = json_string_value(json_object_get(value, "Method"));
+    if (!json_is_object(value) || !id || !*id || strlen(id) >= ID_MAX || !method) {
+        vc_logkv(VC_LOG_WARNING, "wallet", "malformed gateway event (no Id or Method), dropping", "gateway",
+                 s->endpoint, NULL);
+        return;
+    }
+    pthread_mutex_lock(&s->mu);
+    vc_rpc_conn_t *conn = s->conn ? vc_rpc_conn_ref(s->conn) : NULL;
+    pthread_mutex_unlock(&s->mu);
+    if (!conn)
+        return;
     bool bad = false;
-    json_t *payload = decode_payload(json_object_get(j->event, "Payload"), &bad);
+    json_t *payload = decode_payload(json_object_get(value, "Payload"), &bad);
 
     if (vc_streq(method, "InitConnect")) {
         const char *ch = json_string_value(json_object_get(payload, "ChannelId"));
@@ -181,7 +184,7 @@ static void run_job(void *arg)
             vc_logkv(VC_LOG_WARNING, "wallet", "InitConnect without a ChannelId, ignoring", "gateway", s->endpoint, NULL);
         } else {
             pthread_mutex_lock(&s->mu);
-            if (s->conn == j->conn && !s->closed)
+            if (s->conn == conn && !s->closed)
                 snprintf(s->channel_id, ID_MAX, "%s", ch);
             pthread_cond_broadcast(&s->cond);
             pthread_mutex_unlock(&s->mu);
@@ -191,61 +194,21 @@ static void run_job(void *arg)
         vc_logkv(VC_LOG_WARNING, "wallet", "gateway event id seen before, not answering twice", "gateway", s->endpoint,
                  "id", id, NULL);
     } else if (bad) {
-        respond(s, j->conn, id, NULL, "payload does not decode (expected base64 JSON)");
+        respond(s, conn, id, NULL, "payload does not decode (expected base64 JSON)");
     } else if (vc_streq(method, "WalletList")) {
-        handle_list(s, j->conn, id);
+        handle_list(s, conn, id);
     } else if (vc_streq(method, "WalletSign")) {
         if (!json_is_object(payload))
-            respond(s, j->conn, id, NULL, "WalletSign: expected a WalletSignRequest payload");
+            respond(s, conn, id, NULL, "WalletSign: expected a WalletSignRequest payload");
         else
-            handle_sign(s, j->conn, id, payload);
+            handle_sign(s, conn, id, payload);
     } else {
         char msg[160];
-        snprintf(msg, sizeof(msg), "unknown method '%.100s'", method ? method : "");
-        respond(s, j->conn, id, NULL, msg);
+        snprintf(msg, sizeof(msg), "unknown method '%.100s'", method);
+        respond(s, conn, id, NULL, msg);
     }
     json_decref(payload);
-    json_decref(j->event);
-    vc_rpc_conn_unref(j->conn);
-    atomic_fetch_sub(&s->gw->inflight, 1);
-    free(j);
-}
-
-/* Reader thread: hand the event to the pool (calls from here would deadlock). */
-static void on_event(json_t *value, void *ud)
-{
-    session_t *s = ud;
-    const char *id = json_string_value(json_object_get(value, "Id"));
-    if (!json_is_object(value) || !id || !*id || strlen(id) >= ID_MAX ||
-        !json_is_string(json_object_get(value, "Method"))) {
-        vc_logkv(VC_LOG_WARNING, "wallet", "malformed gateway event (no Id or Method), dropping", "gateway",
-                 s->endpoint, NULL);
-        return;
-    }
-    if (atomic_load(&s->gw->inflight) >= INFLIGHT_MAX) {
-        vc_logkv(VC_LOG_WARNING, "wallet", "too many gateway events in flight, dropping one", "gateway", s->endpoint,
-                 "id", id, NULL);
-        return;
-    }
-    job_t *j = calloc(1, sizeof(*j));
-    if (!j)
-        return;
-    pthread_mutex_lock(&s->mu);
-    j->conn = s->conn ? vc_rpc_conn_ref(s->conn) : NULL;
-    pthread_mutex_unlock(&s->mu);
-    if (!j->conn) {
-        free(j);
-        return;
-    }
-    j->s = s;
-    j->event = json_incref(value);
-    atomic_fetch_add(&s->gw->inflight, 1);
-    if (vc_workq_submit(s->gw->wq, run_job, j) < 0) {
-        atomic_fetch_sub(&s->gw->inflight, 1);
-        json_decref(j->event);
-        vc_rpc_conn_unref(j->conn);
-        free(j);
-    }
+    vc_rpc_conn_unref(conn);
 }
 
 static void on_channel_close(void *ud)

@@ -4,8 +4,9 @@
  *
  * One thread and one WebSocket session per gateway endpoint (/rpc/v2, header
  * X-VENUS-API-NAMESPACE: gateway.IGateway, the configured token). Each session calls
- * Gateway.ListenWalletEvent({SupportAccounts, SignBytes}) and serves the channel's events on a
- * worker pool (never on the socket's reader):
+ * Gateway.ListenWalletEvent({SupportAccounts, SignBytes}) and answers the channel's events on
+ * the socket's reader, in order, without waiting for the gateway's acknowledgements (a refused
+ * answer is logged):
  *   WalletList   -> ResponseWalletEvent{Id, Payload: base64(JSON [addr...])}
  *   WalletSign   -> WalletSignRequest{Signer, ToSign, Meta} signed by the rules of
  *                   wallet-sign.h (verifyaddress checked against this process's SignBytes);

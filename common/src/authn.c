@@ -208,7 +208,7 @@ struct vc_authn {
     uint8_t secret[32];
     char *local_token;
     vc_client_t *remote;
-    vc_tokcache_t *cache; /* positive remote answers; NULL = no cache */
+    vc_tokcache_t *cache; /* positive answers, local and remote; NULL = no cache */
 };
 
 /* The secret in <token_path>.key: read, or made and written (0600) when there is none. A file
@@ -275,9 +275,9 @@ int vc_authn_new(const vc_authn_opts_t *opts, vc_authn_t **ret)
         r = vc_client_new(&co, &a->remote);
         if (r < 0)
             goto fail;
-        if (ttl > 0 && (r = vc_tokcache_new(CACHE_SLOTS, ttl, &a->cache)) < 0)
-            goto fail;
     }
+    if (ttl > 0 && (r = vc_tokcache_new(CACHE_SLOTS, ttl, &a->cache)) < 0)
+        goto fail;
     *ret = a;
     return 0;
 fail:
@@ -333,16 +333,18 @@ static int remote_verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret)
 static int verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret, bool use_cache)
 {
     vc_auth_info_t info;
+    if (a->cache && use_cache && vc_tokcache_get(a->cache, token, ret))
+        return 0;
     int r = vc_jwt_verify(token, a->secret, sizeof(a->secret), &info);
     if (r == 0) {
         info.local = true;
+        if (a->cache)
+            vc_tokcache_put(a->cache, token, &info);
         *ret = info;
         return 0;
     }
     if (r == VC_EPARSE || !a->remote)
         return r;
-    if (a->cache && use_cache && vc_tokcache_get(a->cache, token, ret))
-        return 0;
     r = remote_verify(a, token, &info);
     if (a->cache) {
         if (r == 0)

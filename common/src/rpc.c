@@ -1,6 +1,7 @@
 /* rpc.c: JSON-RPC 2.0 dispatch (go-jsonrpc wire behaviour) over HTTP and WebSocket. */
 #include "vc/rpc.h"
 
+#include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -1371,9 +1372,11 @@ static void handle_response(vc_rpc_conn_t *c, json_t *msg)
     if (!json_is_integer(jid))
         return;
     uint64_t id = (uint64_t)json_integer_value(jid);
+    bool awaited = false;
     pthread_mutex_lock(&c->lock);
     for (pending_t *p = c->pending; p; p = p->next)
         if (p->id == id && !p->done) {
+            awaited = true;
             p->done = true;
             p->resp = json_incref(msg);
             json_t *res = json_object_get(msg, "result");
@@ -1387,6 +1390,14 @@ static void handle_response(vc_rpc_conn_t *c, json_t *msg)
             break;
         }
     pthread_mutex_unlock(&c->lock);
+    json_t *err = json_object_get(msg, "error");
+    if (!awaited && err && !json_is_null(err)) { /* a vc_rpc_conn_send_call (or a call given up on) */
+        const char *text = json_string_value(json_object_get(err, "message"));
+        char idtext[24];
+        snprintf(idtext, sizeof(idtext), "%" PRIu64, id);
+        vc_logkv(VC_LOG_WARNING, "rpc", "the peer refused a call nobody waits for", "peer", c->remote, "id", idtext,
+                 "error", text ? text : "", NULL);
+    }
 }
 
 static bool is_fast(const vc_rpc_server_t *s, const char *method)
@@ -1753,6 +1764,25 @@ int vc_rpc_conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int t
                      vc_rpc_err_t *ret_err)
 {
     return conn_call(c, method, params, timeout_ms, NULL, ret_result, ret_err);
+}
+
+int vc_rpc_conn_send_call(vc_rpc_conn_t *c, const char *method, json_t *params)
+{
+    if (!params)
+        params = json_array();
+    pthread_mutex_lock(&c->lock);
+    bool closed = c->closed;
+    uint64_t id = c->next_call_id++;
+    pthread_mutex_unlock(&c->lock);
+    if (closed) {
+        json_decref(params);
+        return VC_ECLOSED;
+    }
+    json_t *req = json_pack("{s:s, s:s, s:o, s:I}", "jsonrpc", "2.0", "method", method, "params", params, "id",
+                            (json_int_t)id);
+    int r = req ? conn_send_json(c, req) : -ENOMEM;
+    json_decref(req);
+    return r;
 }
 
 int vc_rpc_conn_subscribe(vc_rpc_conn_t *c, const char *method, json_t *params, int timeout_ms,

@@ -748,6 +748,69 @@ static void *slow_subscriber(void *arg)
 
 /* A client that disconnects while a channel method is still opening its channel: the producer
  * hears of it only after the method returned the channel, never after the method failed. */
+/* A subscription callback (the reader thread) that answers each value with a call it does not wait for. */
+typedef struct ack_state {
+    vc_rpc_conn_t *conn;
+    atomic_int sent, errors;
+} ack_state_t;
+
+static void on_val_ack(json_t *v, void *ud)
+{
+    ack_state_t *a = ud;
+    (void)v;
+    if (vc_rpc_conn_send_call(a->conn, "Test.CountFail", NULL) == 0)
+        atomic_fetch_add(&a->sent, 1);
+    else
+        atomic_fetch_add(&a->errors, 1);
+}
+
+static void on_close_ignore(void *ud)
+{
+    (void)ud;
+}
+
+static void test_ws_send_call(void)
+{
+    vc_client_t *c = client_for(tok_read);
+    vc_rpc_server_t *serve;
+    vc_rpc_conn_t *conn;
+    json_t *res = NULL;
+    vc_rpc_err_t err;
+    ASSERT_OK(vc_rpc_server_new(NULL, &serve));
+    ASSERT_OK(vc_client_ws_connect(c, serve, &conn));
+    atomic_store(&fail_count, 0);
+
+    /* from this thread: the server runs each call (on its pool, in any order); their error
+     * answers, which nobody awaits, do not answer the awaited calls around them */
+    for (int i = 0; i < 3; i++) {
+        ASSERT_OK(vc_rpc_conn_send_call(conn, "Test.CountFail", NULL));
+        ASSERT_OK(vc_rpc_conn_call(conn, "Test.Add", json_pack("[i,i]", 20, i), 5000, &res, &err));
+        ASSERT_EQ(json_integer_value(res), 20 + i);
+        json_decref(res);
+    }
+    for (int i = 0; i < 500 && atomic_load(&fail_count) < 3; i++)
+        vc_sleep_ms(10);
+    ASSERT_EQ(atomic_load(&fail_count), 3);
+
+    /* from the reader (where vc_rpc_conn_call would be -EDEADLK): one call per channel value */
+    ack_state_t a = {.conn = conn};
+    vc_rpc_sub_t *sub;
+    ASSERT_OK(vc_rpc_conn_subscribe(conn, "Test.Ticks", json_pack("[i]", 50), 5000, on_val_ack, on_close_ignore, &a,
+                                    &sub, &err));
+    for (int i = 0; i < 500 && atomic_load(&fail_count) < 53; i++)
+        vc_sleep_ms(10);
+    ASSERT_EQ(atomic_load(&a.sent), 50);
+    ASSERT_EQ(atomic_load(&a.errors), 0);
+    ASSERT_EQ(atomic_load(&fail_count), 53);
+    vc_rpc_sub_free(sub);
+
+    vc_rpc_conn_close(conn);
+    ASSERT_EQ(vc_rpc_conn_send_call(conn, "Test.CountFail", NULL), VC_ECLOSED);
+    vc_rpc_conn_unref(conn);
+    vc_rpc_server_free(serve);
+    vc_client_free(c);
+}
+
 static void test_ws_channel_closed_while_opening(void)
 {
     for (int succeed = 1; succeed >= 0; succeed--) {
@@ -1359,6 +1422,7 @@ int main(int argc, char **argv)
     VC_TEST_RUN(test_http_batch);
     VC_TEST_RUN(test_healthcheck_and_404);
     VC_TEST_RUN(test_ws_calls_and_channels);
+    VC_TEST_RUN(test_ws_send_call);
     VC_TEST_RUN(test_ws_channel_closed_while_opening);
     VC_TEST_RUN(test_ws_concurrent_and_blocking);
     VC_TEST_RUN(test_http_blocking_does_not_stall);

@@ -80,7 +80,9 @@ typedef struct vc_authn_opts {
     const char *const *auth_urls;
     size_t n_auth_urls;
     const char *auth_token;
-    /* Positive remote results are cached this long (default 5000 ms; <0 disables). */
+    /* Positive results are cached this long (default 5000 ms; <0 disables): a remote answer
+     * spares a call to venus-auth, a local one the JWT parse and HMAC that every request would
+     * otherwise pay. A token venus-auth stops accepting is honoured for at most this long. */
     int cache_ttl_ms;
     int timeout_ms; /* per remote call, default 5000 */
 } vc_authn_opts_t;
@@ -90,7 +92,7 @@ int vc_authn_new(const vc_authn_opts_t *opts, vc_authn_t **ret);
 vc_authn_t *vc_authn_free(vc_authn_t *a);
 /* The local admin token (owned by a). */
 const char *vc_authn_local_token(const vc_authn_t *a);
-/* Local check first, then remote venus-auth /verify (cached). VC_EVERIFY when rejected,
+/* The cache, then the local check, then remote venus-auth /verify. VC_EVERIFY when rejected,
  * VC_ETRANSPORT when no auth server answered. */
 int vc_authn_verify(vc_authn_t *a, const char *token, vc_auth_info_t *ret);
 /* Like vc_authn_verify but bypasses the cache (WebSocket re-verification). */

@@ -196,6 +196,11 @@ void *vc_rpc_conn_get_data(const vc_rpc_conn_t *c);
  * -EDEADLK when called from the connection's reader (e.g. inside a subscription callback). */
 int vc_rpc_conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int timeout_ms, json_t **ret_result,
                      vc_rpc_err_t *ret_err);
+/* Sends a call whose answer nobody waits for (params stolen, NULL = []): for an acknowledgement
+ * that only needs to be reported when it fails, from any thread, the reader's own included. An
+ * error answer is logged (warning) by the reader; a result is dropped. 0 once the frame is
+ * written, VC_ECLOSED on a closed connection. */
+int vc_rpc_conn_send_call(vc_rpc_conn_t *c, const char *method, json_t *params);
 /* Calls a channel method: on_value(value borrowed) runs on the reader thread for each
  * xrpc.ch.val, on_close once when the channel ends for any reason. *ret is the subscription
  * (release with vc_rpc_sub_free, which cancels it if still open). */

@@ -1,7 +1,7 @@
 /*
  * tokcache.h: a bounded, thread-safe cache of verified tokens (token -> vc_auth_info_t with an
  * expiry). Direct-mapped on SHA-256 of the token: fixed memory, O(1), a colliding token just
- * replaces the older entry. Used by venus-auth's /verify and by every daemon's remote verifier.
+ * replaces the older entry. Used by venus-auth's /verify and by every daemon's verifier (vc_authn).
  */
 #ifndef VC_TOKCACHE_H
 #define VC_TOKCACHE_H
