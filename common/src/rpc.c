@@ -1678,6 +1678,16 @@ int vc_rpc_conn_new_client(struct vc_ws *ws, vc_rpc_server_t *serve, vc_rpc_conn
     return 0;
 }
 
+/* Writes the request {method, params (stolen), id}. */
+static int send_request(vc_rpc_conn_t *c, const char *method, json_t *params, uint64_t id)
+{
+    json_t *req = json_pack("{s:s, s:s, s:o, s:I}", "jsonrpc", "2.0", "method", method, "params", params, "id",
+                            (json_int_t)id);
+    int r = req ? conn_send_json(c, req) : -ENOMEM;
+    json_decref(req);
+    return r;
+}
+
 static int conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int timeout_ms, vc_rpc_sub_t *sub,
                      json_t **ret_result, vc_rpc_err_t *ret_err)
 {
@@ -1703,10 +1713,7 @@ static int conn_call(vc_rpc_conn_t *c, const char *method, json_t *params, int t
     if (sub)
         sub->req_id = p.id;
 
-    json_t *req = json_pack("{s:s, s:s, s:o, s:I}", "jsonrpc", "2.0", "method", method, "params", params, "id",
-                            (json_int_t)p.id);
-    r = req ? conn_send_json(c, req) : -ENOMEM;
-    json_decref(req);
+    r = send_request(c, method, params, p.id);
 
     pthread_mutex_lock(&c->lock);
     if (r == 0) {
@@ -1778,11 +1785,7 @@ int vc_rpc_conn_send_call(vc_rpc_conn_t *c, const char *method, json_t *params)
         json_decref(params);
         return VC_ECLOSED;
     }
-    json_t *req = json_pack("{s:s, s:s, s:o, s:I}", "jsonrpc", "2.0", "method", method, "params", params, "id",
-                            (json_int_t)id);
-    int r = req ? conn_send_json(c, req) : -ENOMEM;
-    json_decref(req);
-    return r;
+    return send_request(c, method, params, id);
 }
 
 int vc_rpc_conn_subscribe(vc_rpc_conn_t *c, const char *method, json_t *params, int timeout_ms,
